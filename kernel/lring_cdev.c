@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_cdev.c - rings as character devices: registration by drivers,
+ * open/release, ioctl, poll, mmap and sysfs.
+ */
+#include <linux/eventfd.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "lring_compat.h"
+#include "lring_internal.h"
+
+#define LRING_MAX_RINGS		256
+
+static struct class *lring_class;
+static dev_t lring_devt;
+static DEFINE_IDA(lring_minors);
+
+static int lring_open(struct inode *inode, struct file *file)
+{
+	struct lring *ring = container_of(inode->i_cdev, struct lring, cdev);
+	int ret = 0;
+
+	mutex_lock(&ring->lock);
+	if (ring->dead)
+		ret = -ENODEV;
+	else if (ring->opened)
+		ret = -EBUSY;	/* one consumer per ring: it owns the buffers */
+	if (!ret) {
+		ring->opened = true;
+		ring->mapping = file->f_mapping;
+		get_device(&ring->dev);
+		file->private_data = ring;
+	}
+	mutex_unlock(&ring->lock);
+	return ret;
+}
+
+static void lring_clear_eventfd(struct lring *ring)
+{
+	struct eventfd_ctx *old;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	old = ring->evctx;
+	ring->evctx = NULL;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+/* Detaches and frees the pool; the device must be stopped. */
+static void lring_drop_pool(struct lring *ring)
+{
+	struct lring_pool *pool = ring->pool;
+	unsigned long irqflags;
+
+	if (!pool)
+		return;
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->pool = NULL;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	lring_pool_destroy(pool);
+}
+
+/*
+ * Runs when the last reference to the file goes, which is after the last
+ * mapping of it is gone: nothing can touch the pool any more.
+ */
+static int lring_release(struct inode *inode, struct file *file)
+{
+	struct lring *ring = file->private_data;
+
+	mutex_lock(&ring->lock);
+	if (ring->pool)
+		lring_ring_stop(ring);
+	lring_clear_eventfd(ring);
+	lring_drop_pool(ring);
+	ring->opened = false;
+	ring->mapping = NULL;
+	mutex_unlock(&ring->lock);
+	put_device(&ring->dev);
+	return 0;
+}
+
+static int lring_ioc_configure(struct lring *ring, void __user *arg)
+{
+	struct lring_config cfg;
+	struct lring_pool *pool;
+	unsigned long irqflags;
+
+	if (copy_from_user(&cfg, arg, sizeof(cfg)))
+		return -EFAULT;
+	if (ring->running)
+		return -EBUSY;
+	if (ring->pool && atomic_read(&ring->pool->map_count))
+		return -EBUSY;
+
+	pool = lring_pool_create(ring->dma_dev, &cfg);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	lring_drop_pool(ring);
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->pool = pool;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return 0;
+}
+
+static int lring_ioc_get_info(struct lring *ring, void __user *arg)
+{
+	struct lring_info info = {
+		.abi_version = LRING_ABI_VERSION,
+	};
+
+	if (ring->pool) {
+		info.configured = 1;
+		info.backend = ring->pool->backend_id;
+		info.flags = READ_ONCE(ring->pool->ctrl->flags);
+		info.segments_per_buf = 1;
+		info.layout = ring->pool->layout;
+	}
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static int lring_ioc_set_eventfd(struct lring *ring, void __user *arg)
+{
+	struct lring_eventfd req;
+	struct eventfd_ctx *ctx = NULL, *old;
+	unsigned long irqflags;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.resv[0] || req.resv[1] || req.fd < -1)
+		return -EINVAL;
+	if (req.fd >= 0) {
+		ctx = eventfd_ctx_fdget(req.fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	old = ring->evctx;
+	ring->evctx = ctx;
+	ring->ev_batch = req.batch;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+/*
+ * Completions waiting, for sleepers that do not hold ring->lock: ring->pool
+ * is replaced only under irq_lock too, so holding it keeps the pool alive.
+ */
+static u32 lring_ready_unlocked(struct lring *ring, bool count_wait)
+{
+	unsigned long irqflags;
+	u32 ready = 0;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	if (ring->pool) {
+		ready = lring_ring_ready(ring->pool);
+		if (count_wait)
+			ring->pool->ctrl->counters.waits++;
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return ready;
+}
+
+static long lring_ioc_wait(struct lring *ring, void __user *arg)
+{
+	struct lring_wait req;
+	u32 min, ready;
+	long ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.resv)
+		return -EINVAL;
+	min = max(req.min_entries, 1U);
+	lring_ready_unlocked(ring, true);
+
+	ret = wait_event_interruptible_hrtimeout(ring->wq,
+			READ_ONCE(ring->dead) ||
+			lring_ready_unlocked(ring, false) >= min,
+			ns_to_ktime(min_t(u64, req.timeout_ns, KTIME_MAX)));
+	if (READ_ONCE(ring->dead))
+		return -ENODEV;
+	if (ret && ret != -ETIME)
+		return ret;
+	ready = lring_ready_unlocked(ring, false);
+	return ready >= min ? ready : -ETIMEDOUT;
+}
+
+static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct lring *ring = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct lring_pool *pool;
+	long ret;
+
+	mutex_lock(&ring->lock);
+	if (ring->dead) {
+		mutex_unlock(&ring->lock);
+		return -ENODEV;
+	}
+	pool = ring->pool;
+
+	switch (cmd) {
+	case LRING_IOC_CONFIGURE:
+		ret = lring_ioc_configure(ring, uarg);
+		break;
+	case LRING_IOC_GET_INFO:
+		ret = lring_ioc_get_info(ring, uarg);
+		break;
+	case LRING_IOC_SET_EVENTFD:
+		ret = lring_ioc_set_eventfd(ring, uarg);
+		break;
+	case LRING_IOC_START:
+		if (!pool)
+			ret = -EINVAL;
+		else if (ring->running)
+			ret = -EBUSY;
+		else
+			ret = lring_ring_start(ring);
+		break;
+	case LRING_IOC_STOP:
+		ret = pool ? 0 : -EINVAL;
+		if (pool)
+			lring_ring_stop(ring);
+		break;
+	case LRING_IOC_KICK:
+		ret = pool ? 0 : -EINVAL;
+		if (pool)
+			lring_ring_kick(ring);
+		break;
+	case LRING_IOC_GET_COUNTERS:
+		if (!pool) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = copy_to_user(uarg, &pool->ctrl->counters,
+				   sizeof(struct lring_counters)) ? -EFAULT : 0;
+		break;
+	case LRING_IOC_WAIT:
+		/* Sleeps without ring->lock, so that stop and kick still work. */
+		mutex_unlock(&ring->lock);
+		return pool ? lring_ioc_wait(ring, uarg) : -EINVAL;
+	default:
+		ret = -ENOTTY;
+	}
+	mutex_unlock(&ring->lock);
+	return ret;
+}
+
+static __poll_t lring_poll(struct file *file, poll_table *wait)
+{
+	struct lring *ring = file->private_data;
+
+	poll_wait(file, &ring->wq, wait);
+	if (READ_ONCE(ring->dead))
+		return EPOLLERR | EPOLLHUP;
+	return lring_ready_unlocked(ring, false) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static int lring_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct lring *ring = file->private_data;
+	int ret;
+
+	mutex_lock(&ring->lock);
+	if (ring->dead)
+		ret = -ENODEV;
+	else if (!ring->pool)
+		ret = -EINVAL;
+	else
+		ret = lring_pool_mmap(ring->pool, vma);
+	mutex_unlock(&ring->lock);
+	return ret;
+}
+
+static const struct file_operations lring_fops = {
+	.owner = THIS_MODULE,
+	.open = lring_open,
+	.release = lring_release,
+	.unlocked_ioctl = lring_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = lring_poll,
+	.mmap = lring_mmap,
+	.llseek = noop_llseek,
+};
+
+/* sysfs: configuration and counters of each ring, one value per file. */
+
+static ssize_t lring_show_locked(struct device *dev, char *buf,
+				 ssize_t (*show)(struct lring *ring,
+						 struct lring_pool *pool,
+						 char *buf))
+{
+	struct lring *ring = container_of(dev, struct lring, dev);
+	ssize_t ret;
+
+	mutex_lock(&ring->lock);
+	ret = show(ring, ring->pool, buf);
+	mutex_unlock(&ring->lock);
+	return ret;
+}
+
+static ssize_t lring_state_show_locked(struct lring *ring,
+				       struct lring_pool *pool, char *buf)
+{
+	const char *state = "unconfigured";
+
+	if (ring->dead)
+		state = "dead";
+	else if (ring->running)
+		state = "running";
+	else if (pool)
+		state = "stopped";
+	return sysfs_emit(buf, "%s\n", state);
+}
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return lring_show_locked(dev, buf, lring_state_show_locked);
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t lring_backend_show_locked(struct lring *ring,
+					 struct lring_pool *pool, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  pool ? lring_backend_name(pool->backend_id) : "none");
+}
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return lring_show_locked(dev, buf, lring_backend_show_locked);
+}
+static DEVICE_ATTR_RO(backend);
+
+/* A read-only attribute showing a u32 of the layout, 0 when unconfigured. */
+#define LRING_LAYOUT_ATTR(field)					\
+static ssize_t lring_##field##_show_locked(struct lring *ring,		\
+					   struct lring_pool *pool,	\
+					   char *buf)			\
+{									\
+	return sysfs_emit(buf, "%u\n", pool ? pool->layout.field : 0);	\
+}									\
+static ssize_t field##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return lring_show_locked(dev, buf, lring_##field##_show_locked); \
+}									\
+static DEVICE_ATTR_RO(field)
+
+LRING_LAYOUT_ATTR(buf_count);
+LRING_LAYOUT_ATTR(buf_size);
+LRING_LAYOUT_ATTR(cq_entries);
+LRING_LAYOUT_ATTR(fq_entries);
+
+static struct attribute *lring_attrs[] = {
+	&dev_attr_state.attr,
+	&dev_attr_backend.attr,
+	&dev_attr_buf_count.attr,
+	&dev_attr_buf_size.attr,
+	&dev_attr_cq_entries.attr,
+	&dev_attr_fq_entries.attr,
+	NULL,
+};
+
+static const struct attribute_group lring_attr_group = {
+	.attrs = lring_attrs,
+};
+
+/* Counters: /sys/class/lring/lringN/counters/<name>, 0 when unconfigured. */
+#define LRING_COUNTER_ATTR(field)					\
+static ssize_t lring_##field##_show_locked(struct lring *ring,		\
+					   struct lring_pool *pool,	\
+					   char *buf)			\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  pool ? READ_ONCE(pool->ctrl->counters.field) : 0); \
+}									\
+static ssize_t field##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return lring_show_locked(dev, buf, lring_##field##_show_locked); \
+}									\
+static DEVICE_ATTR_RO(field)
+
+LRING_COUNTER_ATTR(produced);
+LRING_COUNTER_ATTR(delivered);
+LRING_COUNTER_ATTR(dropped);
+LRING_COUNTER_ATTR(irqs);
+LRING_COUNTER_ATTR(kicks);
+LRING_COUNTER_ATTR(waits);
+LRING_COUNTER_ATTR(eventfd_signals);
+LRING_COUNTER_ATTR(returned);
+LRING_COUNTER_ATTR(rejected_ids);
+LRING_COUNTER_ATTR(rejected_indices);
+LRING_COUNTER_ATTR(need_wakeups);
+LRING_COUNTER_ATTR(device_errors);
+
+static struct attribute *lring_counter_attrs[] = {
+	&dev_attr_produced.attr,
+	&dev_attr_delivered.attr,
+	&dev_attr_dropped.attr,
+	&dev_attr_irqs.attr,
+	&dev_attr_kicks.attr,
+	&dev_attr_waits.attr,
+	&dev_attr_eventfd_signals.attr,
+	&dev_attr_returned.attr,
+	&dev_attr_rejected_ids.attr,
+	&dev_attr_rejected_indices.attr,
+	&dev_attr_need_wakeups.attr,
+	&dev_attr_device_errors.attr,
+	NULL,
+};
+
+static const struct attribute_group lring_counter_group = {
+	.name = "counters",
+	.attrs = lring_counter_attrs,
+};
+
+static const struct attribute_group *lring_groups[] = {
+	&lring_attr_group,
+	&lring_counter_group,
+	NULL,
+};
+
+static void lring_dev_release(struct device *dev)
+{
+	struct lring *ring = container_of(dev, struct lring, dev);
+
+	ida_free(&lring_minors, MINOR(dev->devt));
+	kfree(ring);
+}
+
+/**
+ * lring_register() - create a ring and its /dev/lringN node
+ * @dma_dev:	the device that DMAs into the ring's buffers
+ * @ops:	the driver's start/stop/queue
+ * @priv:	the driver's data, returned by lring_priv()
+ *
+ * Context: process context; may sleep.
+ * Return: the ring, or ERR_PTR(-ENOSPC) when all minors are used,
+ * ERR_PTR(-ENOMEM), or the driver core's error.
+ */
+struct lring *lring_register(struct device *dma_dev,
+			     const struct lring_device_ops *ops, void *priv)
+{
+	struct lring *ring;
+	int minor, ret;
+
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+	if (!ring)
+		return ERR_PTR(-ENOMEM);
+	minor = ida_alloc_max(&lring_minors, LRING_MAX_RINGS - 1, GFP_KERNEL);
+	if (minor < 0) {
+		kfree(ring);
+		return ERR_PTR(minor);
+	}
+
+	ring->dma_dev = dma_dev;
+	ring->ops = ops;
+	ring->priv = priv;
+	mutex_init(&ring->lock);
+	spin_lock_init(&ring->irq_lock);
+	init_waitqueue_head(&ring->wq);
+
+	device_initialize(&ring->dev);
+	ring->dev.class = lring_class;
+	ring->dev.parent = dma_dev;
+	ring->dev.devt = MKDEV(MAJOR(lring_devt), minor);
+	ring->dev.groups = lring_groups;
+	ring->dev.release = lring_dev_release;
+	dev_set_drvdata(&ring->dev, ring);
+	ret = dev_set_name(&ring->dev, "lring%d", minor);
+	if (ret)
+		goto err_put;
+
+	cdev_init(&ring->cdev, &lring_fops);
+	ring->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&ring->cdev, &ring->dev);
+	if (ret)
+		goto err_put;
+	return ring;
+
+err_put:
+	/* The release callback frees the minor and the ring. */
+	put_device(&ring->dev);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(lring_register);
+
+/**
+ * lring_unregister() - remove a ring; its device is going away
+ * @ring: a ring from lring_register()
+ *
+ * Stops the device, revokes every user mapping of the buffers (later
+ * accesses fault with SIGBUS; the control page stays readable and shows
+ * LRING_F_DEAD), frees the buffers, and wakes every sleeper, which then
+ * sees ENODEV. The ring itself lives on until its file is closed.
+ *
+ * Context: process context; may sleep.
+ */
+void lring_unregister(struct lring *ring)
+{
+	struct lring_pool *pool;
+
+	cdev_device_del(&ring->cdev, &ring->dev);
+
+	mutex_lock(&ring->lock);
+	pool = ring->pool;
+	if (pool) {
+		lring_ring_stop(ring);
+		WRITE_ONCE(pool->ctrl->flags, pool->ctrl->flags | LRING_F_DEAD);
+		if (ring->mapping)
+			unmap_mapping_range(ring->mapping, pool->layout.pool_off,
+					    pool->layout.pool_size, 1);
+		lring_pool_release_dma(pool);
+	}
+	WRITE_ONCE(ring->dead, true);
+	lring_ring_wake_all(ring);
+	mutex_unlock(&ring->lock);
+
+	put_device(&ring->dev);
+}
+EXPORT_SYMBOL_GPL(lring_unregister);
+
+/**
+ * lring_priv() - the driver data given to lring_register()
+ * @ring: the ring
+ *
+ * Return: the pointer.
+ */
+void *lring_priv(struct lring *ring)
+{
+	return ring->priv;
+}
+EXPORT_SYMBOL_GPL(lring_priv);
+
+/**
+ * lring_device() - the ring's class device, e.g. for dev_err()
+ * @ring: the ring
+ *
+ * Return: /dev/lringN's struct device.
+ */
+struct device *lring_device(struct lring *ring)
+{
+	return &ring->dev;
+}
+EXPORT_SYMBOL_GPL(lring_device);
+
+/**
+ * lring_is_running() - whether the ring streams (between start and stop)
+ * @ring: the ring
+ *
+ * Return: true while the ring is started.
+ */
+bool lring_is_running(struct lring *ring)
+{
+	return READ_ONCE(ring->running);
+}
+EXPORT_SYMBOL_GPL(lring_is_running);
+
+static int __init lring_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&lring_devt, 0, LRING_MAX_RINGS, "lring");
+	if (ret)
+		return ret;
+	lring_class = lring_class_create("lring");
+	if (IS_ERR(lring_class)) {
+		unregister_chrdev_region(lring_devt, LRING_MAX_RINGS);
+		return PTR_ERR(lring_class);
+	}
+	return 0;
+}
+
+static void __exit lring_exit(void)
+{
+	class_destroy(lring_class);
+	unregister_chrdev_region(lring_devt, LRING_MAX_RINGS);
+}
+
+module_init(lring_init);
+module_exit(lring_exit);
+MODULE_DESCRIPTION("lring: zero-copy DMA buffer rings shared with userspace");
+MODULE_LICENSE("GPL");

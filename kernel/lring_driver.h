@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lring_driver.h - what a device driver sees of the lring core.
+ *
+ * A driver registers one ring per data stream with lring_register() and a
+ * struct lring_device_ops. The core owns the buffer pool, the rings shared
+ * with userspace and every buffer's ownership state; the driver only moves
+ * buffers through its hardware:
+ *
+ *   ->queue(buf)    the core hands a buffer to the device (any context, with
+ *                   a core spinlock held and interrupts off: just add it to
+ *                   the hardware's or the driver's queue)
+ *   done(buf)       the device filled it: call lring_buffer_done() from the
+ *                   interrupt handler (hard-IRQ safe), without holding the
+ *                   driver's own locks, because it may call ->queue() again
+ *   dropped         the device produced a block but had no buffer: call
+ *                   lring_block_dropped() so userspace sees the gap
+ *
+ * ->start() begins streaming; buffers may be queued before it is called.
+ * ->stop() must return only when the device no longer writes any buffer and
+ * will not call lring_buffer_done() again; the core then takes back every
+ * buffer the driver still held.
+ */
+#ifndef _LRING_DRIVER_H
+#define _LRING_DRIVER_H
+
+#include <linux/device.h>
+#include <linux/list.h>
+#include <linux/scatterlist.h>
+#include <linux/types.h>
+
+struct lring;
+
+/**
+ * struct lring_buffer - one buffer of a ring's pool, as a driver sees it
+ * @queue:	free for the driver's use while the buffer is queued to it
+ * @dma_addr:	bus address of the buffer, for the device
+ * @size:	usable bytes, the pool's buffer size
+ * @id:		index in the pool, as userspace sees it
+ * @state:	ownership, private to the core
+ * @cpu_addr:	kernel address, private to the core
+ * @sgt:	pages behind the buffer, private to the core
+ *
+ * Every buffer is one DMA-contiguous segment of @size bytes at @dma_addr.
+ */
+struct lring_buffer {
+	struct list_head queue;
+	dma_addr_t dma_addr;
+	u32 size;
+	u32 id;
+	/* Private to the core. */
+	u8 state;
+	void *cpu_addr;
+	struct sg_table sgt;
+};
+
+/**
+ * struct lring_device_ops - what the core asks of a device
+ * @start:	begin filling queued buffers; may sleep; returns 0 or -errno
+ * @stop:	quiesce the device (see the top of this file); may sleep
+ * @queue:	take ownership of @buf until lring_buffer_done(); atomic
+ *		context, must not fail
+ */
+struct lring_device_ops {
+	int (*start)(struct lring *ring);
+	void (*stop)(struct lring *ring);
+	void (*queue)(struct lring *ring, struct lring_buffer *buf);
+};
+
+struct lring *lring_register(struct device *dma_dev,
+			     const struct lring_device_ops *ops, void *priv);
+void lring_unregister(struct lring *ring);
+
+void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
+		       u32 len, u32 flags);
+void lring_block_dropped(struct lring *ring);
+u64 lring_next_seq(struct lring *ring);
+
+void *lring_priv(struct lring *ring);
+struct device *lring_device(struct lring *ring);
+bool lring_is_running(struct lring *ring);
+
+#endif /* _LRING_DRIVER_H */

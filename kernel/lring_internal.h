@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lring_internal.h - the ring core's private structures. Device drivers
+ * include lring_driver.h only.
+ */
+#ifndef _LRING_INTERNAL_H
+#define _LRING_INTERNAL_H
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/lring.h>
+
+#include "lring_driver.h"
+
+/* Ownership of a buffer; kept here, never in memory userspace can write. */
+enum lring_buf_state {
+	LRING_BUF_FREE,		/* kernel holds it, nobody writes it */
+	LRING_BUF_DEVICE,	/* queued to the device, which may write it */
+	LRING_BUF_USER,		/* published; the application reads it */
+};
+
+struct lring_pool;
+
+/**
+ * struct lring_allocator - an allocator for the buffer pool
+ * @name:	as shown in sysfs
+ * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
+ * @free:	undo @alloc for buffers [0, @count)
+ * @sync_for_cpu: make @len bytes the device wrote visible to the CPU
+ * @sync_for_device: give the buffer back to the device
+ */
+struct lring_allocator {
+	const char *name;
+	int (*alloc)(struct lring_pool *pool, struct lring_buffer *buf);
+	void (*free)(struct lring_pool *pool, struct lring_buffer *buf);
+	void (*sync_for_cpu)(struct lring_pool *pool, struct lring_buffer *buf,
+			     u32 len);
+	void (*sync_for_device)(struct lring_pool *pool,
+				struct lring_buffer *buf);
+};
+
+/**
+ * struct lring_pool - one configuration of a ring: buffers and shared rings
+ * @dev:	the device that DMAs into the buffers
+ * @allocator:	allocates the buffers
+ * @backend_id:	enum lring_backend value
+ * @layout:	the mapping's layout, as published in the control page
+ * @shared:	vmalloc'ed control page, user page and both rings
+ * @shared_size: bytes at @shared
+ * @ctrl:	control page (read-only for userspace)
+ * @user:	user page (written by userspace)
+ * @cqes:	completion ring entries
+ * @fqes:	fill ring entries
+ * @bufs:	the buffers, @layout.buf_count of them
+ * @dma_live:	buffers allocated; cleared when the device goes away
+ * @map_count:	VMAs that map this pool
+ * @cq_prod:	the kernel's completion producer index (authoritative)
+ * @fq_cons:	the kernel's fill consumer index (authoritative)
+ * @seq:	sequence number of the next block
+ * @gap:	blocks dropped since the last published completion
+ * @nr_device:	buffers in LRING_BUF_DEVICE state
+ */
+struct lring_pool {
+	struct device *dev;
+	const struct lring_allocator *allocator;
+	u32 backend_id;
+	struct lring_layout layout;
+
+	void *shared;
+	size_t shared_size;
+	struct lring_ctrl *ctrl;
+	struct lring_user *user;
+	struct lring_cqe *cqes;
+	struct lring_fqe *fqes;
+
+	struct lring_buffer *bufs;
+	bool dma_live;
+	atomic_t map_count;
+
+	u32 cq_prod;
+	u32 fq_cons;
+	u64 seq;
+	u32 gap;
+	u32 nr_device;
+};
+
+/**
+ * struct lring - one ring: a char device and the stream behind it
+ * @dev:	the class device /dev/lringN; its refcount keeps this alive
+ * @cdev:	the char device
+ * @dma_dev:	the driver's device, used for every DMA call
+ * @ops:	the driver's ops
+ * @priv:	the driver's data
+ * @lock:	serialises configuration, start/stop, mmap, eventfd setup,
+ *		open/release and unregistration (process context)
+ * @irq_lock:	protects the pool's indices, buffer states and counters, and
+ *		@evctx; taken from the device's interrupt handler
+ * @pool:	current configuration, or NULL; changed under both locks
+ * @mapping:	address space of the open file, to revoke mappings on removal
+ * @evctx:	eventfd to signal, or NULL
+ * @ev_batch:	signal when this many completions are waiting
+ * @wq:		poll() and LRING_IOC_WAIT sleepers
+ * @opened:	the ring allows one open file at a time
+ * @running:	between a successful start and stop
+ * @stopping:	stop in progress: finish completions, queue nothing more
+ * @dead:	lring_unregister() was called
+ */
+struct lring {
+	struct device dev;
+	struct cdev cdev;
+	struct device *dma_dev;
+	const struct lring_device_ops *ops;
+	void *priv;
+
+	struct mutex lock;
+	spinlock_t irq_lock;
+	struct lring_pool *pool;
+	struct address_space *mapping;
+	struct eventfd_ctx *evctx;
+	u32 ev_batch;
+	wait_queue_head_t wq;
+
+	bool opened;
+	bool running;
+	bool stopping;
+	bool dead;
+};
+
+/* lring_pool.c */
+struct lring_pool *lring_pool_create(struct device *dev,
+				     const struct lring_config *cfg);
+void lring_pool_destroy(struct lring_pool *pool);
+void lring_pool_release_dma(struct lring_pool *pool);
+const char *lring_backend_name(u32 id);
+int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma);
+extern bool lring_debug_skip_sync_for_cpu;
+
+/* lring_ring.c */
+int lring_ring_start(struct lring *ring);
+void lring_ring_stop(struct lring *ring);
+void lring_ring_kick(struct lring *ring);
+u32 lring_ring_ready(struct lring_pool *pool);
+void lring_ring_wake_all(struct lring *ring);
+
+#endif /* _LRING_INTERNAL_H */

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_pool.c - a ring's memory: the shared control page and rings, the
+ * buffer pool and its allocator backends, and how all of it is mapped into
+ * the application with one mmap().
+ */
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "lring_compat.h"
+#include "lring_internal.h"
+
+bool lring_debug_skip_sync_for_cpu;
+module_param_named(debug_skip_sync_for_cpu, lring_debug_skip_sync_for_cpu,
+		   bool, 0444);
+MODULE_PARM_DESC(debug_skip_sync_for_cpu,
+		 "Test only: never sync streaming buffers for the CPU, to prove the tests catch it");
+
+/* Largest physically contiguous allocation the page allocator makes. */
+#define LRING_MAX_CONTIG_SIZE	(PAGE_SIZE << LRING_MAX_PAGE_ORDER)
+
+/*
+ * Coherent backend: dma_alloc_coherent() memory needs no syncs. Its pages
+ * are found through dma_get_sgtable() because the CPU address may be a
+ * remapping (IOMMU, non-coherent architectures), not the linear map.
+ */
+static int lring_coherent_alloc(struct lring_pool *pool,
+				struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	int ret;
+
+	/* dma_alloc_coherent() always returns zeroed memory. */
+	buf->cpu_addr = dma_alloc_coherent(pool->dev, stride, &buf->dma_addr,
+					   GFP_KERNEL | __GFP_NOWARN);
+	if (!buf->cpu_addr)
+		return -ENOMEM;
+
+	ret = dma_get_sgtable(pool->dev, &buf->sgt, buf->cpu_addr,
+			      buf->dma_addr, stride);
+	if (ret) {
+		dma_free_coherent(pool->dev, stride, buf->cpu_addr,
+				  buf->dma_addr);
+		buf->cpu_addr = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+static void lring_coherent_free(struct lring_pool *pool,
+				struct lring_buffer *buf)
+{
+	sg_free_table(&buf->sgt);
+	dma_free_coherent(pool->dev, pool->layout.buf_stride, buf->cpu_addr,
+			  buf->dma_addr);
+	buf->cpu_addr = NULL;
+}
+
+static void lring_coherent_sync_for_cpu(struct lring_pool *pool,
+					struct lring_buffer *buf, u32 len)
+{
+}
+
+static void lring_coherent_sync_for_device(struct lring_pool *pool,
+					   struct lring_buffer *buf)
+{
+}
+
+/*
+ * Streaming backend: cacheable pages mapped once for the device for the
+ * pool's lifetime; ownership moves with dma_sync_single_for_{cpu,device}().
+ * With bounce buffers (swiotlb) the sync for the CPU is the copy that makes
+ * the data appear at all.
+ */
+static int lring_streaming_alloc(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	int ret;
+
+	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL | __GFP_ZERO |
+					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (!buf->cpu_addr)
+		return -ENOMEM;
+
+	ret = sg_alloc_table(&buf->sgt, 1, GFP_KERNEL);
+	if (ret)
+		goto err_free_pages;
+	sg_set_page(buf->sgt.sgl, virt_to_page(buf->cpu_addr), stride, 0);
+
+	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr, stride,
+				       DMA_FROM_DEVICE);
+	if (dma_mapping_error(pool->dev, buf->dma_addr)) {
+		ret = -ENOMEM;
+		goto err_free_table;
+	}
+	return 0;
+
+err_free_table:
+	sg_free_table(&buf->sgt);
+err_free_pages:
+	free_pages_exact(buf->cpu_addr, stride);
+	buf->cpu_addr = NULL;
+	return ret;
+}
+
+static void lring_streaming_free(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+
+	dma_unmap_single(pool->dev, buf->dma_addr, stride, DMA_FROM_DEVICE);
+	sg_free_table(&buf->sgt);
+	free_pages_exact(buf->cpu_addr, stride);
+	buf->cpu_addr = NULL;
+}
+
+static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
+					 struct lring_buffer *buf, u32 len)
+{
+	if (lring_debug_skip_sync_for_cpu || !len)
+		return;
+	dma_sync_single_for_cpu(pool->dev, buf->dma_addr, len,
+				DMA_FROM_DEVICE);
+}
+
+static void lring_streaming_sync_for_device(struct lring_pool *pool,
+					    struct lring_buffer *buf)
+{
+	dma_sync_single_for_device(pool->dev, buf->dma_addr,
+				   pool->layout.buf_stride, DMA_FROM_DEVICE);
+}
+
+static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
+	[LRING_BACKEND_COHERENT] = {
+		.name = "coherent",
+		.alloc = lring_coherent_alloc,
+		.free = lring_coherent_free,
+		.sync_for_cpu = lring_coherent_sync_for_cpu,
+		.sync_for_device = lring_coherent_sync_for_device,
+	},
+	[LRING_BACKEND_STREAMING] = {
+		.name = "streaming",
+		.alloc = lring_streaming_alloc,
+		.free = lring_streaming_free,
+		.sync_for_cpu = lring_streaming_sync_for_cpu,
+		.sync_for_device = lring_streaming_sync_for_device,
+	},
+};
+
+/**
+ * lring_backend_name() - the name sysfs shows for a backend id
+ * @id: enum lring_backend value
+ *
+ * Return: a static string, "unknown" for an id out of range.
+ */
+const char *lring_backend_name(u32 id)
+{
+	return id < LRING_BACKEND_COUNT ? lring_allocators[id].name : "unknown";
+}
+
+static int lring_ring_size(u32 requested, u32 buf_count, u32 *out)
+{
+	if (!requested) {
+		*out = roundup_pow_of_two(buf_count);
+		return 0;
+	}
+	if (!is_power_of_2(requested) || requested < buf_count ||
+	    requested > LRING_MAX_RING_ENTRIES)
+		return -EINVAL;
+	*out = requested;
+	return 0;
+}
+
+/* Checks a configuration and computes where everything goes. */
+static int lring_layout_init(struct device *dev,
+			     const struct lring_config *cfg,
+			     struct lring_layout *l)
+{
+	size_t max_size = LRING_MAX_CONTIG_SIZE;
+	u64 pool_pages;
+	int i;
+
+	if (cfg->flags || cfg->backend >= LRING_BACKEND_COUNT)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(cfg->resv); i++)
+		if (cfg->resv[i])
+			return -EINVAL;
+	if (!cfg->buf_count || cfg->buf_count > LRING_MAX_BUFFERS ||
+	    !cfg->buf_size)
+		return -EINVAL;
+
+	if (cfg->backend == LRING_BACKEND_STREAMING)
+		max_size = min(max_size, dma_max_mapping_size(dev));
+	if (cfg->buf_size > max_size) {
+		dev_notice_ratelimited(dev, "buffer size %u above the %s backend's limit %zu\n",
+				       cfg->buf_size,
+				       lring_backend_name(cfg->backend),
+				       max_size);
+		return -EINVAL;
+	}
+
+	memset(l, 0, sizeof(*l));
+	l->buf_count = cfg->buf_count;
+	l->buf_size = cfg->buf_size;
+	l->buf_stride = PAGE_ALIGN(cfg->buf_size);
+	if (lring_ring_size(cfg->cq_entries, cfg->buf_count, &l->cq_entries) ||
+	    lring_ring_size(cfg->fq_entries, cfg->buf_count, &l->fq_entries))
+		return -EINVAL;
+
+	pool_pages = (u64)l->buf_count * (l->buf_stride >> PAGE_SHIFT);
+	if (pool_pages > totalram_pages() / 2) {
+		dev_notice_ratelimited(dev, "pool of %llu pages above half of RAM\n",
+				       pool_pages);
+		return -ENOMEM;
+	}
+
+	l->cqe_size = sizeof(struct lring_cqe);
+	l->fqe_size = sizeof(struct lring_fqe);
+	l->ctrl_off = 0;
+	l->user_off = PAGE_SIZE;
+	l->cq_producer_off = offsetof(struct lring_ctrl, cq_producer);
+	l->fq_consumer_off = offsetof(struct lring_ctrl, fq_consumer);
+	l->flags_off = offsetof(struct lring_ctrl, flags);
+	l->counters_off = offsetof(struct lring_ctrl, counters);
+	l->cq_consumer_off = l->user_off +
+			     offsetof(struct lring_user, cq_consumer);
+	l->fq_producer_off = l->user_off +
+			     offsetof(struct lring_user, fq_producer);
+	l->cq_entries_off = 2 * PAGE_SIZE;
+	l->fq_entries_off = l->cq_entries_off +
+			    PAGE_ALIGN((u64)l->cq_entries * l->cqe_size);
+	l->pool_off = l->fq_entries_off +
+		      PAGE_ALIGN((u64)l->fq_entries * l->fqe_size);
+	l->pool_size = pool_pages << PAGE_SHIFT;
+	l->mmap_size = l->pool_off + l->pool_size;
+	return 0;
+}
+
+static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
+{
+	while (count--)
+		pool->allocator->free(pool, &pool->bufs[count]);
+}
+
+/**
+ * lring_pool_create() - allocate a pool and its shared rings
+ * @dev:	the device that will DMA into the buffers
+ * @cfg:	what userspace asked for (validated here)
+ *
+ * Every buffer starts zeroed and in LRING_BUF_FREE state.
+ *
+ * Return: the pool, or ERR_PTR(-EINVAL) for a bad configuration,
+ * ERR_PTR(-ENOMEM) when the memory or DMA mappings cannot be had.
+ */
+struct lring_pool *lring_pool_create(struct device *dev,
+				     const struct lring_config *cfg)
+{
+	struct lring_pool *pool;
+	u32 i;
+	int ret;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return ERR_PTR(-ENOMEM);
+
+	ret = lring_layout_init(dev, cfg, &pool->layout);
+	if (ret)
+		goto err_free_pool;
+	pool->dev = get_device(dev);
+	pool->backend_id = cfg->backend;
+	pool->allocator = &lring_allocators[cfg->backend];
+
+	pool->shared_size = pool->layout.pool_off;
+	pool->shared = vmalloc_user(pool->shared_size);
+	if (!pool->shared) {
+		ret = -ENOMEM;
+		goto err_put_dev;
+	}
+	pool->ctrl = pool->shared;
+	pool->user = pool->shared + pool->layout.user_off;
+	pool->cqes = pool->shared + pool->layout.cq_entries_off;
+	pool->fqes = pool->shared + pool->layout.fq_entries_off;
+
+	pool->bufs = kvcalloc(pool->layout.buf_count, sizeof(*pool->bufs),
+			      GFP_KERNEL);
+	if (!pool->bufs) {
+		ret = -ENOMEM;
+		goto err_free_shared;
+	}
+	for (i = 0; i < pool->layout.buf_count; i++) {
+		struct lring_buffer *buf = &pool->bufs[i];
+
+		buf->id = i;
+		buf->size = pool->layout.buf_size;
+		buf->state = LRING_BUF_FREE;
+		ret = pool->allocator->alloc(pool, buf);
+		if (ret) {
+			dev_notice_ratelimited(dev, "%s buffer %u of %u (%u bytes): %d\n",
+					       pool->allocator->name, i,
+					       pool->layout.buf_count,
+					       pool->layout.buf_stride, ret);
+			lring_pool_free_bufs(pool, i);
+			goto err_free_bufs;
+		}
+		cond_resched();
+	}
+	pool->dma_live = true;
+
+	pool->cq_prod = cfg->index_base;
+	pool->fq_cons = cfg->index_base;
+	pool->ctrl->magic = LRING_MAGIC;
+	pool->ctrl->abi_version = LRING_ABI_VERSION;
+	pool->ctrl->ctrl_size = sizeof(struct lring_ctrl);
+	pool->ctrl->page_size = PAGE_SIZE;
+	pool->ctrl->layout = pool->layout;
+	pool->ctrl->cq_producer = cfg->index_base;
+	pool->ctrl->fq_consumer = cfg->index_base;
+	pool->user->cq_consumer = cfg->index_base;
+	pool->user->fq_producer = cfg->index_base;
+	return pool;
+
+err_free_bufs:
+	kvfree(pool->bufs);
+err_free_shared:
+	vfree(pool->shared);
+err_put_dev:
+	put_device(pool->dev);
+err_free_pool:
+	kfree(pool);
+	return ERR_PTR(ret);
+}
+
+/**
+ * lring_pool_release_dma() - free the buffers early, when the device goes
+ * @pool: a pool whose device no longer writes any buffer
+ *
+ * The caller has already revoked every user mapping of the buffers. The
+ * control page and rings stay until lring_pool_destroy().
+ */
+void lring_pool_release_dma(struct lring_pool *pool)
+{
+	if (!pool->dma_live)
+		return;
+	lring_pool_free_bufs(pool, pool->layout.buf_count);
+	pool->dma_live = false;
+}
+
+/**
+ * lring_pool_destroy() - free everything a pool holds
+ * @pool: a pool no VMA maps and no device writes
+ */
+void lring_pool_destroy(struct lring_pool *pool)
+{
+	lring_pool_release_dma(pool);
+	kvfree(pool->bufs);
+	vfree(pool->shared);
+	put_device(pool->dev);
+	kfree(pool);
+}
+
+/* The parts of the mapping userspace writes: its indices and fill ring. */
+static bool lring_offset_writable(const struct lring_layout *l, u64 off)
+{
+	return (off >= l->user_off && off < l->user_off + PAGE_SIZE) ||
+	       (off >= l->fq_entries_off && off < l->pool_off);
+}
+
+static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct lring_pool *pool = vma->vm_private_data;
+	u64 off = vmf->address - vma->vm_start +
+		  ((u64)vma->vm_pgoff << PAGE_SHIFT);
+
+	/* Write faults come only for parts mapped read-only: refuse them. */
+	return lring_offset_writable(&pool->layout, off) ? 0 : VM_FAULT_SIGBUS;
+}
+
+static void lring_vm_open(struct vm_area_struct *vma)
+{
+	struct lring_pool *pool = vma->vm_private_data;
+
+	atomic_inc(&pool->map_count);
+}
+
+static void lring_vm_close(struct vm_area_struct *vma)
+{
+	struct lring_pool *pool = vma->vm_private_data;
+
+	atomic_dec(&pool->map_count);
+}
+
+/*
+ * The VMA pins the file and the file pins the pool (it is destroyed only at
+ * release), so the VMA needs no reference of its own: map_count only tells
+ * LRING_IOC_CONFIGURE that the pool is still in use.
+ */
+static const struct vm_operations_struct lring_vm_ops = {
+	.open = lring_vm_open,
+	.close = lring_vm_close,
+	.pfn_mkwrite = lring_vm_pfn_mkwrite,
+};
+
+/**
+ * lring_pool_mmap() - map control page, rings and buffers into @vma
+ * @pool:	a pool with live buffers
+ * @vma:	a shared mapping of exactly layout.mmap_size bytes at offset 0
+ *
+ * Each part gets its own protection: only the user page and the fill ring
+ * are writable. Writes to the rest fault with SIGBUS, even after mprotect().
+ *
+ * Return: 0, -EINVAL for a bad offset, size or MAP_PRIVATE, -EPERM for
+ * PROT_EXEC, -ENODEV when the buffers are gone, or remap_pfn_range()'s error.
+ */
+int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
+{
+	const struct lring_layout *l = &pool->layout;
+	unsigned long addr;
+	pgprot_t rw, ro;
+	u64 off;
+	u32 i;
+	int ret;
+
+	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != l->mmap_size)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (!pool->dma_live)
+		return -ENODEV;
+
+	vm_flags_clear(vma, VM_MAYEXEC);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	rw = vma->vm_page_prot;
+	ro = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
+
+	for (off = 0; off < pool->shared_size; off += PAGE_SIZE) {
+		ret = remap_pfn_range(vma, vma->vm_start + off,
+				      vmalloc_to_pfn(pool->shared + off),
+				      PAGE_SIZE,
+				      lring_offset_writable(l, off) ? rw : ro);
+		if (ret)
+			return ret;
+	}
+
+	addr = vma->vm_start + l->pool_off;
+	for (i = 0; i < l->buf_count; i++) {
+		struct scatterlist *sg;
+		int j;
+
+		for_each_sgtable_sg(&pool->bufs[i].sgt, sg, j) {
+			ret = remap_pfn_range(vma, addr, page_to_pfn(sg_page(sg)),
+					      sg->length, ro);
+			if (ret)
+				return ret;
+			addr += sg->length;
+		}
+	}
+
+	vma->vm_ops = &lring_vm_ops;
+	vma->vm_private_data = pool;
+	lring_vm_open(vma);
+	return 0;
+}

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_ring.c - the hand-off: completions out, returned buffers in.
+ *
+ * Everything here runs under ring->irq_lock, usually from the device's
+ * interrupt handler. Indices userspace writes are read once, checked against
+ * the kernel's own copy and never trusted; buffer ownership lives only in
+ * struct lring_buffer.state.
+ *
+ * Memory-ordering pairs with liblring (liblring/include/lring.h):
+ *   cq_producer: smp_store_release() here   / lring_load_acquire() in peek
+ *   cq_consumer: smp_load_acquire() here    / lring_store_release() in release
+ *   fq_producer: smp_load_acquire() here    / lring_store_release() in return
+ *   fq_consumer: smp_store_release() here   / lring_load_acquire() in return
+ *   NEED_WAKEUP: smp_mb() in lring_refill() / lring_smp_mb() in return
+ *   eventfd:     smp_mb() in lring_notify() / lring_smp_mb() in wait
+ */
+#include <linux/eventfd.h>
+#include <linux/export.h>
+#include <linux/ktime.h>
+#include <linux/poll.h>
+
+#include "lring_compat.h"
+#include "lring_internal.h"
+
+/* Completions published and not yet consumed, as far as the kernel can tell. */
+static u32 lring_cq_used(struct lring_pool *pool, u32 cons)
+{
+	return pool->cq_prod - cons;
+}
+
+/**
+ * lring_ring_ready() - completions waiting for the application
+ * @pool: the ring's pool
+ *
+ * Return: the number of unconsumed completions; 0 when userspace wrote an
+ * impossible consumer index.
+ */
+u32 lring_ring_ready(struct lring_pool *pool)
+{
+	u32 used = lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer));
+
+	return used <= pool->layout.cq_entries ? used : 0;
+}
+
+static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
+{
+	u32 flags = pool->ctrl->flags;
+
+	WRITE_ONCE(pool->ctrl->flags, on ? flags | flag : flags & ~flag);
+}
+
+/* Hands a buffer to the device, or keeps it when the ring is not streaming. */
+static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	if (!ring->running || ring->stopping) {
+		buf->state = LRING_BUF_FREE;
+		return;
+	}
+	pool->allocator->sync_for_device(pool, buf);
+	buf->state = LRING_BUF_DEVICE;
+	pool->nr_device++;
+	ring->ops->queue(ring, buf);
+}
+
+/* Takes one id from the fill ring, if the application really owns it. */
+static void lring_take_back(struct lring *ring, struct lring_pool *pool,
+			    u32 id)
+{
+	struct lring_counters *cnt = &pool->ctrl->counters;
+
+	if (id >= pool->layout.buf_count ||
+	    pool->bufs[id].state != LRING_BUF_USER) {
+		cnt->rejected_ids++;
+		return;
+	}
+	cnt->returned++;
+	lring_give_to_device(ring, pool, &pool->bufs[id]);
+}
+
+/*
+ * Moves returned buffers from the fill ring to the device. When the device
+ * is left with nothing, raise NEED_WAKEUP and look once more, so that a
+ * buffer returned while the flag was going up is not stranded (the
+ * application does the mirror image: publish, barrier, test the flag).
+ */
+static void lring_refill(struct lring *ring, struct lring_pool *pool)
+{
+	u32 mask = pool->layout.fq_entries - 1;
+	u32 prod, avail, seen;
+
+	lockdep_assert_held(&ring->irq_lock);
+	/* Pairs with lring_store_release() of fq_producer in lring_return(). */
+	prod = smp_load_acquire(&pool->user->fq_producer);
+	for (;;) {
+		avail = prod - pool->fq_cons;
+		if (avail > pool->layout.fq_entries) {
+			pool->ctrl->counters.rejected_indices++;
+			avail = 0;
+		}
+		while (avail--) {
+			u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
+
+			pool->fq_cons++;
+			lring_take_back(ring, pool, id);
+		}
+		/* Pairs with lring_load_acquire() of fq_consumer in liblring. */
+		smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
+
+		if (pool->nr_device || !ring->running || ring->stopping) {
+			lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+			return;
+		}
+		if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
+			lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
+			pool->ctrl->counters.need_wakeups++;
+		}
+		/* Flag before re-reading; pairs with lring_smp_mb() in return. */
+		smp_mb();
+		seen = prod;
+		prod = smp_load_acquire(&pool->user->fq_producer);
+		if (prod == seen)
+			return;
+	}
+}
+
+/*
+ * Tells sleepers that completions are waiting. The eventfd fires only when
+ * the count of unconsumed completions reaches the batch threshold (1: the
+ * empty to non-empty transition), so a consumer that keeps up costs no
+ * signals at all.
+ */
+static void lring_notify(struct lring *ring, struct lring_pool *pool)
+{
+	u32 used;
+
+	if (ring->evctx) {
+		/* cq_producer before cq_consumer; pairs with lring_wait(). */
+		smp_mb();
+		used = lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer));
+		if (used == max(ring->ev_batch, 1U)) {
+			lring_eventfd_signal(ring->evctx);
+			pool->ctrl->counters.eventfd_signals++;
+		}
+	}
+	if (wq_has_sleeper(&ring->wq))
+		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static void lring_count_drop(struct lring_pool *pool)
+{
+	pool->ctrl->counters.dropped++;
+	pool->gap++;
+}
+
+/**
+ * lring_buffer_done() - the device finished writing a buffer
+ * @ring:	the buffer's ring
+ * @buf:	a buffer the core queued to the device
+ * @len:	bytes the device wrote
+ * @flags:	LRING_CQE_F_ERROR if the device reported an error, else 0
+ *
+ * Publishes the buffer on the completion ring for the application, or drops
+ * it (counted, and reported with the next completion) when the completion
+ * ring is full, then refills the device from the fill ring. Safe in hard-IRQ
+ * context. The caller must not hold locks that its ->queue() op takes.
+ */
+void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
+		       u32 len, u32 flags)
+{
+	struct lring_pool *pool;
+	struct lring_cqe *cqe;
+	unsigned long irqflags;
+	u32 cons;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	if (WARN_ON_ONCE(!pool || buf->state != LRING_BUF_DEVICE))
+		goto out_unlock;
+
+	pool->nr_device--;
+	pool->ctrl->counters.irqs++;
+	pool->ctrl->counters.produced++;
+	if (flags & LRING_CQE_F_ERROR)
+		pool->ctrl->counters.device_errors++;
+	flags &= LRING_CQE_F_ERROR;
+	if (len > buf->size) {
+		len = buf->size;
+		flags |= LRING_CQE_F_TRUNCATED;
+	}
+
+	/* Pairs with lring_store_release() of cq_consumer in lring_release(). */
+	cons = smp_load_acquire(&pool->user->cq_consumer);
+	if (lring_cq_used(pool, cons) >= pool->layout.cq_entries) {
+		if (lring_cq_used(pool, cons) > pool->layout.cq_entries)
+			pool->ctrl->counters.rejected_indices++;
+		lring_count_drop(pool);
+		pool->seq++;
+		/* The CPU never looked at it: straight back to the device. */
+		buf->state = LRING_BUF_FREE;
+		lring_give_to_device(ring, pool, buf);
+		goto out_refill;
+	}
+
+	pool->allocator->sync_for_cpu(pool, buf, len);
+	buf->state = LRING_BUF_USER;
+
+	cqe = &pool->cqes[pool->cq_prod & (pool->layout.cq_entries - 1)];
+	cqe->buf_id = buf->id;
+	cqe->len = len;
+	cqe->seq = pool->seq++;
+	cqe->timestamp_ns = ktime_get_ns();
+	cqe->dropped = pool->gap;
+	cqe->flags = flags | (pool->gap ? LRING_CQE_F_GAP : 0);
+	pool->gap = 0;
+	pool->cq_prod++;
+	/* Entry before index; pairs with lring_load_acquire() in lring_peek(). */
+	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
+	pool->ctrl->counters.delivered++;
+	lring_notify(ring, pool);
+
+out_refill:
+	lring_refill(ring, pool);
+out_unlock:
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+EXPORT_SYMBOL_GPL(lring_buffer_done);
+
+/**
+ * lring_block_dropped() - the device produced a block but had no buffer
+ * @ring: the ring
+ *
+ * Counts the drop; the next completion carries the gap. Also refills the
+ * device, so a device that keeps producing picks up returned buffers even
+ * if the application did not kick. Safe in hard-IRQ context.
+ */
+void lring_block_dropped(struct lring *ring)
+{
+	struct lring_pool *pool;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	if (pool && ring->running) {
+		pool->ctrl->counters.irqs++;
+		pool->ctrl->counters.produced++;
+		lring_count_drop(pool);
+		pool->seq++;
+		lring_refill(ring, pool);
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+EXPORT_SYMBOL_GPL(lring_block_dropped);
+
+/**
+ * lring_next_seq() - sequence number the next block will carry
+ * @ring: the ring
+ *
+ * A device that stamps its data with the sequence number reads it when it
+ * starts a block; only the device's own completions and drops advance it.
+ *
+ * Return: the sequence number of the next completed or dropped block.
+ */
+u64 lring_next_seq(struct lring *ring)
+{
+	struct lring_pool *pool = READ_ONCE(ring->pool);
+
+	return pool ? READ_ONCE(pool->seq) : 0;
+}
+EXPORT_SYMBOL_GPL(lring_next_seq);
+
+/**
+ * lring_ring_kick() - hand the fill ring's buffers to the device now
+ * @ring: a configured ring
+ */
+void lring_ring_kick(struct lring *ring)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->pool->ctrl->counters.kicks++;
+	lring_refill(ring, ring->pool);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+
+/**
+ * lring_ring_start() - queue every free buffer and start the device
+ * @ring: a configured, stopped ring; ring->lock held
+ *
+ * Return: 0 or the driver's error, with the ring left stopped.
+ */
+int lring_ring_start(struct lring *ring)
+{
+	struct lring_pool *pool = ring->pool;
+	unsigned long irqflags;
+	u32 i;
+	int ret;
+
+	lockdep_assert_held(&ring->lock);
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->running = true;
+	ring->stopping = false;
+	for (i = 0; i < pool->layout.buf_count; i++)
+		if (pool->bufs[i].state == LRING_BUF_FREE)
+			lring_give_to_device(ring, pool, &pool->bufs[i]);
+	lring_refill(ring, pool);
+	lring_set_flag(pool, LRING_F_RUNNING, true);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+
+	ret = ring->ops->start(ring);
+	if (ret)
+		lring_ring_stop(ring);
+	return ret;
+}
+
+/**
+ * lring_ring_stop() - quiesce the device and take back its buffers
+ * @ring: a ring; ring->lock held
+ *
+ * Buffers the application owns stay with it.
+ */
+void lring_ring_stop(struct lring *ring)
+{
+	struct lring_pool *pool = ring->pool;
+	unsigned long irqflags;
+	u32 i;
+
+	lockdep_assert_held(&ring->lock);
+	if (!ring->running)
+		return;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->stopping = true;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+
+	ring->ops->stop(ring);
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	for (i = 0; i < pool->layout.buf_count; i++) {
+		if (pool->bufs[i].state == LRING_BUF_DEVICE) {
+			pool->bufs[i].state = LRING_BUF_FREE;
+			pool->nr_device--;
+		}
+	}
+	WARN_ON_ONCE(pool->nr_device);
+	ring->running = false;
+	ring->stopping = false;
+	lring_set_flag(pool, LRING_F_RUNNING | LRING_F_NEED_WAKEUP, false);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+
+/**
+ * lring_ring_wake_all() - wake every sleeper, e.g. because the device left
+ * @ring: the ring; ring->lock held
+ */
+void lring_ring_wake_all(struct lring *ring)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	if (ring->evctx)
+		lring_eventfd_signal(ring->evctx);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	wake_up_interruptible_all(&ring->wq);
+}

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_sim.c - a simulated streaming device for lring.
+ *
+ * It behaves like a bus master: it writes each block at the buffer's bus
+ * address (which, for a device without an IOMMU, is a physical address),
+ * never through the CPU address the core uses. So a missing sync shows up
+ * here as it would on hardware, e.g. under swiotlb=force.
+ *
+ * An hrtimer plays the interrupt at the configured rate; a block that finds
+ * no queued buffer is dropped. At rate 0 a kthread produces as fast as
+ * buffers come back, and waits (the device stalls) when none is queued.
+ */
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/hrtimer.h>
+#include <linux/io.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/lring_sim.h>
+
+#include "lring_driver.h"
+
+#define LRING_SIM_MAX_RINGS	16
+
+static unsigned int nr_rings = 1;
+module_param(nr_rings, uint, 0444);
+MODULE_PARM_DESC(nr_rings, "Number of simulated rings (1-16)");
+
+/**
+ * struct lring_sim - one simulated device
+ * @pdev:	its platform device, lring_sim.N
+ * @ring:	its ring
+ * @lock:	protects @queue
+ * @queue:	buffers the core handed over, oldest first
+ * @param_lock:	protects the parameters against changes while running
+ * @rate:	blocks per second, 0 = as fast as buffers come back
+ * @block_size:	bytes per block, 0 = the whole buffer
+ * @seed:	mixed into the data pattern
+ * @running:	between start and stop
+ * @timer:	the "interrupt" at @rate
+ * @period:	1 / @rate
+ * @thread:	the producer at rate 0
+ * @thread_wq:	@thread waits here for a buffer
+ */
+struct lring_sim {
+	struct platform_device *pdev;
+	struct lring *ring;
+
+	spinlock_t lock;
+	struct list_head queue;
+
+	struct mutex param_lock;
+	u32 rate;
+	u32 block_size;
+	u64 seed;
+	bool running;
+
+	struct hrtimer timer;
+	ktime_t period;
+	struct task_struct *thread;
+	wait_queue_head_t thread_wq;
+};
+
+static struct lring_sim *lring_sims[LRING_SIM_MAX_RINGS];
+
+static struct lring_buffer *lring_sim_pop(struct lring_sim *sim)
+{
+	struct lring_buffer *buf;
+	unsigned long flags;
+
+	spin_lock_irqsave(&sim->lock, flags);
+	buf = list_first_entry_or_null(&sim->queue, struct lring_buffer, queue);
+	if (buf)
+		list_del(&buf->queue);
+	spin_unlock_irqrestore(&sim->lock, flags);
+	return buf;
+}
+
+/* The "DMA": writes one block of the pattern at the buffer's bus address. */
+static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
+			   u32 len)
+{
+	__le64 *dst = phys_to_virt((phys_addr_t)buf->dma_addr);
+	u64 seq = lring_next_seq(sim->ring);
+	u32 words = len / 8, i;
+	__le64 last;
+
+	/* Buffers are page aligned, so whole words are aligned too. */
+	for (i = 0; i < words; i++)
+		dst[i] = cpu_to_le64(lring_sim_word(sim->seed, seq, i));
+	if (len % 8) {
+		last = cpu_to_le64(lring_sim_word(sim->seed, seq, words));
+		memcpy(&dst[words], &last, len % 8);
+	}
+}
+
+/* Block length; a block larger than the buffer is cut by the core. */
+static u32 lring_sim_block_len(struct lring_sim *sim, struct lring_buffer *buf)
+{
+	return sim->block_size ?: buf->size;
+}
+
+static enum hrtimer_restart lring_sim_tick(struct hrtimer *timer)
+{
+	struct lring_sim *sim = container_of(timer, struct lring_sim, timer);
+	struct lring_buffer *buf = lring_sim_pop(sim);
+
+	if (buf) {
+		u32 len = lring_sim_block_len(sim, buf);
+
+		lring_sim_fill(sim, buf, min(len, buf->size));
+		lring_buffer_done(sim->ring, buf, len, 0);
+	} else {
+		lring_block_dropped(sim->ring);
+	}
+	/* A late timer slips the device's clock instead of bursting. */
+	hrtimer_forward_now(timer, sim->period);
+	return HRTIMER_RESTART;
+}
+
+static bool lring_sim_has_buffer(struct lring_sim *sim)
+{
+	unsigned long flags;
+	bool ret;
+
+	spin_lock_irqsave(&sim->lock, flags);
+	ret = !list_empty(&sim->queue);
+	spin_unlock_irqrestore(&sim->lock, flags);
+	return ret;
+}
+
+static int lring_sim_thread(void *data)
+{
+	struct lring_sim *sim = data;
+	struct lring_buffer *buf;
+	u32 len;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(sim->thread_wq,
+					 lring_sim_has_buffer(sim) ||
+					 kthread_should_stop());
+		buf = lring_sim_pop(sim);
+		if (!buf)
+			continue;
+		len = lring_sim_block_len(sim, buf);
+		lring_sim_fill(sim, buf, min(len, buf->size));
+		/* Complete as an interrupt handler would. */
+		local_irq_disable();
+		lring_buffer_done(sim->ring, buf, len, 0);
+		local_irq_enable();
+		cond_resched();
+	}
+	return 0;
+}
+
+static void lring_sim_queue(struct lring *ring, struct lring_buffer *buf)
+{
+	struct lring_sim *sim = lring_priv(ring);
+	unsigned long flags;
+
+	spin_lock_irqsave(&sim->lock, flags);
+	list_add_tail(&buf->queue, &sim->queue);
+	spin_unlock_irqrestore(&sim->lock, flags);
+	if (!sim->rate)
+		wake_up(&sim->thread_wq);
+}
+
+static int lring_sim_start(struct lring *ring)
+{
+	struct lring_sim *sim = lring_priv(ring);
+	int ret = 0;
+
+	mutex_lock(&sim->param_lock);
+	if (sim->rate) {
+		sim->period = ns_to_ktime(div_u64(NSEC_PER_SEC, sim->rate));
+		hrtimer_start(&sim->timer, sim->period, HRTIMER_MODE_REL_HARD);
+	} else {
+		sim->thread = kthread_run(lring_sim_thread, sim, "lring_sim/%d",
+					  sim->pdev->id);
+		if (IS_ERR(sim->thread)) {
+			ret = PTR_ERR(sim->thread);
+			sim->thread = NULL;
+		}
+	}
+	sim->running = !ret;
+	mutex_unlock(&sim->param_lock);
+	return ret;
+}
+
+static void lring_sim_stop(struct lring *ring)
+{
+	struct lring_sim *sim = lring_priv(ring);
+	unsigned long flags;
+
+	mutex_lock(&sim->param_lock);
+	hrtimer_cancel(&sim->timer);
+	if (sim->thread) {
+		kthread_stop(sim->thread);
+		sim->thread = NULL;
+	}
+	/* The core takes back whatever we still hold. */
+	spin_lock_irqsave(&sim->lock, flags);
+	INIT_LIST_HEAD(&sim->queue);
+	spin_unlock_irqrestore(&sim->lock, flags);
+	sim->running = false;
+	mutex_unlock(&sim->param_lock);
+}
+
+static const struct lring_device_ops lring_sim_ops = {
+	.start = lring_sim_start,
+	.stop = lring_sim_stop,
+	.queue = lring_sim_queue,
+};
+
+/* Parameters: sysfs attributes of lring_sim.N, changed only while stopped. */
+static ssize_t lring_sim_store_u64(struct device *dev, const char *buf,
+				   size_t count, u64 max, void (*set)(struct lring_sim *, u64))
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+	u64 val;
+	int ret;
+
+	ret = kstrtou64(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val > max)
+		return -ERANGE;
+	mutex_lock(&sim->param_lock);
+	if (sim->running)
+		ret = -EBUSY;
+	else
+		set(sim, val);
+	mutex_unlock(&sim->param_lock);
+	return ret ?: count;
+}
+
+static void lring_sim_set_rate(struct lring_sim *sim, u64 val)
+{
+	sim->rate = val;
+}
+
+static void lring_sim_set_block_size(struct lring_sim *sim, u64 val)
+{
+	sim->block_size = val;
+}
+
+static void lring_sim_set_seed(struct lring_sim *sim, u64 val)
+{
+	sim->seed = val;
+}
+
+static ssize_t rate_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(sim->rate));
+}
+
+static ssize_t rate_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	return lring_sim_store_u64(dev, buf, count, LRING_SIM_MAX_RATE,
+				   lring_sim_set_rate);
+}
+static DEVICE_ATTR_RW(rate);
+
+static ssize_t block_size_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(sim->block_size));
+}
+
+static ssize_t block_size_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	return lring_sim_store_u64(dev, buf, count, U32_MAX,
+				   lring_sim_set_block_size);
+}
+static DEVICE_ATTR_RW(block_size);
+
+static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(sim->seed));
+}
+
+static ssize_t seed_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t count)
+{
+	return lring_sim_store_u64(dev, buf, count, U64_MAX,
+				   lring_sim_set_seed);
+}
+static DEVICE_ATTR_RW(seed);
+
+static struct attribute *lring_sim_attrs[] = {
+	&dev_attr_rate.attr,
+	&dev_attr_block_size.attr,
+	&dev_attr_seed.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(lring_sim);
+
+static void lring_sim_destroy(struct lring_sim *sim)
+{
+	if (sim->ring)
+		lring_unregister(sim->ring);
+	platform_device_unregister(sim->pdev);
+	kfree(sim);
+}
+
+static struct lring_sim *lring_sim_create(int id)
+{
+	struct lring_sim *sim;
+	int ret;
+
+	sim = kzalloc(sizeof(*sim), GFP_KERNEL);
+	if (!sim)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&sim->lock);
+	INIT_LIST_HEAD(&sim->queue);
+	mutex_init(&sim->param_lock);
+	init_waitqueue_head(&sim->thread_wq);
+	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	sim->timer.function = lring_sim_tick;
+	sim->rate = 1000;
+	sim->seed = id;
+
+	sim->pdev = platform_device_alloc("lring_sim", id);
+	if (!sim->pdev) {
+		kfree(sim);
+		return ERR_PTR(-ENOMEM);
+	}
+	platform_set_drvdata(sim->pdev, sim);
+	sim->pdev->dev.groups = lring_sim_groups;
+	ret = platform_device_add(sim->pdev);
+	if (ret) {
+		platform_device_put(sim->pdev);
+		kfree(sim);
+		return ERR_PTR(ret);
+	}
+
+	ret = dma_coerce_mask_and_coherent(&sim->pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_destroy;
+	/* A bus address must be a physical address for lring_sim_fill(). */
+	if (device_iommu_mapped(&sim->pdev->dev) ||
+	    sim->pdev->dev.dma_range_map) {
+		ret = -EOPNOTSUPP;
+		goto err_destroy;
+	}
+
+	sim->ring = lring_register(&sim->pdev->dev, &lring_sim_ops, sim);
+	if (IS_ERR(sim->ring)) {
+		ret = PTR_ERR(sim->ring);
+		sim->ring = NULL;
+		goto err_destroy;
+	}
+	return sim;
+
+err_destroy:
+	lring_sim_destroy(sim);
+	return ERR_PTR(ret);
+}
+
+static void lring_sim_exit(void)
+{
+	int i;
+
+	for (i = LRING_SIM_MAX_RINGS - 1; i >= 0; i--) {
+		if (lring_sims[i])
+			lring_sim_destroy(lring_sims[i]);
+		lring_sims[i] = NULL;
+	}
+}
+
+static int __init lring_sim_init(void)
+{
+	unsigned int i;
+
+	if (!nr_rings || nr_rings > LRING_SIM_MAX_RINGS)
+		return -EINVAL;
+	for (i = 0; i < nr_rings; i++) {
+		struct lring_sim *sim = lring_sim_create(i);
+
+		if (IS_ERR(sim)) {
+			pr_err("lring_sim: ring %u: %ld\n", i, PTR_ERR(sim));
+			lring_sim_exit();
+			return PTR_ERR(sim);
+		}
+		lring_sims[i] = sim;
+	}
+	return 0;
+}
+
+module_init(lring_sim_init);
+module_exit(lring_sim_exit);
+MODULE_DESCRIPTION("lring simulated streaming device");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR MIT) */
+/*
+ * lring: zero-copy streaming of device DMA buffers into userspace through
+ * shared rings.
+ *
+ * One mmap() of /dev/lringN at offset 0 maps, in this order:
+ *
+ *   control page      read-only   struct lring_ctrl: ABI, layout, kernel-owned
+ *                                 indices, flags and counters
+ *   user page         read-write  struct lring_user: the indices the
+ *                                 application owns
+ *   completion ring   read-only   struct lring_cqe[cq_entries]
+ *   fill ring         read-write  struct lring_fqe[fq_entries]
+ *   buffer pool       read-only   buf_count buffers, buf_stride bytes apart
+ *
+ * Userspace must not hard-code this order or any size: every offset is in
+ * struct lring_layout, found both in the control page and in the answer of
+ * LRING_IOC_GET_INFO (which tells how large the mapping must be).
+ *
+ * Indices are free-running __u32 values; a ring's slot is index & (entries-1).
+ * The producer of a ring writes its entry, then publishes the index with a
+ * store-release; the consumer reads the index with a load-acquire before it
+ * reads the entry, and publishes its own index with a store-release after it
+ * has finished with the entry.
+ *
+ * Buffer ownership: a buffer published on the completion ring belongs to the
+ * application until its id is written to the fill ring. The kernel validates
+ * every id it reads back; bad ids are counted in rejected_ids, never used.
+ */
+#ifndef _UAPI_LINUX_LRING_H
+#define _UAPI_LINUX_LRING_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define LRING_MAGIC		0x474e524cU	/* "LRNG" in memory order */
+#define LRING_ABI_VERSION	1
+
+/* Largest buffer and ring sizes the kernel accepts. */
+#define LRING_MAX_BUFFERS	65536U
+#define LRING_MAX_RING_ENTRIES	(1U << 20)
+
+/**
+ * struct lring_cqe - completion ring entry: one block the device filled
+ * @buf_id:	index of the buffer in the pool, 0 .. buf_count - 1
+ * @len:	bytes the device wrote, from the start of the buffer
+ * @seq:	the block's sequence number: every block the device produced,
+ *		delivered or dropped, takes the next number, starting at 0 at
+ *		the first LRING_IOC_START after LRING_IOC_CONFIGURE
+ * @timestamp_ns: CLOCK_MONOTONIC time at which the device completed the block
+ * @flags:	LRING_CQE_F_*
+ * @dropped:	number of blocks dropped immediately before this one (the gap
+ *		in @seq); non-zero only with LRING_CQE_F_GAP
+ */
+struct lring_cqe {
+	__u32 buf_id;
+	__u32 len;
+	__u64 seq;
+	__u64 timestamp_ns;
+	__u32 flags;
+	__u32 dropped;
+};
+
+/* The device reported an error for this block; its data may be incomplete. */
+#define LRING_CQE_F_ERROR	(1U << 0)
+/* Blocks were dropped just before this one: see @dropped. */
+#define LRING_CQE_F_GAP		(1U << 1)
+/* The block did not fit the buffer and was cut at buf_size. */
+#define LRING_CQE_F_TRUNCATED	(1U << 2)
+
+/**
+ * struct lring_fqe - fill ring entry: a buffer handed back to the kernel
+ * @buf_id:	index of a buffer the application owns
+ */
+struct lring_fqe {
+	__u32 buf_id;
+};
+
+/**
+ * struct lring_counters - event counters, maintained by the kernel
+ * @produced:	blocks the device completed (delivered + dropped)
+ * @delivered:	blocks published on the completion ring
+ * @dropped:	blocks lost because no buffer was free or the completion
+ *		ring was full; always produced - delivered
+ * @irqs:	device completions and drops reported by the driver (one per
+ *		interrupt for hardware that interrupts once per block)
+ * @kicks:	LRING_IOC_KICK calls (syscalls made because of NEED_WAKEUP)
+ * @waits:	LRING_IOC_WAIT calls
+ * @eventfd_signals: signals sent to the registered eventfd
+ * @returned:	valid buffer ids taken back from the fill ring
+ * @rejected_ids: fill ring entries rejected: id out of range or buffer not
+ *		owned by the application (double return, forged id)
+ * @rejected_indices: times a ring index written by the application was
+ *		impossible (further than the ring size from the kernel's) and
+ *		was ignored
+ * @need_wakeups: times the device ran dry and NEED_WAKEUP was raised
+ * @device_errors: blocks the device flagged with an error
+ */
+struct lring_counters {
+	__u64 produced;
+	__u64 delivered;
+	__u64 dropped;
+	__u64 irqs;
+	__u64 kicks;
+	__u64 waits;
+	__u64 eventfd_signals;
+	__u64 returned;
+	__u64 rejected_ids;
+	__u64 rejected_indices;
+	__u64 need_wakeups;
+	__u64 device_errors;
+	__u64 resv[4];
+};
+
+/**
+ * struct lring_layout - where everything lives in the mapping
+ *
+ * Every _off is a byte offset from the start of the mapping.
+ *
+ * @mmap_size:		length to pass to mmap()
+ * @ctrl_off:		struct lring_ctrl (read-only)
+ * @user_off:		struct lring_user (read-write)
+ * @cq_producer_off:	__u32 completion producer index (kernel writes)
+ * @cq_consumer_off:	__u32 completion consumer index (application writes)
+ * @cq_entries_off:	struct lring_cqe[cq_entries] (read-only)
+ * @fq_producer_off:	__u32 fill producer index (application writes)
+ * @fq_consumer_off:	__u32 fill consumer index (kernel writes)
+ * @fq_entries_off:	struct lring_fqe[fq_entries] (read-write)
+ * @flags_off:		__u32 LRING_F_* flags (kernel writes)
+ * @counters_off:	struct lring_counters (kernel writes)
+ * @pool_off:		first buffer; buffer i is at pool_off + i * buf_stride
+ * @pool_size:		buf_count * buf_stride
+ * @cq_entries:		completion ring size, a power of two
+ * @fq_entries:		fill ring size, a power of two
+ * @cqe_size:		sizeof(struct lring_cqe) as the kernel knows it
+ * @fqe_size:		sizeof(struct lring_fqe) as the kernel knows it
+ * @buf_count:		buffers in the pool
+ * @buf_size:		usable bytes per buffer
+ * @buf_stride:		distance between buffers, buf_size rounded up to pages
+ * @resv:		zero
+ */
+struct lring_layout {
+	__u64 mmap_size;
+	__u64 ctrl_off;
+	__u64 user_off;
+	__u64 cq_producer_off;
+	__u64 cq_consumer_off;
+	__u64 cq_entries_off;
+	__u64 fq_producer_off;
+	__u64 fq_consumer_off;
+	__u64 fq_entries_off;
+	__u64 flags_off;
+	__u64 counters_off;
+	__u64 pool_off;
+	__u64 pool_size;
+	__u32 cq_entries;
+	__u32 fq_entries;
+	__u32 cqe_size;
+	__u32 fqe_size;
+	__u32 buf_count;
+	__u32 buf_size;
+	__u32 buf_stride;
+	__u32 resv[5];
+};
+
+/*
+ * The device has no buffer queued: buffers returned on the fill ring stay
+ * there until the application calls LRING_IOC_KICK. Test it after
+ * publishing the fill producer, with a full barrier in between.
+ */
+#define LRING_F_NEED_WAKEUP	(1U << 0)
+/* The device behind the ring is gone; every call fails with ENODEV. */
+#define LRING_F_DEAD		(1U << 1)
+/* The device is streaming (between LRING_IOC_START and LRING_IOC_STOP). */
+#define LRING_F_RUNNING		(1U << 2)
+
+/* Cache line size the layout pads to, so indices never share a line. */
+#define LRING_CACHELINE		64
+
+/**
+ * struct lring_ctrl - the read-only control page, at layout.ctrl_off (0)
+ * @magic:	LRING_MAGIC
+ * @abi_version: LRING_ABI_VERSION of the kernel that made the mapping
+ * @ctrl_size:	sizeof(struct lring_ctrl) as the kernel knows it
+ * @page_size:	the kernel's page size
+ * @layout:	offsets and sizes of everything in the mapping
+ * @cq_producer: completion producer index, on its own cache line
+ * @fq_consumer: fill consumer index, on its own cache line
+ * @flags:	LRING_F_*, on its own cache line
+ * @counters:	event counters
+ *
+ * Read the hot fields through the offsets in @layout, not through this
+ * struct, so that a newer kernel may move them.
+ */
+struct lring_ctrl {
+	__u32 magic;
+	__u32 abi_version;
+	__u32 ctrl_size;
+	__u32 page_size;
+	struct lring_layout layout;
+	__u8 pad0[LRING_CACHELINE - (16 + sizeof(struct lring_layout)) % LRING_CACHELINE];
+
+	__u32 cq_producer;
+	__u8 pad1[LRING_CACHELINE - 4];
+	__u32 fq_consumer;
+	__u8 pad2[LRING_CACHELINE - 4];
+	__u32 flags;
+	__u8 pad3[LRING_CACHELINE - 4];
+	struct lring_counters counters;
+};
+
+/**
+ * struct lring_user - the read-write page, at layout.user_off
+ * @cq_consumer: completion consumer index, on its own cache line
+ * @fq_producer: fill producer index, on its own cache line
+ */
+struct lring_user {
+	__u32 cq_consumer;
+	__u8 pad0[LRING_CACHELINE - 4];
+	__u32 fq_producer;
+	__u8 pad1[LRING_CACHELINE - 4];
+};
+
+/* Allocator backends for the buffer pool. */
+enum lring_backend {
+	/* dma_alloc_coherent(): uncached on some architectures, no syncs */
+	LRING_BACKEND_COHERENT = 0,
+	/* cacheable pages with a streaming mapping, synced by the kernel */
+	LRING_BACKEND_STREAMING = 1,
+	LRING_BACKEND_COUNT,
+};
+
+/**
+ * struct lring_config - argument of LRING_IOC_CONFIGURE
+ * @buf_count:	buffers in the pool, 1 .. LRING_MAX_BUFFERS
+ * @buf_size:	bytes per buffer, 1 .. the backend's limit (largest
+ *		physically contiguous allocation for coherent and streaming)
+ * @backend:	enum lring_backend
+ * @cq_entries:	completion ring size, a power of two >= buf_count; 0 picks
+ *		the smallest that fits
+ * @fq_entries:	fill ring size, same rules as @cq_entries
+ * @index_base:	first value of every ring index; lets tests start near 2^32
+ *		to prove wrap-around, 0 otherwise
+ * @flags:	zero
+ * @resv:	zero
+ *
+ * Allowed only while the ring is stopped and not mapped (else EBUSY).
+ * Replaces any previous pool. Every buffer starts owned by the kernel and is
+ * handed to the device by LRING_IOC_START.
+ */
+struct lring_config {
+	__u32 buf_count;
+	__u32 buf_size;
+	__u32 backend;
+	__u32 cq_entries;
+	__u32 fq_entries;
+	__u32 index_base;
+	__u32 flags;
+	__u32 resv[9];
+};
+
+/**
+ * struct lring_info - answer of LRING_IOC_GET_INFO
+ * @abi_version: LRING_ABI_VERSION of the running module
+ * @configured:	1 once LRING_IOC_CONFIGURE has succeeded, else 0 and @layout
+ *		is all zeros
+ * @backend:	enum lring_backend of the pool
+ * @flags:	LRING_F_* as in the control page
+ * @segments_per_buf: DMA segments per buffer (1 for contiguous backends)
+ * @resv0:	zero
+ * @layout:	the mapping's layout
+ * @resv:	zero
+ */
+struct lring_info {
+	__u32 abi_version;
+	__u32 configured;
+	__u32 backend;
+	__u32 flags;
+	__u32 segments_per_buf;
+	__u32 resv0;
+	struct lring_layout layout;
+	__u64 resv[8];
+};
+
+/**
+ * struct lring_eventfd - argument of LRING_IOC_SET_EVENTFD
+ * @fd:		an eventfd to signal, or -1 to stop signalling
+ * @batch:	signal when this many unconsumed completions are waiting:
+ *		1 (or 0) signals on every empty to non-empty transition. A
+ *		consumer that uses a batch above 1 bounds its latency with the
+ *		timeout of its wait.
+ * @resv:	zero
+ */
+struct lring_eventfd {
+	__s32 fd;
+	__u32 batch;
+	__u32 resv[2];
+};
+
+/**
+ * struct lring_wait - argument of LRING_IOC_WAIT
+ * @timeout_ns:	longest time to sleep; 0 returns at once
+ * @min_entries: wake when this many completions are waiting (0 means 1)
+ * @resv:	zero
+ *
+ * Returns the number of completions waiting (>= min_entries), or fails with
+ * ETIMEDOUT, EINTR, or ENODEV when the device went away.
+ */
+struct lring_wait {
+	__u64 timeout_ns;
+	__u32 min_entries;
+	__u32 resv;
+};
+
+#define LRING_IOC_MAGIC		0xb7
+
+#define LRING_IOC_CONFIGURE	_IOW(LRING_IOC_MAGIC, 1, struct lring_config)
+#define LRING_IOC_GET_INFO	_IOR(LRING_IOC_MAGIC, 2, struct lring_info)
+#define LRING_IOC_START		_IO(LRING_IOC_MAGIC, 3)
+#define LRING_IOC_STOP		_IO(LRING_IOC_MAGIC, 4)
+/* Hand the buffers waiting on the fill ring to the device now. */
+#define LRING_IOC_KICK		_IO(LRING_IOC_MAGIC, 5)
+#define LRING_IOC_SET_EVENTFD	_IOW(LRING_IOC_MAGIC, 6, struct lring_eventfd)
+#define LRING_IOC_WAIT		_IOW(LRING_IOC_MAGIC, 7, struct lring_wait)
+#define LRING_IOC_GET_COUNTERS	_IOR(LRING_IOC_MAGIC, 8, struct lring_counters)
+
+#endif /* _UAPI_LINUX_LRING_H */
