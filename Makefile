@@ -1,0 +1,125 @@
+# lring top-level Makefile. Targets:
+#   make            kernel modules (for KDIR) + liblring + examples + tests + perf
+#   make check      deps, build, unit tests, VM tests on every kernel; ends with
+#                   "N passed, N failed"   (filter: KERNELS="6.1" GROUPS="smoke")
+#   make demo       tests/vm/demo.sh in the VM
+#   make unit       host unit tests only         make vm-test   VM tests only
+#   make modules    kernel modules for KDIR      make kmods     for every KERNELS
+#   make sparse     modules through sparse       make checkpatch  kernel style
+#   make deps       install Debian packages      make kernels   fetch test kernels
+#   make selftest   prove the VM harness catches failures and kernel warnings
+#   make clean      remove build/
+# Files are found by pattern: add a .c file to liblring/src, examples, tests/unit,
+# tests/kernel or perf and it is built without touching this file.
+
+CC       ?= gcc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror
+CPPFLAGS += -Iuapi -Iliblring/include
+LDLIBS   ?= -lurcu -lurcu-common -lpthread
+UNIT_LDLIBS ?= -lcriterion
+
+# Kernel for `make modules`: the running kernel's build dir if there is one,
+# else the cached Debian 6.1 test kernel (fetched on first use).
+KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
+KERNELS  ?= 6.1 6.12
+GROUPS   ?=
+
+B := build
+VM := tests/vm
+
+LIB_SRCS := $(wildcard liblring/src/*.c)
+LIB_OBJS := $(patsubst liblring/src/%.c,$(B)/obj/liblring/%.o,$(LIB_SRCS))
+LIB_A    := $(B)/lib/liblring.a
+LIB_SO   := $(if $(LIB_OBJS),$(B)/lib/liblring.so.1 $(B)/lib/liblring.so)
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+UNIT     := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
+KTESTS   := $(patsubst tests/kernel/%.c,$(B)/tests/kernel/%,$(wildcard tests/kernel/*.c))
+PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
+PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF)
+
+.PHONY: all userspace lib modules kmods sparse checkpatch deps kernels unit \
+	vm-test check demo selftest clean
+.DELETE_ON_ERROR:
+
+all: modules userspace
+
+userspace: lib $(PROGS)
+
+lib: $(LIB_A) $(LIB_SO)
+
+$(B)/obj/liblring/%.o: liblring/src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iliblring/src $(CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/lib/liblring.so.1: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,liblring.so.1 -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(B)/lib/liblring.so: $(B)/lib/liblring.so.1
+	ln -sf liblring.so.1 $@
+
+# One program per .c file; each links liblring statically.
+define prog_rule
+$(B)/$(1)/%: $(1)/%.c $(LIB_A)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -MMD -MP -MF $$@.d -o $$@ $$< $(LIB_A) $$(LDFLAGS) $(2) $$(LDLIBS)
+endef
+$(eval $(call prog_rule,examples,))
+$(eval $(call prog_rule,tests/unit,$$(UNIT_LDLIBS)))
+$(eval $(call prog_rule,tests/kernel,))
+$(eval $(call prog_rule,perf,))
+
+-include $(LIB_OBJS:.o=.d) $(PROGS:=.d)
+
+# Kernel modules, built in a per-kernel copy: build/kmod/<krel>/kernel/*.ko
+modules:
+	@if [ ! -f Kbuild ]; then echo "modules: no Kbuild yet, skipping the kernel modules"; exit 0; fi; \
+	kdir="$(KDIR)"; \
+	if [ -z "$$kdir" ]; then kdir=$$($(VM)/kernel.sh kdir 6.1) || exit 1; fi; \
+	$(VM)/build-kmod.sh "$$kdir" >/dev/null
+
+kmods:
+	@for k in $(KERNELS); do \
+		kdir=$$($(VM)/kernel.sh kdir $$k) && $(VM)/build-kmod.sh "$$kdir" >/dev/null || exit 1; \
+	done
+
+sparse:
+	@kdir="$(KDIR)"; \
+	if [ -z "$$kdir" ]; then kdir=$$($(VM)/kernel.sh kdir 6.1) || exit 1; fi; \
+	$(VM)/build-kmod.sh "$$kdir" C=2 CHECK=sparse >/dev/null
+
+checkpatch:
+	@$(VM)/checkpatch.sh "$(KDIR)"
+
+deps:
+	@$(VM)/deps.sh
+
+kernels:
+	@$(VM)/kernel.sh fetch $(KERNELS)
+
+unit: $(UNIT)
+	@$(VM)/run-unit.sh
+
+vm-test: userspace
+	@$(VM)/check.sh --no-build --no-unit --kernels "$(KERNELS)" --groups "$(GROUPS)"
+
+check:
+	@$(VM)/check.sh --kernels "$(KERNELS)" --groups "$(GROUPS)"
+
+demo:
+	@$(VM)/deps.sh
+	@if [ -x $(VM)/demo.sh ]; then exec $(VM)/demo.sh; \
+	elif [ -f $(VM)/demo.sh ]; then exec bash $(VM)/demo.sh; \
+	else echo "make demo: not available yet (tests/vm/demo.sh does not exist)"; exit 1; fi
+
+selftest:
+	@$(VM)/selftest.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Build the lring kernel modules out of tree against one kernel.
+#
+# Usage: build-kmod.sh [-C=N] KDIR [make args...]
+#
+# Kernels before 6.x cannot put out-of-tree objects in a separate directory, so
+# Kbuild, kernel/ and uapi/ are copied (rsync, mtimes kept so rebuilds are
+# incremental) into build/kmod/<kernel-release>/ and built there with W=1.
+# The modules end up in build/kmod/<kernel-release>/kernel/*.ko.
+# The last line printed on stdout is that output directory.
+#
+# LRING_KSRC overrides the source tree (default: the repository).
+set -euo pipefail
+
+LRING_PROG=build-kmod.sh
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: build-kmod.sh KDIR [make args...]"
+kdir=$1
+shift
+src=${LRING_KSRC:-$LRING_ROOT}
+[ -f "$src/Kbuild" ] || die "no Kbuild in $src (the kernel modules are not written yet)"
+[ -f "$kdir/Makefile" ] || die "KDIR=$kdir is not a kernel build directory"
+krel=$("$(dirname "$0")/kernel.sh" krel "$kdir")
+[ -n "$krel" ] || die "cannot tell the kernel release of $kdir"
+out=$LRING_BUILD/kmod/$krel
+mkdir -p "$out"
+
+# Keep build products in the copy, drop sources that disappeared.
+rsync -a --delete \
+	--filter='P *.o' --filter='P *.ko' --filter='P *.mod' --filter='P *.mod.c' \
+	--filter='P .*.cmd' --filter='P modules.order' --filter='P Module.symvers' \
+	--filter='P *.a' --filter='P .*.d' --filter='P *.dwo' \
+	"$src/Kbuild" "$src/kernel" "$src/uapi" "$out/"
+
+make -C "$kdir" M="$out" W=1 "$@" modules >&2
+ls "$out"/kernel/*.ko >/dev/null 2>&1 || die "no modules were built in $out/kernel"
+echo "$out"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install the Debian packages lring needs to build and test. Quiet and quick
+# when everything is already there; runs `apt-get update` once only when
+# something is missing.
+#
+# Usage: deps.sh [--check]    --check: only report, exit 1 if something is missing
+set -euo pipefail
+
+LRING_PROG=deps
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PKGS=(
+	# userspace build
+	gcc make libc6-dev pkg-config liburcu-dev libcriterion-dev
+	# out-of-tree kernel modules (Debian 12 kernels are built with gcc-12)
+	gcc-12 bc flex bison libelf-dev libssl-dev dwarves kmod sparse rsync
+	# fetching test kernels (private apt configuration) and the VM
+	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
+	python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case $st in ii*) ;; *) missing+=("$p") ;; esac
+done
+[ ${#missing[@]} -gt 0 ] || exit 0
+if [ "${1:-}" = --check ]; then
+	log "missing packages: ${missing[*]}"
+	exit 1
+fi
+
+sudo=()
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || die "need root to install: ${missing[*]}"
+	sudo=(sudo)
+fi
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log "done"

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+# Fetch, unpack and describe the Debian test kernels kept in the lring cache.
+#
+# Usage:
+#   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12) is in the cache
+#   kernel.sh env SERIES          print KREL= KVER= KDIR= KIMAGE= KMODULES= lines
+#                                 (fetches first if needed); for `eval`
+#   kernel.sh kdir SERIES         print the headers directory only
+#   kernel.sh krel KDIR           print the kernel release a headers dir builds for
+#   kernel.sh refresh             forget resolved versions; next fetch resolves anew
+#
+# The packages come from the machine's own Debian sources (plus bookworm-backports
+# on the same mirror) through a private apt configuration under the cache, so the
+# machine's apt state is never touched. Versions are resolved once and recorded in
+# $LRING_CACHE/kernels/resolved.env; a warm cache works offline.
+set -euo pipefail
+
+LRING_PROG=kernel.sh
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+APTDIR=$LRING_CACHE/apt
+RESOLVED=$LRING_KERNELS/resolved.env
+APT_OPTS=(
+	-o "Dir::Etc::SourceList=$APTDIR/etc/sources.list"
+	-o "Dir::Etc::SourceParts=$APTDIR/etc/sources.list.d"
+	-o "Dir::Etc::Preferences=$APTDIR/etc/preferences"
+	-o "Dir::Etc::PreferencesParts=$APTDIR/etc/preferences.d"
+	-o "Dir::State::Lists=$APTDIR/lists"
+	-o "Dir::State::Status=$APTDIR/status"
+	-o "Dir::Cache=$APTDIR/cache"
+	-o "APT::Sandbox::User=$(id -un)"
+	-o "APT::Get::List-Cleanup=0"
+	-o "Acquire::Languages=none"
+)
+
+# Print the bookworm entries of the machine's apt sources in deb822 form, and
+# remember the URI and key of the main Debian entry (suite "bookworm") in
+# MAIN_URI / MAIN_KEY so bookworm-backports can be added from the same mirror.
+machine_sources() {
+	local f
+	{
+		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+			[ -f "$f" ] || continue
+			# one-line style: deb [opts] URI SUITE COMPONENTS...
+			awk '
+			/^[ \t]*deb[ \t]/ {
+				opts = ""; i = 2
+				if ($2 ~ /^\[/) {
+					while (i <= NF) { opts = opts " " $i; if ($i ~ /\]$/) { i++; break } i++ }
+				}
+				uri = $i; suite = $(i + 1); comps = ""
+				for (j = i + 2; j <= NF; j++) comps = comps " " $j
+				if (suite !~ /^bookworm/) next
+				key = ""
+				if (match(opts, /signed-by=[^] ]+/)) key = substr(opts, RSTART + 10, RLENGTH - 10)
+				print "Types: deb"; print "URIs: " uri; print "Suites: " suite
+				print "Components:" comps
+				if (key != "") print "Signed-By: " key
+				print ""
+			}' "$f"
+		done
+		for f in /etc/apt/sources.list.d/*.sources; do
+			[ -f "$f" ] || continue
+			# deb822: keep stanzas of type deb whose suites are bookworm*
+			awk 'BEGIN { RS = ""; ORS = "\n\n" }
+			{
+				keep = 0; types = 0; enabled = 1
+				n = split($0, l, "\n")
+				for (k = 1; k <= n; k++) {
+					if (l[k] ~ /^Types:/ && l[k] ~ /[ \t]deb([ \t]|$)/) types = 1
+					if (l[k] ~ /^Suites:/ && l[k] ~ /[ \t]bookworm/) keep = 1
+					if (l[k] ~ /^Enabled:[ \t]*no/) enabled = 0
+				}
+				if (keep && types && enabled) print
+			}' "$f"
+		done
+	}
+}
+
+setup_apt() {
+	local srcs uri key
+	mkdir -p "$APTDIR/etc/sources.list.d" "$APTDIR/etc/preferences.d" \
+		"$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
+	touch "$APTDIR/status" "$APTDIR/etc/sources.list" "$APTDIR/etc/preferences"
+	srcs=$(machine_sources)
+	[ -n "$srcs" ] || die "no Debian bookworm entry in /etc/apt/sources.list{,.d}"
+	# URI and key of the stanza whose Suites has plain "bookworm" (main archive)
+	uri=$(printf '%s\n' "$srcs" | awk 'BEGIN { RS = "" }
+		/\nSuites:[^\n]*[ \t]bookworm([ \t\n]|$)/ {
+			if (match($0, /URIs:[ \t]*[^ \t\n]+/)) {
+				s = substr($0, RSTART, RLENGTH); sub(/URIs:[ \t]*/, "", s); print s; exit
+			}
+		}')
+	[ -n "$uri" ] || die "no 'bookworm' suite in the machine's apt sources"
+	key=$(printf '%s\n' "$srcs" | awk 'BEGIN { RS = "" }
+		/\nSuites:[^\n]*[ \t]bookworm([ \t\n]|$)/ {
+			if (match($0, /Signed-By:[ \t]*[^ \t\n]+/)) {
+				s = substr($0, RSTART, RLENGTH); sub(/Signed-By:[ \t]*/, "", s); print s
+			}
+			exit
+		}')
+	{
+		printf '%s\n\n' "$srcs"
+		if ! printf '%s\n' "$srcs" | grep -q '^Suites:.*bookworm-backports'; then
+			printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n' "$uri"
+			[ -z "$key" ] || printf 'Signed-By: %s\n' "$key"
+		fi
+	} >"$APTDIR/etc/sources.list.d/lring.sources"
+	log "updating private package lists (bookworm + backports)"
+	apt-get "${APT_OPTS[@]}" -qq update >"$APTDIR/update.log" 2>&1 ||
+		{ cat "$APTDIR/update.log" >&2; die "apt-get update failed (private config in $APTDIR)"; }
+}
+
+acache() { apt-cache "${APT_OPTS[@]}" "$@"; }
+
+# Print the Depends field of PKG=VER, one dependency name per line.
+depends_of() {
+	acache show "$1=$2" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1 |
+		tr ',|' '\n\n' | sed -E 's/^ *//; s/ .*//' | sed '/^$/d'
+}
+
+# Resolve the newest kernel of SERIES (6.1 or 6.12) built for bookworm, from
+# any configured suite (bookworm, -updates, -security, -backports).
+resolve() {
+	local s=$1 k best="" v meta="" p krel hdr common kbuild image
+	k=$(series_key "$s")
+	for p in linux-headers-amd64 "linux-headers-$s-amd64"; do
+		for v in $(acache madison "$p" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'); do
+			case $v in "$s".*) ;; *) continue ;; esac
+			if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+				best=$v meta=$p
+			fi
+		done
+	done
+	[ -n "$best" ] || die "no linux-headers for $s in the configured suites"
+	hdr=$(depends_of "$meta" "$best" | grep -m1 '^linux-headers-') ||
+		die "cannot resolve headers of $meta=$best"
+	krel=${hdr#linux-headers-}
+	common=$(depends_of "$hdr" "$best" | grep -m1 -- '^linux-headers-.*-common$') ||
+		die "no -common headers for $hdr"
+	kbuild=$(depends_of "$hdr" "$best" | grep -m1 '^linux-kbuild-') ||
+		die "no linux-kbuild for $hdr"
+	image=linux-image-$krel
+	if ! acache madison "$image" | awk -F'|' -v v="$best" '{ gsub(/ /, "", $2) } $2 == v { f = 1 } END { exit !f }'; then
+		image=linux-image-$krel-unsigned
+	fi
+	{
+		echo "# $s: resolved $(date -u +%Y-%m-%dT%H:%MZ)"
+		echo "KREL_$k=$krel"
+		echo "KVER_$k=$best"
+		echo "KPKGS_$k=\"$image=$best $hdr=$best $common=$best $kbuild=$best\""
+	} >>"$RESOLVED"
+	log "resolved $s: $krel ($best)"
+}
+
+load_resolved() {
+	local s=$1 k
+	k=$(series_key "$s")
+	KREL="" KVER="" KPKGS=""
+	if [ -f "$RESOLVED" ]; then
+		KREL=$(sed -n "s/^KREL_$k=//p" "$RESOLVED" | tail -n 1)
+		KVER=$(sed -n "s/^KVER_$k=//p" "$RESOLVED" | tail -n 1)
+		KPKGS=$(sed -n "s/^KPKGS_$k=\"\(.*\)\"$/\1/p" "$RESOLVED" | tail -n 1)
+	fi
+}
+
+# Make the unpacked headers usable from where they are now: absolute paths
+# into /usr/src and /usr/lib are rewritten into the cache tree. Idempotent.
+fix_paths() {
+	local root=$1 krel=$2 l t mk
+	for mk in "$root"/usr/src/linux-headers-*/Makefile; do
+		[ -f "$mk" ] || continue
+		sed -i -E "s|^include [^ ]*/usr/src/(linux-headers-[^/]+)/Makefile|include $root/usr/src/\1/Makefile|" "$mk"
+	done
+	# absolute symlinks (lib/modules/*/build, source, ...) -> relative in the tree
+	while IFS= read -r l; do
+		t=$(readlink "$l")
+		case $t in /*) ln -sfnr "$root$t" "$l" ;; esac
+	done < <(find "$root" -type l -lname '/*')
+	: "$krel"
+}
+
+check_compiler() {
+	local kdir=$1 cc want have
+	cc=$(sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
+	cc=${cc:-gcc}
+	command -v "$cc" >/dev/null || die "$cc (used to build this kernel) is missing: run 'make deps'"
+	want=$(sed -n 's/^CONFIG_GCC_VERSION=//p' "$kdir/.config")
+	have=$("$cc" -dumpfullversion | awk -F. '{ printf "%d%02d%02d", $1, $2, $3 }')
+	if [ "${want:0:2}" != "${have:0:2}" ]; then
+		log "warning: kernel built with gcc $want, $cc here is $have"
+	fi
+}
+
+have_lists() { ls "$APTDIR/lists/"*_Packages* >/dev/null 2>&1; }
+
+forget() {
+	[ -f "$RESOLVED" ] || return 0
+	sed -i "/^# $1: /d; /^K[A-Z]*_$(series_key "$1")=/d" "$RESOLVED"
+}
+
+# download PKGS into DIR; returns non-zero on failure (log in DIR/download.log)
+download() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	# shellcheck disable=SC2086
+	(cd "$1" && apt-get "${APT_OPTS[@]}" -qq download $2) >"$1/download.log" 2>&1
+}
+
+fetch_one() {
+	local s=$1 root tmp debs p
+	mkdir -p "$LRING_KERNELS"
+	load_resolved "$s"
+	if [ -z "$KREL" ]; then
+		have_lists || setup_apt
+		resolve "$s"
+		load_resolved "$s"
+	fi
+	root=$LRING_KERNELS/$KREL
+	[ -f "$root/.complete" ] && return 0
+	log "fetching $s: $KPKGS"
+	debs=$LRING_KERNELS/.debs-$KREL
+	have_lists || setup_apt
+	if ! download "$debs" "$KPKGS"; then
+		# the lists may be stale (superseded security update): start over
+		log "download failed; resolving $s again from fresh package lists"
+		forget "$s"
+		setup_apt
+		resolve "$s"
+		load_resolved "$s"
+		root=$LRING_KERNELS/$KREL
+		[ -f "$root/.complete" ] && return 0
+		debs=$LRING_KERNELS/.debs-$KREL
+		download "$debs" "$KPKGS" ||
+			{ cat "$debs/download.log" >&2; die "cannot download the $s kernel packages"; }
+	fi
+	tmp=$root.tmp
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	for p in "$debs"/*.deb; do
+		dpkg-deb -x "$p" "$tmp"
+	done
+	rm -rf "$tmp/usr/share/doc" "$tmp/usr/share/bug" "$debs"
+	[ -f "$tmp/boot/vmlinuz-$KREL" ] || die "no vmlinuz in the $s image package"
+	[ -d "$tmp/usr/src/linux-headers-$KREL" ] || die "no headers in the $s packages"
+	rm -rf "$root"
+	mv "$tmp" "$root"
+	fix_paths "$root" "$KREL"
+	echo "$KPKGS" >"$root/.complete"
+	log "kernel $s ready: $root"
+}
+
+with_lock() {
+	mkdir -p "$LRING_KERNELS"
+	exec 9>"$LRING_KERNELS/.lock"
+	flock 9
+}
+
+print_env() {
+	local s=$1 root
+	fetch_one "$s"
+	root=$LRING_KERNELS/$KREL
+	# the cache may have moved since it was unpacked
+	grep -qF "include $root/" "$root/usr/src/linux-headers-$KREL/Makefile" || fix_paths "$root" "$KREL"
+	check_compiler "$root/usr/src/linux-headers-$KREL"
+	echo "KSERIES=$s"
+	echo "KREL=$KREL"
+	echo "KVER=$KVER"
+	echo "KDIR=$root/usr/src/linux-headers-$KREL"
+	echo "KIMAGE=$root/boot/vmlinuz-$KREL"
+	echo "KMODULES=$root/lib/modules/$KREL"
+}
+
+valid_series() {
+	case " $LRING_SERIES_ALL " in *" $1 "*) ;; *) die "unknown kernel series '$1' (have: $LRING_SERIES_ALL)" ;; esac
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+fetch)
+	with_lock
+	[ $# -gt 0 ] || set -- $LRING_SERIES_ALL
+	for s; do valid_series "$s"; fetch_one "$s"; done
+	;;
+env)
+	[ $# -eq 1 ] || die "usage: kernel.sh env SERIES"
+	valid_series "$1"
+	with_lock
+	print_env "$1"
+	;;
+kdir)
+	[ $# -eq 1 ] || die "usage: kernel.sh kdir SERIES"
+	valid_series "$1"
+	with_lock
+	print_env "$1" | sed -n 's/^KDIR=//p'
+	;;
+krel)
+	[ $# -eq 1 ] || die "usage: kernel.sh krel KDIR"
+	f=$1/include/generated/utsrelease.h
+	[ -f "$f" ] || die "$1 is not a configured kernel build/headers dir"
+	sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$f"
+	;;
+refresh)
+	with_lock
+	rm -f "$RESOLVED"
+	log "forgot resolved kernel versions; the next fetch resolves them again"
+	;;
+*)
+	sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# Common helpers for the lring VM harness. Sourced, not executed.
+#
+# Environment honoured everywhere:
+#   LRING_CACHE      cache root (default ${XDG_CACHE_HOME:-~/.cache}/lring)
+#   LRING_BUILD      build output dir (default <repo>/build)
+
+LRING_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LRING_CACHE=${LRING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lring}
+LRING_BUILD=${LRING_BUILD:-$LRING_ROOT/build}
+LRING_KERNELS=$LRING_CACHE/kernels
+
+# Kernel series the harness knows how to fetch.
+LRING_SERIES_ALL="6.1 6.12"
+
+log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# series_key 6.12 -> 6_12 (for variable names in resolved.env)
+series_key() { printf '%s' "${1//./_}"; }

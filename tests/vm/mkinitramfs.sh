@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Build the base initramfs (uncompressed cpio newc) for the test VM.
+#
+# Usage: mkinitramfs.sh OUT.cpio [MODULE_DIR]
+#
+# Contents:
+#   /init                  tests/vm/guest-init
+#   /bin/busybox           busybox-static (applets installed by /init)
+#   /lring/modules/*.ko    the modules in MODULE_DIR (the lring build for that kernel)
+#   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*,
+#                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated)
+#   /lib*, /usr/lib*       exactly the shared libraries those programs need (ldd),
+#                          with the dynamic loader
+# The per-run part (/lring/run/config, /lring/run/commands) is appended by run-vm
+# as a second cpio archive.
+set -euo pipefail
+
+LRING_PROG=mkinitramfs.sh
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: mkinitramfs.sh OUT.cpio [MODULE_DIR]"
+out=$1
+moddir=${2:-}
+busybox=${LRING_BUSYBOX:-/bin/busybox}
+[ -x "$busybox" ] || die "$busybox missing: run 'make deps' (busybox-static)"
+if ldd "$busybox" >/dev/null 2>&1; then
+	die "$busybox is dynamically linked: install busybox-static ('make deps')"
+fi
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/lring-initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root} \
+	"$stage/lring/bin" "$stage/lring/modules" "$stage/lring/run"
+cp "$busybox" "$stage/bin/busybox"
+install -m 0755 "$LRING_ROOT/tests/vm/guest-init" "$stage/init"
+: >"$stage/etc/ld.so.conf"
+echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
+echo "root:x:0:" >"$stage/etc/group"
+
+if [ -n "$moddir" ] && [ -d "$moddir" ]; then
+	find "$moddir" -maxdepth 1 -name '*.ko' -exec cp {} "$stage/lring/modules/" \;
+fi
+
+bins=()
+for d in "$LRING_BUILD/tests/kernel" "$LRING_BUILD/examples" "$LRING_BUILD/perf"; do
+	[ -d "$d" ] || continue
+	for f in "$d"/*; do
+		[ -f "$f" ] && [ -x "$f" ] && bins+=("$f")
+	done
+done
+for f in "$LRING_ROOT"/tests/kernel/*.sh ${LRING_VM_EXTRA_BIN:-}; do
+	[ -f "$f" ] && bins+=("$f")
+done
+for f in ${bins[@]+"${bins[@]}"}; do
+	cp "$f" "$stage/lring/bin/"
+done
+
+# Shared libraries: whatever ldd lists for each ELF program, loader included.
+declare -A seen=()
+for f in ${bins[@]+"${bins[@]}"}; do
+	head -c 4 "$f" | grep -q 'ELF' || continue
+	while read -r lib; do
+		[ -n "$lib" ] && [ -z "${seen[$lib]:-}" ] || continue
+		seen[$lib]=1
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done < <(ldd "$f" 2>/dev/null | awk '/=> \// { print $3; next } /^[ \t]*\// { print $1 }')
+done
+
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) >"$out.tmp"
+mv "$out.tmp" "$out"
