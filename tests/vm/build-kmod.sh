@@ -7,7 +7,9 @@
 # Kbuild, kernel/ and uapi/ are copied (rsync, mtimes kept so rebuilds are
 # incremental) into build/kmod/<kernel-release>/ and built there with W=1.
 # The modules end up in build/kmod/<kernel-release>/kernel/*.ko.
-# The last line printed on stdout is that output directory.
+# Any warning fails the build (W=1 clean); extra make arguments such as
+# C=2 CHECK=sparse are passed through. The build output goes to stderr and
+# build/kmod/<kernel-release>/build.log; stdout gets the output directory.
 #
 # LRING_KSRC overrides the source tree (default: the repository).
 set -euo pipefail
@@ -34,6 +36,17 @@ rsync -a --delete \
 	--filter='P *.a' --filter='P .*.d' --filter='P *.dwo' \
 	"$src/Kbuild" "$src/kernel" "$src/uapi" "$out/"
 
-make -C "$kdir" M="$out" W=1 "$@" modules >&2
+# W=1 must be clean: any compiler, modpost or sparse warning fails the build.
+# (LRING_KMOD_WARNINGS=ok lets warnings through while iterating.)
+klog=$out/build.log
+set +e
+make -C "$kdir" M="$out" W=1 "$@" modules 2>&1 | tee "$klog" >&2
+rc=${PIPESTATUS[0]}
+set -e
+[ "$rc" = 0 ] || die "module build for $krel failed"
+nwarn=$(grep -cE '(warning|error):|^WARNING:' "$klog" || true)
+if [ "$nwarn" != 0 ] && [ "${LRING_KMOD_WARNINGS:-}" != ok ]; then
+	die "module build for $krel has $nwarn warning(s) (see above / $klog)"
+fi
 ls "$out"/kernel/*.ko >/dev/null 2>&1 || die "no modules were built in $out/kernel"
 echo "$out"

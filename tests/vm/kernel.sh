@@ -7,6 +7,8 @@
 #                                 (fetches first if needed); for `eval`
 #   kernel.sh kdir SERIES         print the headers directory only
 #   kernel.sh krel KDIR           print the kernel release a headers dir builds for
+#   kernel.sh checkpatch          print the path of a checkpatch.pl, taken from
+#                                 Debian's linux-source-6.1 into the cache once
 #   kernel.sh refresh             forget resolved versions; next fetch resolves anew
 #
 # The packages come from the machine's own Debian sources (plus bookworm-backports
@@ -272,6 +274,35 @@ print_env() {
 	echo "KMODULES=$root/lib/modules/$KREL"
 }
 
+# checkpatch.pl is not in the headers packages: take it (and the data files it
+# reads) out of linux-source-6.1 once, into $LRING_CACHE/checkpatch/.
+checkpatch() {
+	local dir=$LRING_CACHE/checkpatch tmp v tarball
+	if [ -x "$dir/scripts/checkpatch.pl" ]; then
+		echo "$dir/scripts/checkpatch.pl"
+		return
+	fi
+	have_lists || setup_apt
+	v=$(acache madison linux-source-6.1 | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | head -n 1)
+	[ -n "$v" ] || die "linux-source-6.1 not found in the package lists"
+	log "fetching checkpatch.pl from linux-source-6.1 $v (once)"
+	tmp=$LRING_CACHE/.checkpatch-tmp
+	rm -rf "$tmp"
+	download "$tmp" "linux-source-6.1=$v" ||
+		{ cat "$tmp/download.log" >&2; die "cannot download linux-source-6.1"; }
+	tarball=$(dpkg-deb -c "$tmp"/linux-source-6.1_*.deb | awk '/\.tar\.xz$/ { print $NF; exit }')
+	[ -n "$tarball" ] || die "no source tarball in linux-source-6.1"
+	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb | tar -x -C "$tmp" "$tarball"
+	tar -xJf "$tmp/$tarball" -C "$tmp" --wildcards --strip-components=1 \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+	rm -rf "$dir"
+	mkdir -p "$dir/scripts"
+	mv "$tmp"/scripts/* "$dir/scripts/"
+	echo "linux-source-6.1=$v" >"$dir/VERSION"
+	rm -rf "$tmp"
+	echo "$dir/scripts/checkpatch.pl"
+}
+
 valid_series() {
 	case " $LRING_SERIES_ALL " in *" $1 "*) ;; *) die "unknown kernel series '$1' (have: $LRING_SERIES_ALL)" ;; esac
 }
@@ -301,6 +332,10 @@ krel)
 	f=$1/include/generated/utsrelease.h
 	[ -f "$f" ] || die "$1 is not a configured kernel build/headers dir"
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$f"
+	;;
+checkpatch)
+	with_lock
+	checkpatch
 	;;
 refresh)
 	with_lock
