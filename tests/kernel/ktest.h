@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ktest.h - helpers for the test programs that run inside the test VM
+ * against the real module: TAP output, sysfs access, and a verifying
+ * consumer of the simulated device's stream.
+ */
+#ifndef LRING_KTEST_H
+#define LRING_KTEST_H
+
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/lring.h>
+#include <linux/lring_sim.h>
+#include <lring.h>
+
+static int ktest_failures;
+
+/* Prints one TAP result line and counts failures. */
+static bool ktest_ok(bool cond, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool ktest_ok(bool cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!cond)
+		ktest_failures++;
+	return cond;
+}
+
+/* A diagnostic line, shown in the log but not counted. */
+static void ktest_diag(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void ktest_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static uint64_t ktest_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void ktest_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Writes a sim parameter: /sys/class/lring/lringN/device/<attr>. */
+static int ktest_sim_set(int ring, const char *attr, uint64_t val)
+{
+	char path[128], text[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/class/lring/lring%d/device/%s",
+		 ring, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(text, sizeof(text), "%" PRIu64, val);
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* Reads a number from sysfs below /sys/class/lring/lringN/. */
+static int64_t ktest_sysfs_read(int ring, const char *rel)
+{
+	char path[160], text[64] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/lring/lring%d/%s", ring, rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	return strtoll(text, NULL, 0);
+}
+
+static void ktest_dev_path(int ring, char *path, size_t size)
+{
+	snprintf(path, size, "/dev/lring%d", ring);
+}
+
+/* Opens ring N, sets the sim parameters and configures the pool. */
+static int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
+		       uint32_t buf_size, uint32_t backend, uint32_t rate,
+		       uint32_t block_size, uint64_t seed, uint32_t index_base)
+{
+	struct lring_config cfg = {
+		.buf_count = buf_count,
+		.buf_size = buf_size,
+		.backend = backend,
+		.index_base = index_base,
+	};
+	char path[32];
+	int ret;
+
+	if ((ret = ktest_sim_set(ring, "rate", rate)) ||
+	    (ret = ktest_sim_set(ring, "block_size", block_size)) ||
+	    (ret = ktest_sim_set(ring, "seed", seed))) {
+		ktest_diag("ring %d: sim parameters: %s", ring, strerror(-ret));
+		return ret;
+	}
+	ktest_dev_path(ring, path, sizeof(path));
+	ret = lring_open(path, out);
+	if (ret) {
+		ktest_diag("open %s: %s", path, lring_strerror(ret));
+		return ret;
+	}
+	ret = lring_configure(*out, &cfg);
+	if (ret) {
+		ktest_diag("configure %s: %s", path, lring_strerror(ret));
+		lring_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/*
+ * Checks a block against the simulated device's pattern.
+ * Return: -1 if all @len bytes match, else the first bad offset.
+ */
+static long ktest_bad_offset(const void *data, uint32_t len, uint64_t seed,
+			     uint64_t seq)
+{
+	const unsigned char *p = data;
+	uint32_t words = len / 8, i;
+
+	for (i = 0; i < words; i++) {
+		uint64_t want = htole64(lring_sim_word(seed, seq, i)), got;
+
+		memcpy(&got, p + 8 * i, 8);
+		if (got != want)
+			return 8L * i;
+	}
+	if (len % 8) {
+		uint64_t want = htole64(lring_sim_word(seed, seq, words));
+
+		if (memcmp(p + 8 * words, &want, len % 8))
+			return 8L * words;
+	}
+	return -1;
+}
+
+/* What a verifying consumer saw. */
+struct ktest_stream {
+	uint64_t seed;
+	uint32_t expect_len;	/* bytes every block must carry */
+	uint64_t next_seq;	/* sequence number expected next */
+	uint64_t buffers;	/* completions seen */
+	uint64_t bytes;
+	uint64_t gaps;		/* sum of cqe->dropped */
+	uint64_t bad_data;	/* blocks with a wrong byte */
+	uint64_t bad_seq;	/* completions out of sequence */
+	uint64_t bad_len;
+	bool shuffle;		/* return buffers in a scrambled order */
+	unsigned seed_rng;
+};
+
+/*
+ * Takes what is waiting (up to @max), verifies it, releases the entries and
+ * returns the buffers, in a scrambled order when asked.
+ * Return: entries handled.
+ */
+static unsigned ktest_consume(struct lring *r, struct ktest_stream *s,
+			      unsigned max)
+{
+	uint32_t ids[256], idx;
+	unsigned n, i;
+
+	if (max > 256)
+		max = 256;
+	n = lring_peek(r, max, &idx);
+	for (i = 0; i < n; i++) {
+		const struct lring_cqe *cqe = lring_cqe(r, idx + i);
+		long bad;
+
+		if (cqe->flags & LRING_CQE_F_GAP)
+			s->gaps += cqe->dropped;
+		if (cqe->seq != s->next_seq + ((cqe->flags & LRING_CQE_F_GAP) ?
+					       cqe->dropped : 0)) {
+			if (!s->bad_seq)
+				ktest_diag("seq %" PRIu64 " expected %" PRIu64
+					   " (flags %#x dropped %u)", (uint64_t)cqe->seq,
+					   s->next_seq, cqe->flags, cqe->dropped);
+			s->bad_seq++;
+		}
+		s->next_seq = cqe->seq + 1;
+		if (s->expect_len && cqe->len != s->expect_len)
+			s->bad_len++;
+		bad = ktest_bad_offset(lring_buf(r, cqe->buf_id), cqe->len,
+				       s->seed, cqe->seq);
+		if (bad >= 0) {
+			if (!s->bad_data)
+				ktest_diag("buffer %u seq %" PRIu64 ": bad byte at %ld",
+					   cqe->buf_id, (uint64_t)cqe->seq, bad);
+			s->bad_data++;
+		}
+		s->bytes += cqe->len;
+		ids[i] = cqe->buf_id;
+	}
+	if (s->shuffle) {
+		for (i = n; i > 1; i--) {
+			unsigned j = rand_r(&s->seed_rng) % i;
+			uint32_t t = ids[i - 1];
+
+			ids[i - 1] = ids[j];
+			ids[j] = t;
+		}
+	}
+	lring_release(r, n);
+	if (n)
+		lring_return(r, ids, n);
+	s->buffers += n;
+	return n;
+}
+
+/* Busy-polls until @count buffers are seen or @timeout_ms passes. */
+static bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
+				uint64_t count, unsigned timeout_ms)
+{
+	uint64_t deadline = ktest_now_ns() + timeout_ms * 1000000ull;
+
+	while (s->buffers < count) {
+		if (!ktest_consume(r, s, 64)) {
+			if (ktest_now_ns() > deadline)
+				return false;
+			sched_yield();
+		}
+	}
+	return true;
+}
+
+static int ktest_exit(void)
+{
+	return ktest_failures ? 1 : 0;
+}
+
+#endif /* LRING_KTEST_H */

@@ -1,0 +1,833 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring_test - the ring's behaviour on the real module, in the test VM, with
+ * the simulated device (lring_sim nr_rings >= 4 loaded).
+ *
+ *   ring_test <subtest> [args]
+ *
+ * Each subtest prints TAP lines; see main() for the list.
+ */
+#include "ktest.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#define BUF_SIZE_ODD	3000	/* not a page multiple: partial pages too */
+
+static uint32_t parse_backend(const char *s)
+{
+	return s && !strcmp(s, "streaming") ? LRING_BACKEND_STREAMING :
+					      LRING_BACKEND_COHERENT;
+}
+
+static const char *backend_name(uint32_t b)
+{
+	return b == LRING_BACKEND_STREAMING ? "streaming" : "coherent";
+}
+
+static void counters(struct lring *r, struct lring_counters *c)
+{
+	if (ioctl(r->fd, LRING_IOC_GET_COUNTERS, c))
+		memset(c, 0xff, sizeof(*c));
+}
+
+/* Checks the books balance: every block produced is delivered or dropped. */
+static void check_balance(struct lring *r, const struct ktest_stream *s,
+			  const char *what)
+{
+	struct lring_counters c;
+
+	counters(r, &c);
+	ktest_ok(c.produced == c.delivered + c.dropped,
+		 "%s: produced %llu == delivered %llu + dropped %llu", what,
+		 (unsigned long long)c.produced, (unsigned long long)c.delivered,
+		 (unsigned long long)c.dropped);
+	ktest_ok(s->buffers == c.delivered,
+		 "%s: consumer saw every delivered block (%llu of %llu)", what,
+		 (unsigned long long)s->buffers, (unsigned long long)c.delivered);
+	ktest_ok(c.rejected_ids == 0 && c.rejected_indices == 0,
+		 "%s: nothing rejected (ids %llu, indices %llu)", what,
+		 (unsigned long long)c.rejected_ids,
+		 (unsigned long long)c.rejected_indices);
+}
+
+static void check_stream_clean(const struct ktest_stream *s, const char *what)
+{
+	ktest_ok(s->bad_data == 0, "%s: every byte matches the pattern (%llu bad blocks)",
+		 what, (unsigned long long)s->bad_data);
+	ktest_ok(s->bad_seq == 0, "%s: sequence numbers contiguous (%llu breaks)",
+		 what, (unsigned long long)s->bad_seq);
+	ktest_ok(s->bad_len == 0, "%s: every block has its length (%llu wrong)",
+		 what, (unsigned long long)s->bad_len);
+}
+
+/* Every byte and sequence number of @count blocks, returns scrambled. */
+static void test_stream(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 100000;
+	struct ktest_stream s = { .seed = 0x1234abcd, .expect_len = BUF_SIZE_ODD,
+				  .shuffle = true, .seed_rng = 1 };
+	struct lring_counters c;
+	struct lring *r;
+	char what[64];
+
+	snprintf(what, sizeof(what), "stream %s %llu", backend_name(backend),
+		 (unsigned long long)count);
+	if (!ktest_ok(!ktest_setup(0, &r, 64, BUF_SIZE_ODD, backend, 0, 0,
+				   s.seed, 0), "%s: setup", what))
+		return;
+	ktest_ok(!lring_start(r), "%s: start", what);
+	ktest_ok(ktest_consume_until(r, &s, count, 600000),
+		 "%s: %llu blocks arrive", what, (unsigned long long)count);
+	ktest_ok(!lring_stop(r), "%s: stop", what);
+	while (ktest_consume(r, &s, 256))
+		;
+	check_stream_clean(&s, what);
+	check_balance(r, &s, what);
+	counters(r, &c);
+	ktest_ok(c.dropped == 0, "%s: a stalling device drops nothing (%llu)",
+		 what, (unsigned long long)c.dropped);
+	ktest_diag("%s: %llu bytes, kicks %llu, need_wakeups %llu", what,
+		   (unsigned long long)s.bytes, (unsigned long long)c.kicks,
+		   (unsigned long long)c.need_wakeups);
+	lring_close(r);
+}
+
+/* Indices that start just below 2^32 wrap while the stream stays intact. */
+static void test_wrap(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	uint32_t base = 0xffffffffu - 300;
+	struct ktest_stream s = { .seed = 77, .expect_len = 512,
+				  .shuffle = true, .seed_rng = 7 };
+	struct lring *r;
+	uint32_t prod;
+
+	if (!ktest_ok(!ktest_setup(0, &r, 8, 512, backend, 0, 0, s.seed, base),
+		      "wrap: setup with index_base %#x", base))
+		return;
+	ktest_ok(*r->cq_producer == base && *r->fq_consumer == base,
+		 "wrap: kernel indices start at the base");
+	lring_start(r);
+	ktest_ok(ktest_consume_until(r, &s, 5000, 120000), "wrap: 5000 blocks");
+	lring_stop(r);
+	while (ktest_consume(r, &s, 256))
+		;
+	prod = lring_load_acquire(r->cq_producer);
+	ktest_ok(prod < base && prod > 4000,
+		 "wrap: completion producer wrapped past 2^32 (now %u)", prod);
+	ktest_ok(lring_load_acquire(r->fq_consumer) < base,
+		 "wrap: fill consumer wrapped past 2^32");
+	check_stream_clean(&s, "wrap");
+	check_balance(r, &s, "wrap");
+	lring_close(r);
+}
+
+/* A stalled consumer makes the device drop; the books still balance. */
+static void test_drops(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 99, .expect_len = 1024 };
+	struct lring_counters c;
+	struct lring *r;
+	uint64_t trailing;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 1024, LRING_BACKEND_COHERENT,
+				   2000, 0, s.seed, 0), "drops: setup"))
+		return;
+	lring_start(r);
+	ktest_sleep_ms(300);	/* hold all 16 buffers: the device drops */
+	ktest_ok(ktest_consume_until(r, &s, 600, 60000), "drops: 600 blocks after the stall");
+	ktest_sleep_ms(100);
+	ktest_consume_until(r, &s, 700, 60000);
+	lring_stop(r);
+	while (ktest_consume(r, &s, 256))
+		;
+	counters(r, &c);
+	trailing = c.produced - s.next_seq;
+	ktest_ok(c.dropped > 0, "drops: the stall dropped blocks (%llu)",
+		 (unsigned long long)c.dropped);
+	ktest_ok(s.gaps + trailing == c.dropped,
+		 "drops: gaps reported in completions (%llu) + after the last one (%llu) == dropped (%llu)",
+		 (unsigned long long)s.gaps, (unsigned long long)trailing,
+		 (unsigned long long)c.dropped);
+	check_stream_clean(&s, "drops");
+	check_balance(r, &s, "drops");
+	ktest_ok(ktest_sysfs_read(0, "counters/dropped") == (int64_t)c.dropped,
+		 "drops: sysfs counters/dropped agrees");
+	lring_close(r);
+}
+
+/* Publishes fill entries without lring_fill_submit()'s automatic kick. */
+static void return_without_kick(struct lring *r, const uint32_t *ids, unsigned n)
+{
+	uint32_t idx = 0;
+	unsigned i;
+
+	lring_fill_reserve(r, n, &idx);
+	for (i = 0; i < n; i++)
+		lring_fqe(r, idx + i)->buf_id = ids[i];
+	r->fq_cached_prod += n;
+	lring_store_release(r->fq_producer, r->fq_cached_prod);
+}
+
+/* The device runs dry, says so, waits for a kick, and resumes after one. */
+static void test_need_wakeup(int argc, char **argv)
+{
+	struct lring_counters c0, c1, c2;
+	uint32_t ids[8], idx;
+	unsigned got = 0, i, n;
+	uint64_t deadline;
+	struct lring *r;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 8, 4096, LRING_BACKEND_STREAMING, 0,
+				   0, 5, 0), "need_wakeup: setup"))
+		return;
+	lring_start(r);
+	deadline = ktest_now_ns() + 10000000000ull;
+	while (got < 8 && ktest_now_ns() < deadline) {
+		n = lring_peek(r, 8 - got, &idx);
+		for (i = 0; i < n; i++)
+			ids[got++] = lring_cqe(r, idx + i)->buf_id;
+		lring_release(r, n);
+	}
+	ktest_ok(got == 8, "need_wakeup: the application holds all 8 buffers");
+	ktest_sleep_ms(50);
+	ktest_ok(lring_needs_wakeup(r), "need_wakeup: flag raised when the device ran dry");
+	counters(r, &c0);
+	return_without_kick(r, ids, 8);
+	ktest_sleep_ms(200);
+	counters(r, &c1);
+	ktest_ok(c1.delivered == c0.delivered,
+		 "need_wakeup: without a kick the device stays idle (%llu -> %llu)",
+		 (unsigned long long)c0.delivered, (unsigned long long)c1.delivered);
+	ktest_ok(!lring_kick(r), "need_wakeup: kick");
+	ktest_sleep_ms(200);
+	counters(r, &c2);
+	ktest_ok(c2.kicks == c1.kicks + 1, "need_wakeup: the kick is counted");
+	ktest_ok(c2.delivered > c1.delivered, "need_wakeup: the kick resumes the device");
+	ktest_ok(c2.returned == c0.returned + 8, "need_wakeup: all 8 returns accepted");
+	lring_stop(r);
+	lring_close(r);
+}
+
+/* A slow producer never leaves an eventfd sleeper stranded. */
+static void test_eventfd_slow(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 3, .expect_len = 256 };
+	struct lring_counters c;
+	unsigned timeouts = 0;
+	struct lring *r;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 256, LRING_BACKEND_COHERENT, 50,
+				   0, s.seed, 0), "eventfd_slow: setup"))
+		return;
+	ktest_ok(!lring_enable_eventfd(r, 1), "eventfd_slow: eventfd armed");
+	lring_start(r);
+	while (s.buffers < 100 && timeouts < 3) {
+		int ret = lring_wait(r, 2000);
+
+		if (ret == -ETIMEDOUT)
+			timeouts++;
+		else
+			ktest_consume(r, &s, 64);
+	}
+	lring_stop(r);
+	counters(r, &c);
+	ktest_ok(timeouts == 0, "eventfd_slow: no lost wakeup in 100 blocks at 50/s (%u timeouts)",
+		 timeouts);
+	ktest_ok(c.eventfd_signals >= 1 && c.eventfd_signals <= c.delivered,
+		 "eventfd_slow: at most one signal per block (%llu for %llu)",
+		 (unsigned long long)c.eventfd_signals,
+		 (unsigned long long)c.delivered);
+	check_stream_clean(&s, "eventfd_slow");
+	lring_close(r);
+}
+
+/* No signal while completions wait unconsumed; batch thresholds hold. */
+static void test_eventfd_busy(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 4, .expect_len = 256 };
+	struct lring_counters c0, c1, c2;
+	struct lring *r;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 512, 256, LRING_BACKEND_COHERENT,
+				   1000, 0, s.seed, 0), "eventfd_busy: setup"))
+		return;
+	lring_enable_eventfd(r, 1);
+	lring_start(r);
+	ktest_sleep_ms(300);
+	counters(r, &c0);
+	ktest_ok(c0.delivered >= 50 && c0.eventfd_signals == 1,
+		 "eventfd_busy: one signal for %llu unconsumed completions (%llu)",
+		 (unsigned long long)c0.delivered,
+		 (unsigned long long)c0.eventfd_signals);
+	ktest_ok(!lring_enable_eventfd(r, 16), "eventfd_busy: batch 16");
+	ktest_consume_until(r, &s, c0.delivered, 10000);
+	while (ktest_consume(r, &s, 256))
+		;
+	counters(r, &c1);
+	ktest_sleep_ms(200);	/* ~200 more blocks, not consumed */
+	counters(r, &c2);
+	lring_stop(r);
+	ktest_ok(c2.delivered - c1.delivered >= 20 &&
+		 c2.eventfd_signals - c1.eventfd_signals == 1,
+		 "eventfd_busy: batch 16 signals once for %llu waiting (%llu)",
+		 (unsigned long long)(c2.delivered - c1.delivered),
+		 (unsigned long long)(c2.eventfd_signals - c1.eventfd_signals));
+	lring_close(r);
+}
+
+/* poll() and the blocking wait ioctl. */
+static void test_poll(int argc, char **argv)
+{
+	struct pollfd p;
+	struct lring *r;
+	uint64_t t0;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 512, LRING_BACKEND_COHERENT, 100,
+				   0, 1, 0), "poll: setup"))
+		return;
+	p = (struct pollfd){ .fd = r->fd, .events = POLLIN };
+	ktest_ok(poll(&p, 1, 100) == 0, "poll: times out on an idle ring");
+	t0 = ktest_now_ns();
+	ret = lring_wait_ioctl(r, 50000000, 1);
+	ktest_ok(ret == -ETIMEDOUT && ktest_now_ns() - t0 >= 40000000,
+		 "poll: LRING_IOC_WAIT times out after its timeout (%d)", ret);
+	lring_start(r);
+	ret = poll(&p, 1, 2000);
+	ktest_ok(ret == 1 && (p.revents & POLLIN), "poll: POLLIN once a block arrives");
+	ret = lring_wait_ioctl(r, 2000000000ull, 5);
+	ktest_ok(ret >= 5, "poll: LRING_IOC_WAIT returns with >= min_entries (%d)", ret);
+	lring_stop(r);
+	lring_close(r);
+}
+
+struct multi_arg {
+	int ring;
+	struct ktest_stream s;
+	bool ok;
+};
+
+static void *multi_thread(void *p)
+{
+	struct multi_arg *a = p;
+	struct lring *r;
+
+	a->s = (struct ktest_stream){ .seed = 1000 + a->ring, .expect_len = 2048,
+				      .shuffle = true, .seed_rng = a->ring };
+	if (ktest_setup(a->ring, &r, 32, 2048,
+			a->ring & 1 ? LRING_BACKEND_STREAMING : LRING_BACKEND_COHERENT,
+			0, 0, a->s.seed, 0))
+		return NULL;
+	lring_start(r);
+	a->ok = ktest_consume_until(r, &a->s, 20000, 300000);
+	lring_stop(r);
+	while (ktest_consume(r, &a->s, 256))
+		;
+	lring_close(r);
+	return NULL;
+}
+
+/* Four rings stream at once, each to its own thread. */
+static void test_multi(int argc, char **argv)
+{
+	struct multi_arg a[4];
+	pthread_t t[4];
+	int i;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct multi_arg){ .ring = i };
+		pthread_create(&t[i], NULL, multi_thread, &a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		char what[32];
+
+		pthread_join(t[i], NULL);
+		snprintf(what, sizeof(what), "multi ring %d", i);
+		ktest_ok(a[i].ok, "%s: 20000 blocks", what);
+		check_stream_clean(&a[i].s, what);
+	}
+}
+
+static int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static int configure_errno(int fd, struct lring_config cfg)
+{
+	return ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg);
+}
+
+/* Runs @fn in a child; returns the signal that killed it, or 0. */
+static int child_signal(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void write_u32(void *p)
+{
+	*(volatile uint32_t *)p = 0xdeadbeef;
+}
+
+static void mprotect_and_write(void *p)
+{
+	void *page = (void *)((uintptr_t)p & ~(uintptr_t)4095);
+
+	mprotect(page, 4096, PROT_READ | PROT_WRITE);
+	*(volatile uint32_t *)p = 0xdeadbeef;
+}
+
+/* Every bad argument gets an errno, never a splat. */
+static void test_bad_input(int argc, char **argv)
+{
+	struct lring_config good = { .buf_count = 8, .buf_size = 4096 };
+	struct lring_eventfd ev = { .fd = 0 };
+	struct lring_info info;
+	struct lring *r, *r2;
+	size_t size;
+	void *m;
+	int fd;
+
+	(void)argc;
+	(void)argv;
+	fd = open("/dev/lring0", O_RDWR);
+	if (!ktest_ok(fd >= 0, "bad_input: open"))
+		return;
+	ktest_ok(open("/dev/lring0", O_RDWR) < 0 && errno == EBUSY,
+		 "bad_input: a second open gets EBUSY");
+	ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == EINVAL,
+		 "bad_input: start before configure gets EINVAL");
+	ktest_ok(ioctl_errno(fd, LRING_IOC_KICK, NULL) == EINVAL,
+		 "bad_input: kick before configure gets EINVAL");
+	ktest_ok(mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED &&
+		 errno == EINVAL, "bad_input: mmap before configure gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_size = 4096 }) == EINVAL,
+		 "bad_input: zero buffers gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8 }) == EINVAL,
+		 "bad_input: zero buffer size gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = LRING_MAX_BUFFERS + 1,
+							    .buf_size = 64 }) == EINVAL,
+		 "bad_input: too many buffers gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 2,
+							    .buf_size = 64u << 20 }) == EINVAL,
+		 "bad_input: a buffer above the contiguous limit gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
+							    .backend = 99 }) == EINVAL,
+		 "bad_input: unknown backend gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
+							    .cq_entries = 12 }) == EINVAL,
+		 "bad_input: ring size not a power of two gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
+							    .fq_entries = 4 }) == EINVAL,
+		 "bad_input: fill ring smaller than the pool gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
+							    .resv[3] = 1 }) == EINVAL,
+		 "bad_input: reserved field set gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 60000,
+							    .buf_size = 4u << 20 }) == ENOMEM,
+		 "bad_input: a pool larger than half of RAM gets ENOMEM");
+	ktest_ok(ioctl_errno(fd, LRING_IOC_CONFIGURE, (void *)16) == EFAULT,
+		 "bad_input: bad pointer gets EFAULT");
+	ktest_ok(ioctl_errno(fd, _IO(LRING_IOC_MAGIC, 99), NULL) == ENOTTY,
+		 "bad_input: unknown ioctl gets ENOTTY");
+	ev.fd = fd;
+	ktest_ok(ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EINVAL,
+		 "bad_input: a non-eventfd fd gets EINVAL");
+	ev.fd = 12345;
+	ktest_ok(ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EBADF,
+		 "bad_input: a closed fd gets EBADF");
+
+	ktest_ok(configure_errno(fd, good) == 0, "bad_input: a good configure");
+	ioctl(fd, LRING_IOC_GET_INFO, &info);
+	size = info.layout.mmap_size;
+	ktest_ok(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 4096) == MAP_FAILED &&
+		 errno == EINVAL, "bad_input: mmap at an offset gets EINVAL");
+	ktest_ok(mmap(NULL, size - 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+		 errno == EINVAL, "bad_input: mmap of the wrong size gets EINVAL");
+	ktest_ok(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
+		 errno == EINVAL, "bad_input: MAP_PRIVATE gets EINVAL");
+	ktest_ok(mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0) == MAP_FAILED &&
+		 errno == EPERM, "bad_input: PROT_EXEC gets EPERM");
+
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ktest_ok(m != MAP_FAILED, "bad_input: mmap of the whole layout")) {
+		char *base = m;
+
+		ktest_ok(child_signal(write_u32, base + info.layout.cq_producer_off) == SIGBUS,
+			 "bad_input: writing the control page faults (SIGBUS)");
+		ktest_ok(child_signal(write_u32, base + info.layout.cq_entries_off) == SIGBUS,
+			 "bad_input: writing the completion ring faults");
+		ktest_ok(child_signal(write_u32, base + info.layout.pool_off) == SIGBUS,
+			 "bad_input: writing a buffer faults");
+		ktest_ok(child_signal(mprotect_and_write, base + info.layout.flags_off) == SIGBUS,
+			 "bad_input: mprotect does not make the control page writable");
+		ktest_ok(child_signal(write_u32, base + info.layout.fq_entries_off) == 0 &&
+			 child_signal(write_u32, base + info.layout.cq_consumer_off) == 0,
+			 "bad_input: the fill ring and user page are writable");
+		ktest_ok(mprotect(m, 4096, PROT_READ | PROT_EXEC) && errno == EACCES,
+			 "bad_input: mprotect cannot add PROT_EXEC");
+		ktest_ok(configure_errno(fd, good) == EBUSY,
+			 "bad_input: configure while mapped gets EBUSY");
+		ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == 0, "bad_input: start");
+		ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == EBUSY,
+			 "bad_input: a second start gets EBUSY");
+		ktest_ok(ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0 &&
+			 ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0,
+			 "bad_input: stop is idempotent");
+		munmap(m, size);
+		ktest_ok(configure_errno(fd, good) == 0,
+			 "bad_input: configure after munmap succeeds");
+	}
+	close(fd);
+
+	/* The library reports the kernel's errors as negative errnos. */
+	ktest_ok(lring_open("/dev/lring0", &r) == 0, "bad_input: liblring open");
+	ktest_ok(lring_open("/dev/lring0", &r2) == -EBUSY,
+		 "bad_input: liblring second open gets -EBUSY");
+	lring_close(r);
+}
+
+static void forge(struct lring *r, uint32_t id)
+{
+	uint32_t idx = 0;
+
+	lring_fill_reserve(r, 1, &idx);
+	lring_fqe(r, idx)->buf_id = id;
+	lring_fill_submit(r, 1);
+}
+
+/* Garbage in every writable shared field is counted and rejected. */
+static void test_garbage(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 11, .expect_len = 1024 };
+	struct lring_counters c0, c1;
+	uint32_t saved, idx = 0, id;
+	struct lring *r;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 1024, LRING_BACKEND_STREAMING, 0,
+				   0, s.seed, 0), "garbage: setup"))
+		return;
+	lring_start(r);
+	ktest_consume_until(r, &s, 100, 20000);
+
+	/* A completion we hold: its id returned twice, plus forged ids. */
+	while (!lring_peek(r, 1, &idx))
+		;
+	id = lring_cqe(r, idx)->buf_id;
+	lring_release(r, 1);
+	counters(r, &c0);
+	forge(r, id);
+	forge(r, id);
+	forge(r, 16);
+	forge(r, 0xffffffffu);
+	lring_kick(r);
+	counters(r, &c1);
+	ktest_ok(c1.rejected_ids - c0.rejected_ids >= 3,
+		 "garbage: double return and out-of-range ids rejected (%llu)",
+		 (unsigned long long)(c1.rejected_ids - c0.rejected_ids));
+
+	/* An impossible fill producer index is ignored and counted. */
+	saved = *r->fq_producer;
+	lring_store_release(r->fq_producer, saved + 0x40000000u);
+	lring_kick(r);
+	counters(r, &c0);
+	ktest_ok(c0.rejected_indices > c1.rejected_indices,
+		 "garbage: an impossible fill producer is counted");
+	lring_store_release(r->fq_producer, saved);
+
+	/*
+	 * An impossible completion consumer: the device (which has buffers:
+	 * everything seen so far was returned) drops instead of publishing.
+	 */
+	while (ktest_consume(r, &s, 256))
+		;
+	counters(r, &c0);
+	saved = *r->cq_consumer;
+	lring_store_release(r->cq_consumer, saved + 0x40000000u);
+	lring_kick(r);
+	ktest_sleep_ms(100);
+	counters(r, &c1);
+	lring_store_release(r->cq_consumer, saved);
+	ktest_ok(c1.rejected_indices > c0.rejected_indices && c1.dropped > c0.dropped &&
+		 c1.delivered == c0.delivered,
+		 "garbage: an impossible completion consumer is counted, nothing published (%llu drops)",
+		 (unsigned long long)(c1.dropped - c0.dropped));
+
+	/* A whole fill ring of random ids, published: each one is checked. */
+	{
+		unsigned seed = 42, i, n;
+
+		n = lring_fill_free(r, r->fq_size);
+		lring_fill_reserve(r, n, &idx);
+		for (i = 0; i < n; i++)
+			lring_fqe(r, idx + i)->buf_id = rand_r(&seed) | 0x100;
+		counters(r, &c0);
+		lring_fill_submit(r, n);
+		lring_kick(r);
+		counters(r, &c1);
+		ktest_ok(c1.rejected_ids - c0.rejected_ids == n,
+			 "garbage: %u random ids all rejected (%llu)", n,
+			 (unsigned long long)(c1.rejected_ids - c0.rejected_ids));
+	}
+	lring_stop(r);
+	lring_close(r);
+
+	/* The ring is still fully usable afterwards. */
+	s = (struct ktest_stream){ .seed = 12, .expect_len = 1024, .shuffle = true };
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 1024, LRING_BACKEND_STREAMING, 0,
+				   0, s.seed, 0), "garbage: setup again"))
+		return;
+	lring_start(r);
+	ktest_ok(ktest_consume_until(r, &s, 2000, 60000), "garbage: a clean stream after it");
+	lring_stop(r);
+	while (ktest_consume(r, &s, 256))
+		;
+	check_stream_clean(&s, "garbage: after");
+	check_balance(r, &s, "garbage: after");
+	lring_close(r);
+}
+
+static void stream_forever(void *arg)
+{
+	struct ktest_stream s = { .seed = 21 };
+	struct lring *r;
+
+	(void)arg;
+	if (ktest_setup(1, &r, 16, 4096, LRING_BACKEND_STREAMING, 0, 0, s.seed, 0))
+		_exit(2);
+	lring_start(r);
+	for (;;)
+		ktest_consume(r, &s, 64);
+}
+
+/* Close, kill -9, munmap and fork at any moment leave the ring usable. */
+static void test_lifecycle(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 21 };
+	struct lring *r;
+	pid_t pid;
+	int fd, status;
+
+	(void)argc;
+	(void)argv;
+	/* Close while streaming, with the mapping gone first. */
+	if (ktest_setup(1, &r, 16, 4096, LRING_BACKEND_COHERENT, 0, 0, 21, 0) == 0) {
+		lring_start(r);
+		ktest_consume_until(r, &s, 500, 20000);
+		lring_close(r);
+	}
+	fd = open("/dev/lring1", O_RDWR);
+	ktest_ok(fd >= 0, "lifecycle: close while streaming releases the ring");
+	if (fd >= 0)
+		close(fd);
+
+	/* Close the fd but keep the mapping: the stream goes on. */
+	s = (struct ktest_stream){ .seed = 21 };
+	/* A rate, so the device's own ticks refill it: nobody can kick. */
+	if (ktest_setup(1, &r, 16, 4096, LRING_BACKEND_COHERENT, 2000, 0, 21, 0) == 0) {
+		int dup_fd = r->fd;
+
+		lring_start(r);
+		r->fd = -1;	/* the handle no longer owns it */
+		close(dup_fd);
+		ktest_ok(open("/dev/lring1", O_RDWR) < 0 && errno == EBUSY,
+			 "lifecycle: a live mapping keeps the ring open after close");
+		s.shuffle = false;
+		ktest_ok(ktest_consume_until(r, &s, 200, 20000),
+			 "lifecycle: completions keep coming after close (no kick needed)");
+		lring_close(r);	/* munmap: the last reference */
+		fd = open("/dev/lring1", O_RDWR);
+		ktest_ok(fd >= 0, "lifecycle: munmap of the last mapping releases the ring");
+		if (fd >= 0)
+			close(fd);
+	}
+
+	/* kill -9 of a consumer mid-stream. */
+	pid = fork();
+	if (pid == 0)
+		stream_forever(NULL);
+	ktest_sleep_ms(500);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fd = open("/dev/lring1", O_RDWR);
+	ktest_ok(fd >= 0, "lifecycle: kill -9 of a streaming consumer releases the ring");
+	if (fd >= 0)
+		close(fd);
+
+	/* fork with the mapping: the child consumes, the parent watches. */
+	s = (struct ktest_stream){ .seed = 22 };
+	if (ktest_setup(1, &r, 16, 4096, LRING_BACKEND_STREAMING, 0, 0, 22, 0) == 0) {
+		struct lring_counters c;
+
+		lring_start(r);
+		pid = fork();
+		if (pid == 0) {
+			struct ktest_stream cs = { .seed = 22 };
+
+			_exit(ktest_consume_until(r, &cs, 1000, 30000) &&
+			      !cs.bad_data && !cs.bad_seq ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		ktest_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			 "lifecycle: a forked child consumes through the inherited mapping");
+		counters(r, &c);
+		ktest_ok(c.delivered >= 1000, "lifecycle: the parent sees the child's progress");
+		lring_stop(r);
+		lring_close(r);
+	}
+}
+
+/*
+ * Without sync-for-CPU, bounce buffers (swiotlb=force) hide the device's
+ * data. Run with lring.ko debug_skip_sync_for_cpu=1: it proves the tests
+ * would catch a missing sync.
+ */
+static void test_nosync_detected(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 31, .expect_len = 4096 };
+	struct lring *r;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &r, 16, 4096, LRING_BACKEND_STREAMING, 0,
+				   0, s.seed, 0), "nosync: setup"))
+		return;
+	lring_start(r);
+	ktest_consume_until(r, &s, 2000, 60000);
+	lring_stop(r);
+	ktest_ok(s.bad_data > 0,
+		 "nosync: without the sync the consumer sees wrong data (%llu of %llu blocks)",
+		 (unsigned long long)s.bad_data, (unsigned long long)s.buffers);
+	lring_close(r);
+}
+
+struct unplug_waiter {
+	struct lring *r;
+	int ret;
+};
+
+static void *unplug_wait_thread(void *p)
+{
+	struct unplug_waiter *w = p;
+	struct ktest_stream s = { .seed = 41 };
+
+	for (;;) {
+		w->ret = lring_wait(w->r, 10000);
+		if (w->ret < 0 && w->ret != -ETIMEDOUT)
+			return NULL;
+		ktest_consume(w->r, &s, 64);
+	}
+}
+
+static void read_u8(void *p)
+{
+	(void)*(volatile uint8_t *)p;
+}
+
+/*
+ * The device goes away (its driver module is unloaded) under a consumer
+ * that sleeps on the eventfd and holds the mapping.
+ */
+static void test_unplug(int argc, char **argv)
+{
+	struct unplug_waiter w = { .ret = 1 };
+	struct lring_info info;
+	struct pollfd p;
+	pthread_t t;
+	int i;
+
+	(void)argc;
+	(void)argv;
+	if (!ktest_ok(!ktest_setup(0, &w.r, 16, 4096, LRING_BACKEND_COHERENT,
+				   200, 0, 41, 0), "unplug: setup"))
+		return;
+	lring_enable_eventfd(w.r, 1);
+	lring_start(w.r);
+	pthread_create(&t, NULL, unplug_wait_thread, &w);
+	ktest_sleep_ms(300);
+	ktest_ok(system("rmmod lring_sim") == 0,
+		 "unplug: the driver unloads while the ring is open and mapped");
+	for (i = 0; i < 50 && w.ret > 0; i++)
+		ktest_sleep_ms(100);
+	ktest_ok(w.ret == -ENODEV, "unplug: the eventfd sleeper wakes with -ENODEV (%d)",
+		 w.ret);
+	pthread_join(t, NULL);
+	ktest_ok(lring_flags(w.r) & LRING_F_DEAD,
+		 "unplug: the control page stays readable and says DEAD");
+	ktest_ok(ioctl_errno(w.r->fd, LRING_IOC_GET_INFO, &info) == ENODEV,
+		 "unplug: ioctls fail with ENODEV");
+	p = (struct pollfd){ .fd = w.r->fd, .events = POLLIN };
+	ktest_ok(poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)),
+		 "unplug: poll reports POLLERR|POLLHUP");
+	ktest_ok(child_signal(read_u8, lring_buf(w.r, 0)) == SIGBUS,
+		 "unplug: the freed buffers fault cleanly (SIGBUS)");
+	ktest_ok(system("rmmod lring 2>/dev/null") != 0,
+		 "unplug: the core module stays while the file is open");
+	lring_close(w.r);
+	ktest_ok(system("rmmod lring") == 0,
+		 "unplug: the core module unloads once the file is closed");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(int argc, char **argv);
+} tests[] = {
+	{ "stream", test_stream },
+	{ "wrap", test_wrap },
+	{ "drops", test_drops },
+	{ "need_wakeup", test_need_wakeup },
+	{ "eventfd_slow", test_eventfd_slow },
+	{ "eventfd_busy", test_eventfd_busy },
+	{ "poll", test_poll },
+	{ "multi", test_multi },
+	{ "bad_input", test_bad_input },
+	{ "garbage", test_garbage },
+	{ "lifecycle", test_lifecycle },
+	{ "nosync_detected", test_nosync_detected },
+	{ "unplug", test_unplug },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: ring_test <subtest> [args]\n");
+		return 2;
+	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (!strcmp(argv[1], tests[i].name)) {
+			tests[i].fn(argc - 2, argv + 2);
+			return ktest_exit();
+		}
+	}
+	fprintf(stderr, "ring_test: no subtest %s\n", argv[1]);
+	return 2;
+}
