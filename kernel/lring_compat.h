@@ -2,6 +2,9 @@
 /*
  * lring_compat.h - the few kernel APIs that changed between the kernels lring
  * is tested on (Debian's 6.1 and 6.12).
+ *
+ * This is the only file that tests LINUX_VERSION_CODE; .checkpatch.conf
+ * silences checkpatch's advice against it, which is meant for in-tree code.
  */
 #ifndef _LRING_COMPAT_H
 #define _LRING_COMPAT_H
@@ -11,7 +14,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;
@@ -24,11 +27,11 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
 #define lring_class_create(name)	class_create(THIS_MODULE, name)
 /* MAX_ORDER was exclusive until 6.4. */
 #define LRING_MAX_PAGE_ORDER		(MAX_ORDER - 1)
-#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#elif KERNEL_VERSION(6, 8, 0) > LINUX_VERSION_CODE
 #define lring_class_create(name)	class_create(name)
 #define LRING_MAX_PAGE_ORDER		MAX_ORDER
 #else
@@ -38,7 +41,7 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 
 static inline void lring_eventfd_signal(struct eventfd_ctx *ctx)
 {
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+#if KERNEL_VERSION(6, 8, 0) > LINUX_VERSION_CODE
 	eventfd_signal(ctx, 1);
 #else
 	eventfd_signal(ctx);

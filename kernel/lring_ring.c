@@ -119,6 +119,7 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 		/* Flag before re-reading; pairs with lring_smp_mb() in return. */
 		smp_mb();
 		seen = prod;
+		/* Pairs with lring_store_release() of fq_producer, as above. */
 		prod = smp_load_acquire(&pool->user->fq_producer);
 		if (prod == seen)
 			return;
