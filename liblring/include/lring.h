@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liblring - userspace side of lring: zero-copy streaming of device DMA
+ * buffers through two shared rings mapped from /dev/lringN.
+ *
+ *   struct lring *r;
+ *   lring_open("/dev/lring0", &r);
+ *   lring_configure(r, &(struct lring_config){ .buf_count = 64,
+ *                                              .buf_size = 4096 });
+ *   lring_start(r);
+ *   for (;;) {
+ *           uint32_t idx, ids[64];
+ *           unsigned n = lring_peek(r, 64, &idx);     // no syscall
+ *           for (unsigned i = 0; i < n; i++) {
+ *                   const struct lring_cqe *c = lring_cqe(r, idx + i);
+ *                   consume(lring_buf(r, c->buf_id), c->len);
+ *                   ids[i] = c->buf_id;
+ *           }
+ *           lring_release(r, n);                      // no syscall
+ *           lring_return(r, ids, n);    // syscall only on NEED_WAKEUP
+ *           if (!n)
+ *                   lring_wait(r, 100);  // or spin, or lring_wait_ioctl()
+ *   }
+ *   lring_close(r);
+ *
+ * Every function that can fail returns a negative errno value; the library
+ * keeps no global state, so distinct rings may be used from distinct
+ * threads. One struct lring is not thread-safe: one thread consumes the
+ * completion ring and one (possibly the same) fills the fill ring.
+ *
+ * Memory ordering. Each shared index has one writer. The writer publishes
+ * with a store-release after writing the entries; the reader loads it with
+ * a load-acquire before reading the entries. Each pair:
+ *
+ *   liblring                          kernel partner
+ *   lring_peek: load-acquire          store-release of cq producer after
+ *     cq producer                       writing the cqe and the buffer sync
+ *   lring_release: store-release      load-acquire of cq consumer before
+ *     cq consumer                       overwriting a slot
+ *   lring_return: load-acquire        store-release of fq consumer after
+ *     fq consumer                       reading the fqe slots
+ *   lring_return: store-release       load-acquire of fq producer before
+ *     fq producer                       reading the fqes
+ *   lring_return: full barrier        set NEED_WAKEUP, full barrier, re-read
+ *     between fq producer store and     fq producer (no lost wakeup)
+ *     NEED_WAKEUP load
+ *   lring_wait: full barrier          store-release cq producer, full
+ *     between cq consumer store and     barrier, read cq consumer, signal
+ *     cq producer re-load               on empty -> non-empty
+ *
+ * See docs/liblring.md for the long version.
+ */
+#ifndef LRING_H
+#define LRING_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu/arch.h>
+#include <urcu/system.h>
+#include <linux/lring.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Barriers, named for what they do. Built on liburcu 0.13, which offers
+ * cmm_smp_mb/rmb/wmb, cmm_barrier and CMM_LOAD/STORE_SHARED but no
+ * acquire/release primitive.
+ *
+ * An acquire must order the load before every later load and store; a
+ * release must order every earlier load and store before the store.
+ * x86 is TSO: loads are not reordered with later loads or stores, and
+ * stores are not reordered with earlier loads or stores, so only the
+ * compiler must be held back; there cmm_smp_rmb()/cmm_smp_wmb() are exactly
+ * cmm_barrier(). liburcu's rmb/wmb promise only load/load and store/store
+ * ordering elsewhere, so other architectures use the full barrier.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define lring_acquire_barrier()	cmm_smp_rmb()
+#define lring_release_barrier()	cmm_smp_wmb()
+#else
+#define lring_acquire_barrier()	cmm_smp_mb()
+#define lring_release_barrier()	cmm_smp_mb()
+#endif
+
+/*
+ * lring_load_acquire - read a shared index written by the other side.
+ * Later loads (ring entries, buffer data) and stores are ordered after it.
+ * No syscall, never blocks.
+ */
+static inline uint32_t lring_load_acquire(const uint32_t *p)
+{
+	uint32_t v = CMM_LOAD_SHARED(*p);
+
+	lring_acquire_barrier();
+	return v;
+}
+
+/*
+ * lring_store_release - publish a shared index this side owns. Earlier
+ * loads and stores (entries read or written) are ordered before it.
+ * No syscall, never blocks.
+ */
+static inline void lring_store_release(uint32_t *p, uint32_t v)
+{
+	lring_release_barrier();
+	CMM_STORE_SHARED(*p, v);
+}
+
+/*
+ * lring_smp_mb - full barrier: orders earlier stores before later loads,
+ * which acquire/release do not. Used only where a store must be visible
+ * before a flag or index of the other side is read (Dekker pattern):
+ * before testing NEED_WAKEUP and before going to sleep in lring_wait().
+ */
+static inline void lring_smp_mb(void)
+{
+	cmm_smp_mb();
+}
+
+/* ------------------------------------------------------------------------
+ * The ring handle. Visible so the fast path can be inline; treat the fields
+ * as read-only.
+ */
+struct lring {
+	int fd;			/* the device, or -1 */
+	int event_fd;		/* eventfd armed with the kernel, or -1 */
+	void *map;		/* the mapping, or NULL before lring_map() */
+	size_t map_size;
+	int map_owned;		/* lring_close() munmaps it */
+	struct lring_layout layout;	/* copy of ctrl->layout, validated */
+	const struct lring_ctrl *ctrl;
+
+	/* completion ring: the kernel produces, we consume */
+	const uint32_t *cq_producer;
+	uint32_t *cq_consumer;
+	const struct lring_cqe *cqes;
+	uint32_t cq_mask;
+	uint32_t cq_cached_prod;	/* last producer value loaded */
+	uint32_t cq_head;		/* next entry lring_peek() hands out */
+	uint32_t cq_released;		/* value of *cq_consumer */
+
+	/* fill ring: we produce, the kernel consumes */
+	uint32_t *fq_producer;
+	const uint32_t *fq_consumer;
+	struct lring_fqe *fqes;
+	uint32_t fq_mask;
+	uint32_t fq_size;
+	uint32_t fq_cached_prod;	/* value of *fq_producer */
+	uint32_t fq_reserved;		/* end of the reserved, unsubmitted span */
+	uint32_t fq_cached_end;		/* last consumer value loaded + size */
+
+	const uint32_t *flags;
+	const struct lring_counters *counters;
+
+	uint8_t *pool;
+	uint32_t buf_count;
+	uint32_t buf_size;
+	uint32_t buf_stride;
+};
+
+/* ------------------------------------------------------------------------
+ * Setup and teardown (liblring/src/lring.c)
+ */
+
+/*
+ * lring_open - open a ring device
+ * @path: e.g. "/dev/lring0"
+ * @out: receives a new handle, to be freed with lring_close()
+ *
+ * Opens @path O_RDWR|O_CLOEXEC. The ring is not mapped yet: call
+ * lring_configure() (new pool) or lring_map() (pool configured earlier).
+ * Return: 0, or -errno from open() (-EBUSY: another file has the ring
+ * open), -ENOMEM. Syscall: open. Does not block.
+ */
+int lring_open(const char *path, struct lring **out);
+
+/*
+ * lring_open_fd - wrap an already open ring fd
+ * @fd: the device fd; the handle owns it from now on, even on failure
+ * @out: receives a new handle
+ *
+ * Return: 0, -EBADF if @fd < 0, -ENOMEM. No syscall.
+ */
+int lring_open_fd(int fd, struct lring **out);
+
+/*
+ * lring_configure - create the buffer pool and rings, then map them
+ * @r: an open, unmapped handle
+ * @cfg: struct lring_config (see <linux/lring.h>); zero every field you
+ *	do not set
+ *
+ * LRING_IOC_CONFIGURE, then lring_map().
+ * Return: 0; -EBUSY if the ring is running or still mapped; -EINVAL for a
+ * configuration the kernel refuses; -ENOMEM; -EPROTO if the resulting
+ * layout does not validate; -errno of mmap(). Syscalls: ioctl x2, mmap.
+ * Does not block (the kernel allocates the pool, which may take a while).
+ */
+int lring_configure(struct lring *r, const struct lring_config *cfg);
+
+/*
+ * lring_get_info - ask the kernel how the ring is configured
+ * Return: 0 or -errno of LRING_IOC_GET_INFO. Syscall: ioctl.
+ */
+int lring_get_info(struct lring *r, struct lring_info *info);
+
+/*
+ * lring_map - map a configured ring and attach to it
+ *
+ * LRING_IOC_GET_INFO, mmap(MAP_SHARED, PROT_READ|PROT_WRITE, offset 0,
+ * layout.mmap_size), then lring_attach(). The layout in the control page
+ * must equal the one GET_INFO returned.
+ * Return: 0; -EALREADY if already mapped; -ENODATA if the ring is not
+ * configured; -EPROTO for a layout this library cannot use; -errno of
+ * ioctl/mmap. Syscalls: ioctl, mmap. Does not block.
+ */
+int lring_map(struct lring *r);
+
+/*
+ * lring_attach - validate a mapped layout and point the handle into it
+ * @r: a handle without a mapping
+ * @base: start of the mapping (the control page)
+ * @size: bytes mapped at @base
+ *
+ * Checks magic, ABI version, ctrl_size, entry sizes, power-of-two ring
+ * sizes, that every part lies inside @size, is aligned and overlaps no
+ * other part, and that the pool fits; then caches the indices. The caller
+ * keeps ownership of the mapping (lring_map() hands it to the handle).
+ * Return: 0; -EINVAL for a NULL/short argument or a handle already
+ * attached; -EPROTO for a layout that fails any check (nothing is
+ * dereferenced outside [@base, @base + @size) on the way). No syscall.
+ */
+int lring_attach(struct lring *r, void *base, size_t size);
+
+/*
+ * lring_close - unmap, disarm and close everything, free the handle
+ *
+ * Does not stop the device explicitly: closing the fd does. NULL is a
+ * no-op. Syscalls: munmap, close. Does not block.
+ */
+void lring_close(struct lring *r);
+
+/*
+ * lring_start / lring_stop - start or stop the device streaming
+ *
+ * Return: 0 or -errno of LRING_IOC_START/STOP (-ENODATA not configured,
+ * -ENODEV device gone, -EBUSY already running for start). Syscall: ioctl.
+ * lring_stop() waits for the device to finish the block in flight.
+ */
+int lring_start(struct lring *r);
+int lring_stop(struct lring *r);
+
+/*
+ * lring_kick - hand the buffers waiting on the fill ring to the device
+ *
+ * Needed only when LRING_F_NEED_WAKEUP is set; lring_return() and
+ * lring_fill_submit() call it for you. The kernel counts it in
+ * counters.kicks. Return: 0 or -errno (-ENODEV). Syscall: ioctl. Does not
+ * block.
+ */
+int lring_kick(struct lring *r);
+
+/*
+ * lring_enable_eventfd - have the kernel signal an eventfd
+ * @batch: signal when this many unreleased completions are waiting; 0 or 1
+ *	signals on every empty -> non-empty transition
+ *
+ * Creates an eventfd (EFD_CLOEXEC|EFD_NONBLOCK), registers it with
+ * LRING_IOC_SET_EVENTFD and replaces any previous one. lring_wait() then
+ * sleeps on it. Return: 0 or -errno. Syscalls: eventfd, ioctl.
+ */
+int lring_enable_eventfd(struct lring *r, unsigned batch);
+
+/*
+ * lring_disable_eventfd - stop the signals and close the eventfd
+ * Return: 0 or -errno of the ioctl (the eventfd is closed either way).
+ * Syscalls: ioctl, close.
+ */
+int lring_disable_eventfd(struct lring *r);
+
+/*
+ * lring_wait - wait until completions are available
+ * @timeout_ms: longest sleep; 0 does not sleep, -1 sleeps without limit
+ *
+ * Returns at once, without a syscall, when entries are waiting that
+ * lring_peek() has not handed out. Otherwise it makes sure the kernel sees
+ * our consumer index (full barrier, then a re-check of the producer, so a
+ * completion published meanwhile is not missed), then sleeps on the
+ * eventfd if one is enabled (poll + read to drain it), else in poll() on
+ * the device fd.
+ *
+ * Release every peeked entry before waiting: the kernel signals on the
+ * empty -> non-empty transition of the ring as it sees it (producer vs
+ * published consumer), so unreleased entries keep it from signalling and
+ * only the timeout ends the sleep.
+ *
+ * Return: number of completions available (> 0); -ETIMEDOUT if none came
+ * in time; -EINTR if a signal interrupted the sleep; -ENODEV if the
+ * device is gone (LRING_F_DEAD, or POLLERR/POLLHUP from the fd).
+ * Blocks. Syscalls: poll, read (none if entries are already waiting).
+ */
+int lring_wait(struct lring *r, int timeout_ms);
+
+/*
+ * lring_wait_ioctl - sleep in the kernel until @min_entries are waiting
+ * @timeout_ns: longest sleep, 0 returns at once
+ * @min_entries: 0 means 1
+ *
+ * Returns at once without a syscall if @min_entries are already waiting.
+ * Counted by the kernel in counters.waits.
+ * Return: completions available (>= @min_entries), -ETIMEDOUT, -EINTR or
+ * -ENODEV. Blocks. Syscall: ioctl (LRING_IOC_WAIT).
+ */
+int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
+		     unsigned min_entries);
+
+/*
+ * lring_counters - snapshot the kernel's counters from the control page
+ *
+ * Each field is read atomically, the set is not (a field read later may
+ * include events a field read earlier does not). For a consistent set use
+ * LRING_IOC_GET_COUNTERS on r->fd. Return: 0, or -EINVAL if not mapped.
+ * No syscall.
+ */
+int lring_counters(const struct lring *r, struct lring_counters *out);
+
+/*
+ * lring_strerror - describe an error returned by liblring
+ * @err: a negative (or positive) errno value
+ *
+ * Return: a static string, lring-specific where the errno has a meaning
+ * of its own here (e.g. -EBUSY, -EPROTO, -ENODEV), otherwise the C
+ * library's description. Thread-safe, no syscall.
+ */
+const char *lring_strerror(int err);
+
+/* ------------------------------------------------------------------------
+ * Fast path: inline, no syscall except the documented kick.
+ */
+
+/*
+ * lring_flags - the ring's LRING_F_* flags word (plain shared load).
+ */
+static inline uint32_t lring_flags(const struct lring *r)
+{
+	return CMM_LOAD_SHARED(*r->flags);
+}
+
+/*
+ * lring_peek - take up to @max completions from the ring
+ * @idx: receives the index of the first; entry i is lring_cqe(r, *idx + i)
+ *
+ * Reads the kernel's producer index (load-acquire) only when the cached
+ * value shows fewer than @max entries, so a consumer that keeps up does
+ * not touch the kernel's cache line on every call. The entries stay valid
+ * until lring_release(); the buffers they name until lring_return().
+ * Return: number of entries taken, 0 if none. No syscall, never blocks.
+ */
+static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
+{
+	uint32_t avail = r->cq_cached_prod - r->cq_head;
+
+	if (avail < max) {
+		/* Pairs with the kernel's smp_store_release() of cq producer. */
+		r->cq_cached_prod = lring_load_acquire(r->cq_producer);
+		avail = r->cq_cached_prod - r->cq_head;
+		/* A producer further than the ring size is impossible. */
+		if (avail > r->cq_mask + 1)
+			avail = 0;
+	}
+	if (avail > max)
+		avail = max;
+	*idx = r->cq_head;
+	r->cq_head += avail;
+	return avail;
+}
+
+/*
+ * lring_cq_ready - completions lring_peek() could take now (reloads the
+ * producer, load-acquire). No syscall.
+ */
+static inline unsigned lring_cq_ready(struct lring *r)
+{
+	uint32_t avail;
+
+	r->cq_cached_prod = lring_load_acquire(r->cq_producer);
+	avail = r->cq_cached_prod - r->cq_head;
+	return avail > r->cq_mask + 1 ? 0 : avail;
+}
+
+/*
+ * lring_cqe - the completion entry at ring index @idx (from lring_peek)
+ */
+static inline const struct lring_cqe *lring_cqe(const struct lring *r,
+						uint32_t idx)
+{
+	return &r->cqes[idx & r->cq_mask];
+}
+
+/*
+ * lring_buf - address of buffer @buf_id in the pool
+ * Return: the buffer (buf_size usable bytes), or NULL for an id out of range.
+ */
+static inline void *lring_buf(const struct lring *r, uint32_t buf_id)
+{
+	if (buf_id >= r->buf_count)
+		return NULL;
+	return r->pool + (size_t)buf_id * r->buf_stride;
+}
+
+/*
+ * lring_release - give the oldest @n peeked completion slots back
+ *
+ * Store-release of the consumer index: the entries have been read before
+ * the kernel can see the slots free (the kernel load-acquires it before
+ * overwriting). Clamped to the number peeked and not yet released. The
+ * buffers stay the application's until lring_return(). No syscall.
+ */
+static inline void lring_release(struct lring *r, unsigned n)
+{
+	uint32_t held = r->cq_head - r->cq_released;
+
+	if (n > held)
+		n = held;
+	if (!n)
+		return;
+	r->cq_released += n;
+	/* Pairs with the kernel's smp_load_acquire() of cq consumer. */
+	lring_store_release(r->cq_consumer, r->cq_released);
+}
+
+/*
+ * lring_fill_free - free fill ring slots, at least @want if available
+ *
+ * Loads the kernel's consumer index (load-acquire, pairs with its
+ * store-release after reading the slots) only when the cached value shows
+ * fewer than @want free slots. No syscall.
+ */
+static inline uint32_t lring_fill_free(struct lring *r, uint32_t want)
+{
+	uint32_t free_slots = r->fq_cached_end - r->fq_reserved;
+
+	if (free_slots < want) {
+		r->fq_cached_end = lring_load_acquire(r->fq_consumer) +
+				   r->fq_size;
+		free_slots = r->fq_cached_end - r->fq_reserved;
+		/* A consumer ahead of our producer is impossible: cap it. */
+		if (free_slots > r->fq_size) {
+			r->fq_cached_end = r->fq_reserved + r->fq_size;
+			free_slots = r->fq_size;
+		}
+	}
+	return free_slots;
+}
+
+/*
+ * lring_fill_reserve - reserve @n fill ring slots, all or nothing
+ * @idx: receives the index of the first; write ids with lring_fqe()
+ * Return: @n, or 0 if fewer than @n slots are free. No syscall.
+ */
+static inline unsigned lring_fill_reserve(struct lring *r, unsigned n,
+					  uint32_t *idx)
+{
+	*idx = r->fq_reserved;
+	if (lring_fill_free(r, n) < n)
+		return 0;
+	r->fq_reserved += n;
+	return n;
+}
+
+/*
+ * lring_fqe - the fill ring entry at ring index @idx (from reserve)
+ */
+static inline struct lring_fqe *lring_fqe(const struct lring *r, uint32_t idx)
+{
+	return &r->fqes[idx & r->fq_mask];
+}
+
+/*
+ * lring_needs_wakeup - whether the kernel waits for a kick (plain load;
+ * order it after your last store yourself, e.g. with lring_smp_mb()).
+ */
+static inline int lring_needs_wakeup(const struct lring *r)
+{
+	return !!(lring_flags(r) & LRING_F_NEED_WAKEUP);
+}
+
+/*
+ * lring_fill_submit - publish the @n oldest reserved fill ring entries
+ *
+ * Store-release of the fill producer (the kernel load-acquires it before
+ * reading the entries), then a full barrier and a test of
+ * LRING_F_NEED_WAKEUP: the kernel sets the flag, does a full barrier and
+ * re-reads the producer, so either it sees our entries or we see the flag.
+ * Only if the flag is set does this call lring_kick() (one ioctl; the
+ * kernel counts it). Return: 0, or -errno of the kick (the entries are
+ * published either way). Never blocks.
+ */
+static inline int lring_fill_submit(struct lring *r, unsigned n)
+{
+	uint32_t pending = r->fq_reserved - r->fq_cached_prod;
+
+	if (n > pending)
+		n = pending;
+	if (n) {
+		r->fq_cached_prod += n;
+		/* Pairs with the kernel's smp_load_acquire() of fq producer. */
+		lring_store_release(r->fq_producer, r->fq_cached_prod);
+	}
+	/* Pairs with the kernel's smp_mb() between NEED_WAKEUP and re-read. */
+	lring_smp_mb();
+	if (__builtin_expect(lring_needs_wakeup(r), 0))
+		return lring_kick(r);
+	return 0;
+}
+
+/*
+ * lring_return - hand @n buffers back to the kernel, all or nothing
+ * @buf_ids: ids taken from completion entries (any order)
+ *
+ * Reserve + write + lring_fill_submit(): kicks the kernel only if it set
+ * NEED_WAKEUP. Returning an id the application does not own is counted by
+ * the kernel in rejected_ids and ignored.
+ * Return: 0; -ENOSPC if fewer than @n slots are free (nothing written;
+ * impossible while only owned buffers are returned, since fq_entries >=
+ * buf_count); -errno of the kick (ids are published anyway). Syscall:
+ * ioctl only when NEED_WAKEUP is set. Never blocks.
+ */
+static inline int lring_return(struct lring *r, const uint32_t *buf_ids,
+			       unsigned n)
+{
+	uint32_t idx;
+	unsigned i;
+
+	if (!n)
+		return 0;
+	if (lring_fill_reserve(r, n, &idx) != n)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		lring_fqe(r, idx + i)->buf_id = buf_ids[i];
+	return lring_fill_submit(r, n);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LRING_H */

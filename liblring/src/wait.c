@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/*
+ * liblring sleeping: eventfd registration, lring_wait() (eventfd or poll)
+ * and lring_wait_ioctl() (LRING_IOC_WAIT).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lring.h>
+
+int lring_enable_eventfd(struct lring *r, unsigned batch)
+{
+	struct lring_eventfd ev;
+	int efd;
+
+	if (!r || r->fd < 0)
+		return -EBADF;
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return -errno;
+	memset(&ev, 0, sizeof(ev));
+	ev.fd = efd;
+	ev.batch = batch;
+	if (ioctl(r->fd, LRING_IOC_SET_EVENTFD, &ev) < 0) {
+		int err = -errno;
+
+		close(efd);
+		return err;
+	}
+	if (r->event_fd >= 0)
+		close(r->event_fd);
+	r->event_fd = efd;
+	return 0;
+}
+
+int lring_disable_eventfd(struct lring *r)
+{
+	struct lring_eventfd ev;
+	int err = 0;
+
+	if (!r || r->fd < 0)
+		return -EBADF;
+	memset(&ev, 0, sizeof(ev));
+	ev.fd = -1;
+	if (ioctl(r->fd, LRING_IOC_SET_EVENTFD, &ev) < 0)
+		err = -errno;
+	if (r->event_fd >= 0)
+		close(r->event_fd);
+	r->event_fd = -1;
+	return err;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before @deadline, for poll(); -1 means forever. */
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/*
+ * Dekker with the kernel's publish path: it stores the producer, does a
+ * full barrier, reads our consumer and signals if the ring was empty. We
+ * stored our consumer (lring_release), do a full barrier, and re-read the
+ * producer: either we see its entry or it sees the ring empty and signals.
+ */
+static unsigned ready_after_barrier(struct lring *r)
+{
+	/* Publish the consumer again: cheap, and makes the pairing local. */
+	lring_store_release(r->cq_consumer, r->cq_released);
+	lring_smp_mb();
+	return lring_cq_ready(r);
+}
+
+int lring_wait(struct lring *r, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct pollfd pfd[2];
+	unsigned n;
+	int nfds, ret;
+
+	if (!r || !r->map)
+		return -EINVAL;
+	for (;;) {
+		n = lring_cq_ready(r);
+		if (n)
+			return n;
+		if (lring_flags(r) & LRING_F_DEAD)
+			return -ENODEV;
+		n = ready_after_barrier(r);
+		if (n)
+			return n;
+
+		memset(pfd, 0, sizeof(pfd));
+		if (r->event_fd >= 0) {
+			pfd[0].fd = r->event_fd;
+			pfd[0].events = POLLIN;
+			/* No events requested: reports only ERR/HUP (removal). */
+			pfd[1].fd = r->fd;
+			pfd[1].events = 0;
+			nfds = r->fd >= 0 ? 2 : 1;
+		} else {
+			pfd[0].fd = r->fd;
+			pfd[0].events = POLLIN;
+			nfds = 1;
+		}
+		ret = poll(pfd, nfds, remaining_ms(deadline));
+		if (ret < 0)
+			return -errno;
+		if (ret == 0) {
+			n = lring_cq_ready(r);
+			return n ? (int)n : -ETIMEDOUT;
+		}
+		if (r->event_fd >= 0) {
+			if ((pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)) &&
+			    nfds == 2)
+				return -ENODEV;
+			if (pfd[0].revents & POLLIN) {
+				uint64_t cnt;
+
+				/* Drain before re-checking the ring: a
+				 * signal after this is for entries the
+				 * re-check sees or stays pending. */
+				if (read(r->event_fd, &cnt, sizeof(cnt)) < 0 &&
+				    errno != EAGAIN)
+					return -errno;
+			}
+		} else if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			if (lring_cq_ready(r))
+				continue;
+			return -ENODEV;
+		}
+	}
+}
+
+int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
+		     unsigned min_entries)
+{
+	struct lring_wait w;
+	int ret;
+
+	if (!r || !r->map)
+		return -EINVAL;
+	if (!min_entries)
+		min_entries = 1;
+	ret = lring_cq_ready(r);
+	if ((unsigned)ret >= min_entries)
+		return ret;
+	if (r->fd < 0)
+		return -EBADF;
+	memset(&w, 0, sizeof(w));
+	w.timeout_ns = timeout_ns;
+	w.min_entries = min_entries;
+	ret = ioctl(r->fd, LRING_IOC_WAIT, &w);
+	if (ret < 0)
+		return -errno;
+	return ret;
+}
