@@ -1,7 +1,8 @@
 # lring top-level Makefile. Targets:
 #   make            kernel modules (for KDIR) + liblring + examples + tests + perf
 #   make check      deps, build, unit tests, VM tests on every kernel; ends with
-#                   "N passed, N failed"   (filter: KERNELS="6.1" GROUPS="smoke")
+#                   "N passed, N failed"   (filter: KERNELS="6.1" GROUPS="smoke";
+#                   JOBS=2 runs two VMs at once)
 #   make demo       tests/vm/demo.sh in the VM
 #   make unit       host unit tests only         make vm-test   VM tests only
 #   make modules    kernel modules for KDIR      make kmods     for every KERNELS
@@ -24,6 +25,7 @@ UNIT_LDLIBS ?= -lcriterion
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
 KERNELS  ?= 6.1 6.12
 GROUPS   ?=
+JOBS     ?= 1
 
 B := build
 VM := tests/vm
@@ -107,10 +109,11 @@ unit: $(UNIT)
 	@$(VM)/run-unit.sh
 
 vm-test: userspace
-	@$(VM)/check.sh --no-build --no-unit --kernels "$(KERNELS)" --groups "$(GROUPS)"
+	@$(VM)/check.sh --no-build --no-unit --no-selftest --jobs "$(JOBS)" \
+		--kernels "$(KERNELS)" --groups "$(GROUPS)"
 
 check:
-	@$(VM)/check.sh --kernels "$(KERNELS)" --groups "$(GROUPS)"
+	@$(VM)/check.sh --jobs "$(JOBS)" --kernels "$(KERNELS)" --groups "$(GROUPS)"
 
 demo:
 	@$(VM)/deps.sh

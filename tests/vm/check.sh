@@ -4,9 +4,11 @@
 # any failure. This is what `make check` runs.
 #
 # Usage: check.sh [--kernels "6.1 6.12"] [--groups "smoke sim"] [--jobs N]
-#                 [--no-build] [--no-unit]
+#                 [--no-build] [--no-unit] [--no-selftest]
 #   --groups   group names (tests/kernel/groups/<name>.group); default: all
 #   --jobs     VMs run at once (default $LRING_VM_JOBS or 1)
+# The harness selftest (tests/vm/selftest.sh) runs too, on the first kernel,
+# unless --groups narrows the run or --no-selftest is given.
 set -euo pipefail
 
 LRING_PROG=check
@@ -14,7 +16,7 @@ LRING_PROG=check
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VMDIR=$LRING_ROOT/tests/vm
 
-kernels="" groups="" build=1 unit=1 jobs=${LRING_VM_JOBS:-1}
+kernels="" groups="" build=1 unit=1 selftest=1 jobs=${LRING_VM_JOBS:-1}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) kernels=$2; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift 2 ;;
 	--no-build) build=0; shift ;;
 	--no-unit) unit=0; shift ;;
+	--no-selftest) selftest=0; shift ;;
 	*) die "unknown option $1" ;;
 	esac
 done
@@ -117,7 +120,8 @@ for k in $kernels; do
 	eval "$env"
 	echo "kernel $k: Debian package $KVER ($KREL)"
 	if [ -f "${LRING_KSRC:-$LRING_ROOT}/Kbuild" ]; then
-		if ! "$VMDIR/build-kmod.sh" "$KDIR" >/dev/null; then
+		if ! "$VMDIR/build-kmod.sh" "$KDIR" >/dev/null 2>"$res/kmod-$k.log"; then
+			cat "$res/kmod-$k.log"
 			failed "kmod-$KREL" "module build failed"
 			continue
 		fi
@@ -134,36 +138,53 @@ for k in $kernels; do
 done
 
 # Run the queued VMs, $jobs at a time. With one job the console streams live;
-# with more, each VM's console goes to its log and failures print its tail.
-run_one() {
-	local k=$1 f=$2 name
-	name=$(basename "$f" .group)
-	if [ "$jobs" -gt 1 ]; then
-		"$VMDIR/run-vm" --kernel "$k" --group "$f" --result "$res/$k-$name" --quiet \
-			>"$res/$k-$name.out" 2>&1 || true
-		if grep -q . "$res/$k-$name.out" && ! grep -q 'failed=0' "$res/$k-$name" 2>/dev/null; then
-			cat "$res/$k-$name.out"
-		else
-			tail -n 1 "$res/$k-$name.out"
-		fi
-	else
-		"$VMDIR/run-vm" --kernel "$k" --group "$f" --result "$res/$k-$name" || true
-	fi
+# with more, each VM's console goes to its log and its output is shown when it
+# ends (all of it if it failed). run-vm is started directly (no subshell), so
+# on_signal's TERM reaches it and it stops its QEMU.
+declare -A running=()
+out_of() { echo "$res/${jobs_k[$1]}-$(basename "${jobs_g[$1]}" .group)"; }
+reap() {
+	local pid i o
+	for pid in "${!running[@]}"; do
+		kill -0 "$pid" 2>/dev/null && continue
+		wait "$pid" || true
+		i=${running[$pid]}
+		unset "running[$pid]"
+		o=$(out_of "$i")
+		if grep -q 'failed=0' "$o" 2>/dev/null; then tail -n 1 "$o.out"; else cat "$o.out"; fi
+	done
 }
 for i in "${!jobs_k[@]}"; do
+	o=$(out_of "$i")
 	if [ "$jobs" -gt 1 ]; then
-		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-		run_one "${jobs_k[$i]}" "${jobs_g[$i]}" &
+		while [ "${#running[@]}" -ge "$jobs" ]; do
+			wait -n || true
+			reap
+		done
+		"$VMDIR/run-vm" --kernel "${jobs_k[$i]}" --group "${jobs_g[$i]}" --result "$o" \
+			--quiet >"$o.out" 2>&1 &
 		pids+=($!)
+		running[$!]=$i
 	else
 		echo "== group $(basename "${jobs_g[$i]}" .group) on kernel ${jobs_k[$i]}"
-		run_one "${jobs_k[$i]}" "${jobs_g[$i]}"
+		"$VMDIR/run-vm" --kernel "${jobs_k[$i]}" --group "${jobs_g[$i]}" --result "$o" || true
 	fi
+done
+while [ "${#running[@]}" -gt 0 ]; do
+	wait -n || true
+	reap
 done
 wait
 for i in "${!jobs_k[@]}"; do
 	name=$(basename "${jobs_g[$i]}" .group)
 	add "vm ${jobs_k[$i]} $name" "$res/${jobs_k[$i]}-$name"
 done
+
+if [ "$selftest" = 1 ] && [ -z "${groups// /}" ]; then
+	k=${kernels%% *}
+	echo "== harness selftest on kernel $k"
+	"$VMDIR/selftest.sh" --kernel "$k" --result "$res/selftest" || true
+	add "harness selftest ($k)" "$res/selftest"
+fi
 
 summary

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Prove the VM harness reports failures: boots a few deliberately broken runs
+# from a temporary directory and checks what run-vm says about them.
+#   - a group with a "not ok" line and a failing command fails
+#   - a kernel WARN (from a throwaway module built here) fails "dmesg clean"
+#   - a hung guest is killed at the group timeout and reported
+#   - run-vm -- CMD returns the command's exit status
+#   - a clean group passes
+# Usage: selftest.sh [--kernel SERIES] [--result FILE]
+set -euo pipefail
+
+LRING_PROG=selftest
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+VMDIR=$LRING_ROOT/tests/vm
+
+kernel=6.1 result=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--result) result=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lring-selftest.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok - selftest: $name"
+		pass=$((pass + 1))
+	else
+		echo "not ok - selftest: $name"
+		fail=$((fail + 1))
+	fi
+}
+
+eval "$("$VMDIR/kernel.sh" env "$kernel")"
+
+# A module that warns when loaded with warn=1.
+mkdir -p "$tmp/src/kernel" "$tmp/src/uapi"
+echo 'obj-m += kernel/' >"$tmp/src/Kbuild"
+echo 'obj-m += lring_selftest_warn.o' >"$tmp/src/kernel/Kbuild"
+cat >"$tmp/src/kernel/lring_selftest_warn.c" <<'EOF'
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/module.h>
+static bool warn;
+module_param(warn, bool, 0444);
+static int __init selftest_init(void)
+{
+	WARN_ON(warn);
+	return 0;
+}
+static void __exit selftest_exit(void)
+{
+}
+module_init(selftest_init);
+module_exit(selftest_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("lring harness selftest: WARN on demand");
+EOF
+mods=$(LRING_KSRC=$tmp/src LRING_BUILD=$tmp/build "$VMDIR/build-kmod.sh" "$KDIR" 2>"$tmp/kmod.log") ||
+	{ cat "$tmp/kmod.log" >&2; die "cannot build the selftest module"; }
+mods=$mods/kernel
+
+# run NAME GROUP-TEXT [run-vm options]: boot, keep exit status, result and log
+run() {
+	local name=$1 text=$2
+	shift 2
+	printf '%s\n' "$text" >"$tmp/$name.group"
+	set +e
+	LRING_BUILD=$tmp/build "$VMDIR/run-vm" --kernel "$kernel" --modules "$mods" --quiet \
+		--group "$tmp/$name.group" --log "$tmp/$name.log" --result "$tmp/$name.res" "$@" \
+		>"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+	set -e
+}
+rc() { cat "$tmp/$1.rc"; }
+res() { cat "$tmp/$1.res" 2>/dev/null || true; }
+inlog() { grep -q -- "$2" "$tmp/$1.log"; }
+
+run failing '# timeout: 120
+echo "ok - fine"; echo "not ok - deliberate failure"
+false
+true'
+check "failing group exits non-zero" test "$(rc failing)" != 0
+check "failing group counts 3 passed, 2 failed" test "$(res failing)" = "passed=3 failed=2 skipped=0"
+
+run warn '# timeout: 120
+insmod /lring/modules/lring_selftest_warn.ko warn=1'
+check "kernel WARN fails the run" test "$(rc warn)" != 0
+check "kernel WARN is reported as 'not ok - dmesg clean'" inlog warn '^not ok - dmesg clean'
+check "kernel WARN counts 1 passed, 1 failed" test "$(res warn)" = "passed=1 failed=1 skipped=0"
+
+run clean '# timeout: 120
+insmod /lring/modules/lring_selftest_warn.ko && rmmod lring_selftest_warn
+echo "ok - a # SKIP not here"'
+check "clean group passes" test "$(rc clean)" = 0
+check "clean group counts 2 passed, 1 skipped" test "$(res clean)" = "passed=2 failed=0 skipped=1"
+
+run hang '# timeout: 20
+# cmd-timeout: 300
+sleep 600'
+check "hung guest fails the run" test "$(rc hang)" != 0
+check "hung guest is reported as timed out" inlog hang 'timed out after 20s'
+check "no QEMU left after the timeout" eval '! pgrep -f -- "$tmp/build/vm/" >/dev/null'
+
+set +e
+LRING_BUILD=$tmp/build "$VMDIR/run-vm" --kernel "$kernel" --modules "$mods" --quiet \
+	--log "$tmp/exec.log" -- sh -c 'echo hello from the guest; exit 3' >"$tmp/exec.out" 2>&1
+erc=$?
+set -e
+check "run-vm -- CMD returns the command's status" test "$erc" = 3
+check "run-vm -- CMD output reaches the log" inlog exec '^hello from the guest'
+
+echo "selftest: $pass passed, $fail failed"
+[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
+if [ "$fail" != 0 ]; then
+	for f in "$tmp"/*.out; do
+		echo "--- $(basename "$f")"
+		tail -n 20 "$f"
+	done
+	exit 1
+fi
