@@ -107,6 +107,8 @@ static int lring_ioc_configure(struct lring *ring, void __user *arg)
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	ring->pool = pool;
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	ring->read_off = 0;
+	ring->read_cqe.len = 0;
 	return 0;
 }
 
@@ -195,6 +197,132 @@ static long lring_ioc_wait(struct lring *ring, void __user *arg)
 	return ready >= min ? ready : -ETIMEDOUT;
 }
 
+/* Checks that the kernel may consume the ring for the caller; ring->lock held. */
+static int lring_kernel_consumer_ok(struct lring *ring)
+{
+	if (ring->dead)
+		return -ENODEV;
+	if (!ring->pool)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Runs @take under ring->lock until it stops saying -EAGAIN, sleeping in
+ * between unless the file is non-blocking.
+ */
+static long lring_take_blocking(struct lring *ring, struct file *file,
+				long (*take)(struct lring *ring, void *arg),
+				void *arg)
+{
+	long ret;
+
+	for (;;) {
+		mutex_lock(&ring->lock);
+		ret = lring_kernel_consumer_ok(ring);
+		if (!ret)
+			ret = take(ring, arg);
+		mutex_unlock(&ring->lock);
+		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK))
+			return ret;
+		ret = wait_event_interruptible(ring->wq,
+					       READ_ONCE(ring->dead) ||
+					       lring_ready_unlocked(ring, false));
+		if (ret)
+			return ret;
+	}
+}
+
+static long lring_take_cqe(struct lring *ring, void *cqe)
+{
+	return lring_ring_dequeue(ring, cqe);
+}
+
+static long lring_ioc_dqbuf(struct lring *ring, struct file *file,
+			    void __user *arg)
+{
+	struct lring_cqe cqe;
+	long ret;
+
+	ret = lring_take_blocking(ring, file, lring_take_cqe, &cqe);
+	if (ret)
+		return ret;
+	return copy_to_user(arg, &cqe, sizeof(cqe)) ? -EFAULT : 0;
+}
+
+static int lring_ioc_qbuf(struct lring *ring, void __user *arg)
+{
+	u32 id;
+
+	if (!ring->pool)
+		return -EINVAL;
+	if (get_user(id, (u32 __user *)arg))
+		return -EFAULT;
+	return lring_ring_give_back(ring, id);
+}
+
+struct lring_read_req {
+	char __user *ubuf;
+	size_t count;
+	size_t done;
+};
+
+/*
+ * Copies waiting blocks into the reader's buffer; a block stays pending
+ * across calls until it has been copied completely, then goes back to the
+ * device. Return: 0 when something was copied or the buffer is full,
+ * -EAGAIN when nothing is waiting, or an error.
+ */
+static long lring_take_read(struct lring *ring, void *arg)
+{
+	struct lring_read_req *req = arg;
+	struct lring_cqe *cqe = &ring->read_cqe;
+	struct lring_pool *pool = ring->pool;
+	struct lring_buffer *buf;
+	size_t n;
+	int ret;
+
+	if (atomic_read(&pool->map_count))
+		return -EBUSY;	/* the mapping's owner consumes the ring */
+	while (req->done < req->count) {
+		if (ring->read_off >= cqe->len) {
+			ret = lring_ring_dequeue(ring, cqe);
+			if (ret)
+				return req->done ? 0 : ret;
+			ring->read_off = 0;
+			if (cqe->buf_id >= pool->layout.buf_count)
+				return -EIO;
+			if (!cqe->len) {
+				lring_ring_give_back(ring, cqe->buf_id);
+				continue;
+			}
+		}
+		buf = &pool->bufs[cqe->buf_id];
+		n = min_t(size_t, req->count - req->done, cqe->len - ring->read_off);
+		if (copy_to_user(req->ubuf + req->done,
+				 buf->cpu_addr + ring->read_off, n))
+			return req->done ? 0 : -EFAULT;
+		req->done += n;
+		ring->read_off += n;
+		if (ring->read_off == cqe->len)
+			lring_ring_give_back(ring, cqe->buf_id);
+	}
+	return 0;
+}
+
+static ssize_t lring_read(struct file *file, char __user *ubuf, size_t count,
+			  loff_t *ppos)
+{
+	struct lring_read_req req = { .ubuf = ubuf, .count = count };
+	struct lring *ring = file->private_data;
+	long ret;
+
+	if (!count)
+		return 0;
+	ret = lring_take_blocking(ring, file, lring_take_read, &req);
+	return req.done ? req.done : ret;
+}
+
 static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct lring *ring = file->private_data;
@@ -245,6 +373,12 @@ static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = copy_to_user(uarg, &pool->ctrl->counters,
 				   sizeof(struct lring_counters)) ? -EFAULT : 0;
 		break;
+	case LRING_IOC_QBUF:
+		ret = lring_ioc_qbuf(ring, uarg);
+		break;
+	case LRING_IOC_DQBUF:
+		mutex_unlock(&ring->lock);
+		return lring_ioc_dqbuf(ring, file, uarg);
 	case LRING_IOC_WAIT:
 		/* Sleeps without ring->lock, so that stop and kick still work. */
 		mutex_unlock(&ring->lock);
@@ -286,6 +420,7 @@ static const struct file_operations lring_fops = {
 	.owner = THIS_MODULE,
 	.open = lring_open,
 	.release = lring_release,
+	.read = lring_read,
 	.unlocked_ioctl = lring_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.poll = lring_poll,
@@ -503,8 +638,8 @@ EXPORT_SYMBOL_GPL(lring_register);
  * lring_unregister() - remove a ring; its device is going away
  * @ring: a ring from lring_register()
  *
- * Stops the device, revokes every user mapping of the buffers (later
- * accesses fault with SIGBUS; the control page stays readable and shows
+ * Stops the device, revokes every user mapping of the buffers (they read
+ * as zeros from then on; the control page stays readable and shows
  * LRING_F_DEAD), frees the buffers, and wakes every sleeper, which then
  * sees ENODEV. The ring itself lives on until its file is closed.
  *

@@ -103,6 +103,9 @@ struct lring_pool {
  * @evctx:	eventfd to signal, or NULL
  * @ev_batch:	signal when this many completions are waiting
  * @wq:		poll() and LRING_IOC_WAIT sleepers
+ * @read_cqe:	the block read() is in the middle of copying
+ * @read_off:	bytes of @read_cqe already copied; a block is pending while
+ *		this is below read_cqe.len
  * @opened:	the ring allows one open file at a time
  * @running:	between a successful start and stop
  * @stopping:	stop in progress: finish completions, queue nothing more
@@ -122,6 +125,8 @@ struct lring {
 	struct eventfd_ctx *evctx;
 	u32 ev_batch;
 	wait_queue_head_t wq;
+	struct lring_cqe read_cqe;
+	u32 read_off;
 
 	bool opened;
 	bool running;
@@ -142,6 +147,8 @@ extern bool lring_debug_skip_sync_for_cpu;
 int lring_ring_start(struct lring *ring);
 void lring_ring_stop(struct lring *ring);
 void lring_ring_kick(struct lring *ring);
+int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe);
+int lring_ring_give_back(struct lring *ring, u32 id);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);
 

@@ -381,6 +381,19 @@ static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 	return lring_offset_writable(&pool->layout, off) ? 0 : VM_FAULT_SIGBUS;
 }
 
+/*
+ * Everything is mapped up front, so only buffers revoked because their
+ * device went away ever fault: they read as zeros until munmap, so that a
+ * consumer in the middle of a block does not crash.
+ */
+static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
+{
+	if (vmf->flags & FAULT_FLAG_WRITE)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_pfn(vmf->vma, vmf->address,
+			      page_to_pfn(ZERO_PAGE(vmf->address)));
+}
+
 static void lring_vm_open(struct vm_area_struct *vma)
 {
 	struct lring_pool *pool = vma->vm_private_data;
@@ -403,6 +416,7 @@ static void lring_vm_close(struct vm_area_struct *vma)
 static const struct vm_operations_struct lring_vm_ops = {
 	.open = lring_vm_open,
 	.close = lring_vm_close,
+	.fault = lring_vm_fault,
 	.pfn_mkwrite = lring_vm_pfn_mkwrite,
 };
 

@@ -272,6 +272,66 @@ u64 lring_next_seq(struct lring *ring)
 EXPORT_SYMBOL_GPL(lring_next_seq);
 
 /**
+ * lring_ring_dequeue() - consume the oldest completion on the caller's behalf
+ * @ring:	a configured ring
+ * @cqe:	receives a copy of the entry
+ *
+ * For the kernel-side consumers (read(), LRING_IOC_DQBUF): the kernel then
+ * writes the completion consumer index itself.
+ *
+ * Return: 0, -EAGAIN when no completion is waiting, or -EIO when the
+ * consumer index userspace wrote is impossible.
+ */
+int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe)
+{
+	struct lring_pool *pool;
+	unsigned long irqflags;
+	u32 cons, used;
+	int ret = 0;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	cons = READ_ONCE(pool->user->cq_consumer);
+	used = lring_cq_used(pool, cons);
+	if (!used) {
+		ret = -EAGAIN;
+	} else if (used > pool->layout.cq_entries) {
+		pool->ctrl->counters.rejected_indices++;
+		ret = -EIO;
+	} else {
+		*cqe = pool->cqes[cons & (pool->layout.cq_entries - 1)];
+		/* Entry read before the slot is freed, as lring_release() does. */
+		smp_store_release(&pool->user->cq_consumer, cons + 1);
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return ret;
+}
+
+/**
+ * lring_ring_give_back() - a buffer returned by a syscall, not the fill ring
+ * @ring:	a configured ring
+ * @id:		the buffer's id, validated like a fill ring entry
+ *
+ * Return: 0, or -EINVAL for an id the application does not own (counted in
+ * rejected_ids).
+ */
+int lring_ring_give_back(struct lring *ring, u32 id)
+{
+	struct lring_pool *pool;
+	unsigned long irqflags;
+	u64 rejected;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	rejected = pool->ctrl->counters.rejected_ids;
+	lring_take_back(ring, pool, id);
+	rejected = pool->ctrl->counters.rejected_ids - rejected;
+	lring_refill(ring, pool);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return rejected ? -EINVAL : 0;
+}
+
+/**
  * lring_ring_kick() - hand the fill ring's buffers to the device now
  * @ring: a configured ring
  */

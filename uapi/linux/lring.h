@@ -169,7 +169,10 @@ struct lring_layout {
  * publishing the fill producer, with a full barrier in between.
  */
 #define LRING_F_NEED_WAKEUP	(1U << 0)
-/* The device behind the ring is gone; every call fails with ENODEV. */
+/*
+ * The device behind the ring is gone; every call fails with ENODEV. The
+ * buffers' memory went with it: the pool reads as zeros until munmap().
+ */
 #define LRING_F_DEAD		(1U << 1)
 /* The device is streaming (between LRING_IOC_START and LRING_IOC_STOP). */
 #define LRING_F_RUNNING		(1U << 2)
@@ -323,5 +326,24 @@ struct lring_wait {
 #define LRING_IOC_SET_EVENTFD	_IOW(LRING_IOC_MAGIC, 6, struct lring_eventfd)
 #define LRING_IOC_WAIT		_IOW(LRING_IOC_MAGIC, 7, struct lring_wait)
 #define LRING_IOC_GET_COUNTERS	_IOR(LRING_IOC_MAGIC, 8, struct lring_counters)
+
+/*
+ * The classic hand-off, one syscall per step, for consumers that do not
+ * drive the rings themselves (and for comparing against them):
+ *
+ * LRING_IOC_DQBUF sleeps until a completion is waiting (EAGAIN at once with
+ * O_NONBLOCK), copies its entry out and consumes it from the completion ring
+ * on the caller's behalf. The buffer's data is read through the mapping.
+ * LRING_IOC_QBUF hands the buffer with the given id back to the device.
+ *
+ * read() is the copying path for the simplest consumers: it copies the
+ * waiting blocks' data into the caller's buffer (several blocks per call if
+ * they fit, a block across several calls if it does not) and hands each
+ * buffer back once it has been copied completely. It sleeps only until the
+ * first block is there (EAGAIN with O_NONBLOCK). read() refuses with EBUSY
+ * while the ring is mapped, since the mapping's owner consumes the ring.
+ */
+#define LRING_IOC_DQBUF		_IOR(LRING_IOC_MAGIC, 9, struct lring_cqe)
+#define LRING_IOC_QBUF		_IOW(LRING_IOC_MAGIC, 10, __u32)
 
 #endif /* _UAPI_LINUX_LRING_H */
