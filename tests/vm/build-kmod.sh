@@ -28,6 +28,9 @@ krel=$("$(dirname "$0")/kernel.sh" krel "$kdir")
 [ -n "$krel" ] || die "cannot tell the kernel release of $kdir"
 out=$LRING_BUILD/kmod/$krel
 mkdir -p "$out"
+# one build per output directory at a time (others may share this checkout)
+exec 9>"$LRING_BUILD/kmod/.lock-$krel"
+flock 9
 
 # Keep build products in the copy, drop sources that disappeared.
 rsync -a --delete \

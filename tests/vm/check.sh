@@ -32,9 +32,10 @@ kernels=${kernels:-$LRING_SERIES_ALL}
 [ -n "${kernels// /}" ] || kernels=$LRING_SERIES_ALL
 
 t0=$(date +%s)
-res=$LRING_BUILD/check
-rm -rf "$res"
-mkdir -p "$res"
+# results of this run (private: others may run checks in the same checkout)
+mkdir -p "$LRING_BUILD/check"
+res=$(mktemp -d "$LRING_BUILD/check/run.XXXXXX")
+trap 'rm -rf "$res"' EXIT
 pass=0 fail=0 skip=0
 lines=()
 
