@@ -13,7 +13,9 @@
 # Files are found by pattern: add a .c file to liblring/src, examples, tests/unit,
 # tests/kernel or perf and it is built without touching this file.
 
-CC       ?= gcc
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -Iuapi -Iliblring/include
@@ -70,29 +72,30 @@ $(B)/lib/liblring.so: $(B)/lib/liblring.so.1
 define prog_rule
 $(B)/$(1)/%: $(1)/%.c $(LIB_A)
 	@mkdir -p $$(@D)
-	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -MMD -MP -MF $$@.d -o $$@ $$< $(LIB_A) $$(LDFLAGS) $(2) $$(LDLIBS)
+	@mkdir -p $(B)/dep/$(1)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -MMD -MP -MF $(B)/dep/$(1)/$$*.d -o $$@ $$< $(LIB_A) $$(LDFLAGS) $(2) $$(LDLIBS)
 endef
 $(eval $(call prog_rule,examples,))
 $(eval $(call prog_rule,tests/unit,$$(UNIT_LDLIBS)))
 $(eval $(call prog_rule,tests/kernel,))
 $(eval $(call prog_rule,perf,))
 
--include $(LIB_OBJS:.o=.d) $(PROGS:=.d)
+-include $(LIB_OBJS:.o=.d) $(patsubst $(B)/%,$(B)/dep/%.d,$(PROGS))
 
 # Kernel modules, built in a per-kernel copy: build/kmod/<krel>/kernel/*.ko
 modules:
-	@if [ ! -f Kbuild ]; then echo "modules: no Kbuild yet, skipping the kernel modules"; exit 0; fi; \
+	+@if [ ! -f Kbuild ]; then echo "modules: no Kbuild yet, skipping the kernel modules"; exit 0; fi; \
 	kdir="$(KDIR)"; \
 	if [ -z "$$kdir" ]; then kdir=$$($(VM)/kernel.sh kdir 6.1) || exit 1; fi; \
 	$(VM)/build-kmod.sh "$$kdir" >/dev/null
 
 kmods:
-	@for k in $(KERNELS); do \
+	+@for k in $(KERNELS); do \
 		kdir=$$($(VM)/kernel.sh kdir $$k) && $(VM)/build-kmod.sh "$$kdir" >/dev/null || exit 1; \
 	done
 
 sparse:
-	@kdir="$(KDIR)"; \
+	+@kdir="$(KDIR)"; \
 	if [ -z "$$kdir" ]; then kdir=$$($(VM)/kernel.sh kdir 6.1) || exit 1; fi; \
 	$(VM)/build-kmod.sh "$$kdir" C=2 CHECK=sparse >/dev/null
 

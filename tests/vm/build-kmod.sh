@@ -47,7 +47,7 @@ make -C "$kdir" M="$out" W=1 "$@" modules 2>&1 | tee "$klog" >&2
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || die "module build for $krel failed"
-nwarn=$(grep -cE '(warning|error):|^WARNING:' "$klog" || true)
+nwarn=$(grep -vE '^make(\[[0-9]+\])?: ' "$klog" | grep -cE '(warning|error):|^WARNING:' || true)
 if [ "$nwarn" != 0 ] && [ "${LRING_KMOD_WARNINGS:-}" != ok ]; then
 	die "module build for $krel has $nwarn warning(s) (see above / $klog)"
 fi
