@@ -8,9 +8,10 @@
  * simulated device, the report format to these programs. Each example is
  * one .c file that includes this header once.
  *
- * Exit codes of every example: 0 everything verified, 1 a data, sequence
- * or accounting error (the first bad byte is printed), 2 usage or setup
- * error.
+ * Exit codes of every example: 0 everything verified, 1 a data, sequence,
+ * length or accounting error or a stall (the first error of each kind is
+ * printed; for data: buffer, offset, expected and got byte), 2 usage or
+ * setup error.
  */
 #ifndef LRING_EXAMPLES_COMMON_H
 #define LRING_EXAMPLES_COMMON_H
@@ -426,8 +427,11 @@ struct verifier {
 	uint64_t seq_errors;
 	uint64_t data_errors;	/* blocks with at least one wrong byte */
 	uint64_t len_errors;
-	int reported;		/* first error already printed */
+	unsigned reported;	/* kinds whose first error was printed */
 };
+
+/* Kinds of error; the first of each kind is printed. */
+enum { VERR_SEQ = 1, VERR_LEN = 2, VERR_DATA = 4 };
 
 static inline void verifier_init(struct verifier *v, const char *prog,
 				 int check_data, uint64_t seed,
@@ -446,13 +450,17 @@ static inline uint64_t verifier_errors(const struct verifier *v)
 	return v->seq_errors + v->data_errors + v->len_errors;
 }
 
-static inline void verifier_report(struct verifier *v, const char *fmt, ...)
+static inline void verifier_report(struct verifier *v, unsigned kind,
+				   const char *fmt, ...)
 {
 	va_list ap;
 
-	if (v->reported++)
+	if (v->reported & kind)
 		return;
-	fprintf(stderr, "%s: FIRST ERROR: ", v->prog);
+	v->reported |= kind;
+	fprintf(stderr, "%s: FIRST %s ERROR: ", v->prog,
+		kind == VERR_SEQ ? "SEQUENCE" : kind == VERR_LEN ? "LENGTH" :
+		"DATA");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -509,19 +517,19 @@ static inline int verify_cqe(struct verifier *v, const struct lring *r,
 		want_seq += c->dropped;
 		if (!c->dropped) {
 			v->seq_errors++;
-			verifier_report(v, "seq %" PRIu64 ": GAP flag with "
+			verifier_report(v, VERR_SEQ, "seq %" PRIu64 ": GAP flag with "
 					"dropped = 0", c->seq);
 			bad = 1;
 		}
 	} else if (c->dropped) {
 		v->seq_errors++;
-		verifier_report(v, "seq %" PRIu64 ": dropped = %u without the "
+		verifier_report(v, VERR_SEQ, "seq %" PRIu64 ": dropped = %u without the "
 				"GAP flag", c->seq, c->dropped);
 		bad = 1;
 	}
 	if (c->seq != want_seq) {
 		v->seq_errors++;
-		verifier_report(v, "sequence: got seq %" PRIu64 ", expected %"
+		verifier_report(v, VERR_SEQ, "got seq %" PRIu64 ", expected %"
 				PRIu64 " (buffer %u, %u dropped before it)",
 				c->seq, want_seq, c->buf_id, c->dropped);
 		bad = 1;
@@ -535,7 +543,7 @@ static inline int verify_cqe(struct verifier *v, const struct lring *r,
 	}
 	if (!p || c->len > v->buf_size) {
 		v->len_errors++;
-		verifier_report(v, "seq %" PRIu64 ": buffer id %u / length %u "
+		verifier_report(v, VERR_LEN, "seq %" PRIu64 ": buffer id %u / length %u "
 				"outside the pool (%u buffers of %u bytes)",
 				c->seq, c->buf_id, c->len, r->buf_count,
 				v->buf_size);
@@ -550,7 +558,7 @@ static inline int verify_cqe(struct verifier *v, const struct lring *r,
 		if (c->len != want_len ||
 		    !!(c->flags & LRING_CQE_F_TRUNCATED) != trunc) {
 			v->len_errors++;
-			verifier_report(v, "seq %" PRIu64 ": length %u%s, "
+			verifier_report(v, VERR_LEN, "seq %" PRIu64 ": length %u%s, "
 					"expected %" PRIu64 "%s", c->seq,
 					c->len,
 					c->flags & LRING_CQE_F_TRUNCATED ?
@@ -566,7 +574,7 @@ static inline int verify_cqe(struct verifier *v, const struct lring *r,
 
 		if (off >= 0) {
 			v->data_errors++;
-			verifier_report(v, "data: buffer %u (seq %" PRIu64
+			verifier_report(v, VERR_DATA, "buffer %u (seq %" PRIu64
 					"), offset %" PRId64 ": expected 0x%02x,"
 					" got 0x%02x", c->buf_id, c->seq, off,
 					want, got);
