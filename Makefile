@@ -119,10 +119,11 @@ check:
 	@$(VM)/check.sh --jobs "$(JOBS)" --kernels "$(KERNELS)" --groups "$(GROUPS)"
 
 demo:
+	@if [ ! -f $(VM)/demo.sh ]; then \
+		echo "make demo: not available yet (tests/vm/demo.sh does not exist)"; exit 1; fi
 	@$(VM)/deps.sh
-	@if [ -x $(VM)/demo.sh ]; then exec $(VM)/demo.sh; \
-	elif [ -f $(VM)/demo.sh ]; then exec bash $(VM)/demo.sh; \
-	else echo "make demo: not available yet (tests/vm/demo.sh does not exist)"; exit 1; fi
+	@$(MAKE) -s userspace kmods
+	@bash $(VM)/demo.sh
 
 selftest:
 	@$(VM)/selftest.sh

@@ -17,7 +17,7 @@ PKGS=(
 	gcc-12 bc flex bison libelf-dev libssl-dev dwarves kmod sparse rsync
 	# fetching test kernels (private apt configuration) and the VM
 	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
-	python3 perl
+	python3 perl xz-utils
 )
 
 missing=()
