@@ -245,7 +245,7 @@ void lring_close(struct lring *r);
 /*
  * lring_start / lring_stop - start or stop the device streaming
  *
- * Return: 0 or -errno of LRING_IOC_START/STOP (-ENODATA not configured,
+ * Return: 0 or -errno of LRING_IOC_START/STOP (-EINVAL not configured,
  * -ENODEV device gone, -EBUSY already running for start). Syscall: ioctl.
  * lring_stop() waits for the device to finish the block in flight.
  */

@@ -552,7 +552,7 @@ static inline int fk_start_locked(struct fake_kernel *fk)
 	uint32_t i;
 
 	if (!fk->configured)
-		return -ENODATA;
+		return -EINVAL;
 	if (fk->running)
 		return -EBUSY;
 	fk->running = 1;
@@ -628,9 +628,16 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 	pthread_mutex_lock(&fk->lock);
 	fk->nr_ioctls++;
 	if (req != LRING_IOC_CONFIGURE && req != LRING_IOC_GET_INFO &&
-	    fk->configured && (fk_read_once(fk->flags) & LRING_F_DEAD)) {
-		pthread_mutex_unlock(&fk->lock);
-		return -ENODEV;
+	    req != LRING_IOC_SET_EVENTFD) {
+		/* As the kernel: no pool is EINVAL, a dead ring ENODEV. */
+		if (!fk->configured)
+			ret = -EINVAL;
+		else if (fk_read_once(fk->flags) & LRING_F_DEAD)
+			ret = -ENODEV;
+		if (ret) {
+			pthread_mutex_unlock(&fk->lock);
+			return ret;
+		}
 	}
 	switch (req) {
 	case LRING_IOC_CONFIGURE:

@@ -20,6 +20,9 @@ Test(setup, configure_maps_the_layout_the_kernel_reports)
 	fk_path(fk, path, sizeof(path));
 	cr_assert_eq(lring_open(path, &r), 0);
 	cr_assert_eq(lring_map(r), -ENODATA, "not configured yet");
+	cr_assert_eq(lring_start(r), -EINVAL, "no pool to start");
+	cr_assert_eq(lring_counters(r, &(struct lring_counters){ 0 }), -EINVAL,
+		     "nothing mapped to read");
 	cr_assert_eq(lring_configure(r, &cfg), 0);
 	cr_assert_eq(lring_get_info(r, &info), 0);
 	cr_assert_eq(memcmp(&info.layout, &r->layout, sizeof(r->layout)), 0);
