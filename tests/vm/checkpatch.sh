@@ -32,3 +32,4 @@ fi
 log "using $cp"
 # shellcheck disable=SC2086
 perl "$cp" --no-tree --terse --show-types -f $files
+log "$(echo "$files" | wc -l) files clean"
