@@ -30,9 +30,9 @@
 static int ktest_failures;
 
 /* Prints one TAP result line and counts failures. */
-static bool ktest_ok(bool cond, const char *fmt, ...)
+static inline bool ktest_ok(bool cond, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static bool ktest_ok(bool cond, const char *fmt, ...)
+static inline bool ktest_ok(bool cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,9 +48,9 @@ static bool ktest_ok(bool cond, const char *fmt, ...)
 }
 
 /* A diagnostic line, shown in the log but not counted. */
-static void ktest_diag(const char *fmt, ...)
+static inline void ktest_diag(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-static void ktest_diag(const char *fmt, ...)
+static inline void ktest_diag(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +62,7 @@ static void ktest_diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static uint64_t ktest_now_ns(void)
+static inline uint64_t ktest_now_ns(void)
 {
 	struct timespec ts;
 
@@ -70,7 +70,7 @@ static uint64_t ktest_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void ktest_sleep_ms(unsigned ms)
+static inline void ktest_sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -79,7 +79,7 @@ static void ktest_sleep_ms(unsigned ms)
 }
 
 /* Writes a sim parameter: /sys/class/lring/lringN/device/<attr>. */
-static int ktest_sim_set(int ring, const char *attr, uint64_t val)
+static inline int ktest_sim_set(int ring, const char *attr, uint64_t val)
 {
 	char path[128], text[32];
 	int fd, len, ret = 0;
@@ -97,7 +97,7 @@ static int ktest_sim_set(int ring, const char *attr, uint64_t val)
 }
 
 /* Reads a number from sysfs below /sys/class/lring/lringN/. */
-static int64_t ktest_sysfs_read(int ring, const char *rel)
+static inline int64_t ktest_sysfs_read(int ring, const char *rel)
 {
 	char path[160], text[64] = "";
 	ssize_t n;
@@ -114,13 +114,13 @@ static int64_t ktest_sysfs_read(int ring, const char *rel)
 	return strtoll(text, NULL, 0);
 }
 
-static void ktest_dev_path(int ring, char *path, size_t size)
+static inline void ktest_dev_path(int ring, char *path, size_t size)
 {
 	snprintf(path, size, "/dev/lring%d", ring);
 }
 
 /* Opens ring N, sets the sim parameters and configures the pool. */
-static int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
+static inline int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
 		       uint32_t buf_size, uint32_t backend, uint32_t rate,
 		       uint32_t block_size, uint64_t seed, uint32_t index_base)
 {
@@ -158,7 +158,7 @@ static int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
  * Checks a block against the simulated device's pattern.
  * Return: -1 if all @len bytes match, else the first bad offset.
  */
-static long ktest_bad_offset(const void *data, uint32_t len, uint64_t seed,
+static inline long ktest_bad_offset(const void *data, uint32_t len, uint64_t seed,
 			     uint64_t seq)
 {
 	const unsigned char *p = data;
@@ -200,7 +200,7 @@ struct ktest_stream {
  * returns the buffers, in a scrambled order when asked.
  * Return: entries handled.
  */
-static unsigned ktest_consume(struct lring *r, struct ktest_stream *s,
+static inline unsigned ktest_consume(struct lring *r, struct ktest_stream *s,
 			      unsigned max)
 {
 	uint32_t ids[256], idx;
@@ -254,7 +254,7 @@ static unsigned ktest_consume(struct lring *r, struct ktest_stream *s,
 }
 
 /* Busy-polls until @count buffers are seen or @timeout_ms passes. */
-static bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
+static inline bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
 				uint64_t count, unsigned timeout_ms)
 {
 	uint64_t deadline = ktest_now_ns() + timeout_ms * 1000000ull;
@@ -269,7 +269,7 @@ static bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
 	return true;
 }
 
-static int ktest_exit(void)
+static inline int ktest_exit(void)
 {
 	return ktest_failures ? 1 : 0;
 }
