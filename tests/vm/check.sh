@@ -119,7 +119,10 @@ for k in $kernels; do
 		continue
 	fi
 	eval "$env"
-	echo "kernel $k: Debian package $KVER ($KREL)"
+	case $k in
+	6.1 | 6.12) echo "kernel $k: Debian package $KVER ($KREL)" ;;
+	*) echo "kernel $k: $KVER ($KREL)" ;;
+	esac
 	if [ -f "${LRING_KSRC:-$LRING_ROOT}/Kbuild" ]; then
 		if ! "$VMDIR/build-kmod.sh" "$KDIR" >/dev/null 2>"$res/kmod-$k.log"; then
 			cat "$res/kmod-$k.log"

@@ -3,6 +3,9 @@
 #
 # Usage:
 #   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12) is in the cache
+#
+# A SERIES other than 6.1 and 6.12 names a kernel made by tests/vm/SERIES-kernel.sh
+# (e.g. "debug" for debug-kernel.sh), which must print KREL= KDIR= KIMAGE= for `env`.
 #   kernel.sh env SERIES          print KREL= KVER= KDIR= KIMAGE= KMODULES= lines
 #                                 (fetches first if needed); for `eval`
 #   kernel.sh kdir SERIES         print the headers directory only
@@ -307,22 +310,48 @@ valid_series() {
 	case " $LRING_SERIES_ALL " in *" $1 "*) ;; *) die "unknown kernel series '$1' (have: $LRING_SERIES_ALL)" ;; esac
 }
 
+# Kernels from elsewhere: a series NAME with a script tests/vm/NAME-kernel.sh
+# (e.g. debug-kernel.sh) that builds or fetches it and, given `env`, prints
+# KREL=, KDIR= and KIMAGE= (KVER= optional).
+external_env() {
+	local f out
+	f=$(dirname "${BASH_SOURCE[0]}")/$1-kernel.sh
+	[ -f "$f" ] || return 1
+	out=$(bash "$f" env) || die "$f env failed"
+	echo "KSERIES=$1"
+	printf '%s\n' "$out" | grep -q '^KVER=' || printf 'KVER=%q\n' "$1 kernel"
+	printf '%s\n' "$out"
+	printf '%s\n' "$out" | grep -q '^KMODULES=' || echo "KMODULES="
+}
+
 cmd=${1:-}
 shift || true
 case $cmd in
 fetch)
 	with_lock
 	[ $# -gt 0 ] || set -- $LRING_SERIES_ALL
-	for s; do valid_series "$s"; fetch_one "$s"; done
+	for s; do
+		if [ -f "$(dirname "$0")/$s-kernel.sh" ]; then
+			bash "$(dirname "$0")/$s-kernel.sh" env >/dev/null
+			continue
+		fi
+		valid_series "$s"
+		fetch_one "$s"
+	done
 	;;
 env)
 	[ $# -eq 1 ] || die "usage: kernel.sh env SERIES"
+	external_env "$1" && exit 0
 	valid_series "$1"
 	with_lock
 	print_env "$1"
 	;;
 kdir)
 	[ $# -eq 1 ] || die "usage: kernel.sh kdir SERIES"
+	if out=$(external_env "$1"); then
+		printf '%s\n' "$out" | sed -n 's/^KDIR=//p'
+		exit 0
+	fi
 	valid_series "$1"
 	with_lock
 	print_env "$1" | sed -n 's/^KDIR=//p'
