@@ -3,6 +3,7 @@
  * lring_cdev.c - rings as character devices: registration by drivers,
  * open/release, ioctl, poll, mmap and sysfs.
  */
+#include <linux/error-injection.h>
 #include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
@@ -633,6 +634,7 @@ err_put:
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(lring_register);
+ALLOW_ERROR_INJECTION(lring_register, ERRNO);
 
 /**
  * lring_unregister() - remove a ring; its device is going away

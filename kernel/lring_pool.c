@@ -5,6 +5,7 @@
  * the application with one mmap().
  */
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -50,6 +51,7 @@ static int lring_coherent_alloc(struct lring_pool *pool,
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
 
 static void lring_coherent_free(struct lring_pool *pool,
 				struct lring_buffer *buf)
@@ -76,6 +78,16 @@ static void lring_coherent_sync_for_device(struct lring_pool *pool,
  * With bounce buffers (swiotlb) the sync for the CPU is the copy that makes
  * the data appear at all.
  */
+/* Its own function so that fault injection can fail the mapping alone. */
+static noinline int lring_streaming_map(struct lring_pool *pool,
+					struct lring_buffer *buf)
+{
+	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr,
+				       pool->layout.buf_stride, DMA_FROM_DEVICE);
+	return dma_mapping_error(pool->dev, buf->dma_addr) ? -ENOMEM : 0;
+}
+ALLOW_ERROR_INJECTION(lring_streaming_map, ERRNO);
+
 static int lring_streaming_alloc(struct lring_pool *pool,
 				 struct lring_buffer *buf)
 {
@@ -92,12 +104,9 @@ static int lring_streaming_alloc(struct lring_pool *pool,
 		goto err_free_pages;
 	sg_set_page(buf->sgt.sgl, virt_to_page(buf->cpu_addr), stride, 0);
 
-	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr, stride,
-				       DMA_FROM_DEVICE);
-	if (dma_mapping_error(pool->dev, buf->dma_addr)) {
-		ret = -ENOMEM;
+	ret = lring_streaming_map(pool, buf);
+	if (ret)
 		goto err_free_table;
-	}
 	return 0;
 
 err_free_table:
@@ -107,6 +116,7 @@ err_free_pages:
 	buf->cpu_addr = NULL;
 	return ret;
 }
+ALLOW_ERROR_INJECTION(lring_streaming_alloc, ERRNO);
 
 static void lring_streaming_free(struct lring_pool *pool,
 				 struct lring_buffer *buf)
@@ -334,6 +344,7 @@ err_free_pool:
 	kfree(pool);
 	return ERR_PTR(ret);
 }
+ALLOW_ERROR_INJECTION(lring_pool_create, ERRNO);
 
 /**
  * lring_pool_release_dma() - free the buffers early, when the device goes
@@ -482,3 +493,4 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 	lring_vm_open(vma);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(lring_pool_mmap, ERRNO);

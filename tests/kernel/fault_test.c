@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault_test - every place the module can fail to get a resource, failed on
+ * purpose, on the debug kernel (lring.ko and lring_sim.ko loaded).
+ *
+ *   fault_test nth        fail the 1st, 2nd, ... allocation of each
+ *                         operation in turn (/proc/thread-self/fail-nth,
+ *                         through failslab and fail_page_alloc)
+ *   fault_test functions  fail each of the module's ALLOW_ERROR_INJECTION
+ *                         functions through fail_function
+ *
+ * Each failure must come back as a clean errno, and the ring must work
+ * afterwards; kmemleak and DMA-API debug (checked by the harness after the
+ * group) must have nothing to say. On a kernel without fault injection the
+ * subtests report a skip.
+ */
+#include "ktest.h"
+
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+
+#define DBG "/sys/kernel/debug"
+#define FAIL_FUNC DBG "/fail_function"
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+	ssize_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* A short verified stream: the ring still works after the failures. */
+static bool ring_still_works(uint32_t backend)
+{
+	struct ktest_stream s = { .seed = 61, .expect_len = 2048 };
+	struct lring *r;
+	bool ok;
+
+	if (ktest_setup(0, &r, 8, 2048, backend, 0, 0, s.seed, 0))
+		return false;
+	lring_start(r);
+	ok = ktest_consume_until(r, &s, 200, 20000);
+	lring_stop(r);
+	lring_close(r);
+	return ok && !s.bad_data && !s.bad_seq;
+}
+
+/* The operation under test: 0 or a negative errno. */
+struct op {
+	const char *name;
+	int (*run)(int fd);
+	bool needs_config;	/* run on a configured, unmapped ring */
+	uint32_t backend;
+};
+
+static int op_configure(int fd, uint32_t backend)
+{
+	struct lring_config cfg = { .buf_count = 8, .buf_size = 6000,
+				    .backend = backend };
+
+	return ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ? -errno : 0;
+}
+
+static int op_configure_coherent(int fd)
+{
+	return op_configure(fd, LRING_BACKEND_COHERENT);
+}
+
+static int op_configure_streaming(int fd)
+{
+	return op_configure(fd, LRING_BACKEND_STREAMING);
+}
+
+static int op_mmap(int fd)
+{
+	struct lring_info info;
+	void *m;
+
+	if (ioctl(fd, LRING_IOC_GET_INFO, &info))
+		return -errno;
+	m = mmap(NULL, info.layout.mmap_size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	munmap(m, info.layout.mmap_size);
+	return 0;
+}
+
+static int op_start(int fd)
+{
+	int ret = ioctl(fd, LRING_IOC_START) ? -errno : 0;
+
+	ioctl(fd, LRING_IOC_STOP);
+	return ret;
+}
+
+static int op_eventfd(int fd)
+{
+	struct lring_eventfd ev = { .batch = 1 };
+	int efd = eventfd(0, EFD_CLOEXEC), ret;
+
+	if (efd < 0)
+		return -errno;
+	ev.fd = efd;
+	ret = ioctl(fd, LRING_IOC_SET_EVENTFD, &ev) ? -errno : 0;
+	close(efd);
+	return ret;
+}
+
+static const struct op ops[] = {
+	{ "configure coherent", op_configure_coherent, false, 0 },
+	{ "configure streaming", op_configure_streaming, false, 0 },
+	{ "mmap", op_mmap, true, LRING_BACKEND_STREAMING },
+	{ "start", op_start, true, LRING_BACKEND_COHERENT },
+	{ "set eventfd", op_eventfd, true, LRING_BACKEND_COHERENT },
+};
+
+/* The errnos a resource failure may honestly turn into. */
+static bool clean_errno(int err)
+{
+	return err == -ENOMEM || err == -ENOSPC || err == -EIO ||
+	       err == -EAGAIN || err == -EINTR;
+}
+
+static void test_nth(void)
+{
+	char path[64], buf[32];
+	unsigned total = 0;
+	size_t i;
+	int nth;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
+		 (long)syscall(SYS_gettid));
+	if (access(path, W_OK) || access(DBG "/failslab", F_OK)) {
+		ktest_ok(true, "fail-nth # SKIP kernel without fault injection");
+		return;
+	}
+	/* Sleeping allocations may fail too, and page allocations of any order. */
+	write_file(DBG "/failslab/ignore-gfp-wait", "N");
+	write_file(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
+	write_file(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
+	write_file(DBG "/fail_page_alloc/min-order", "0");
+	write_file(DBG "/failslab/verbose", "0");
+	write_file(DBG "/fail_page_alloc/verbose", "0");
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		unsigned injected = 0, unclean = 0, broken = 0;
+		int fd, ret = 0, left;
+
+		for (nth = 1; nth < 2000; nth++) {
+			fd = open("/dev/lring0", O_RDWR);
+			if (fd < 0 || (ops[i].needs_config && op_configure(fd, ops[i].backend))) {
+				broken++;
+				break;
+			}
+			snprintf(buf, sizeof(buf), "%d", nth);
+			write_file(path, buf);
+			ret = ops[i].run(fd);
+			memset(buf, 0, sizeof(buf));
+			{
+				int f = open(path, O_RDWR);
+
+				if (f >= 0 && read(f, buf, sizeof(buf) - 1) < 0)
+					buf[0] = 0;
+				left = atoi(buf);
+				close(f);
+				write_file(path, "0");	/* disarm what is left */
+			}
+			close(fd);
+			if (left) {	/* the operation made fewer than nth calls */
+				if (ret)
+					unclean++;
+				break;
+			}
+			injected++;
+			if (ret && !clean_errno(ret)) {
+				ktest_diag("%s: failure %d gave %s", ops[i].name,
+					   nth, strerror(-ret));
+				unclean++;
+			}
+		}
+		total += injected;
+		ktest_ok(!unclean && !broken && nth < 2000,
+			 "fail-nth: %s: %u allocation failures, each a clean errno or survived",
+			 ops[i].name, injected);
+		ktest_ok(ring_still_works(LRING_BACKEND_STREAMING) &&
+			 ring_still_works(LRING_BACKEND_COHERENT),
+			 "fail-nth: %s: the ring streams correctly afterwards", ops[i].name);
+	}
+	ktest_diag("fail-nth: %u injection points tried", total);
+}
+
+/* Arms fail_function for @func (which returns -errno) for this task only. */
+static int inject(const char *func, int err, unsigned interval)
+{
+	char path[128], text[32];
+	int ret;
+
+	ret = write_file(FAIL_FUNC "/inject", func);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), FAIL_FUNC "/%s/retval", func);
+	snprintf(text, sizeof(text), "%#llx", (unsigned long long)(long long)err);
+	if ((ret = write_file(path, text)))
+		return ret;
+	snprintf(text, sizeof(text), "%u", interval);
+	if ((ret = write_file(FAIL_FUNC "/probability", "100")) ||
+	    (ret = write_file(FAIL_FUNC "/interval", text)) ||
+	    (ret = write_file(FAIL_FUNC "/times", "1")) ||
+	    (ret = write_file(FAIL_FUNC "/verbose", "0")) ||
+	    (ret = write_file(FAIL_FUNC "/task-filter", "Y")) ||
+	    (ret = write_file("/proc/self/make-it-fail", "1")))
+		return ret;
+	return 0;
+}
+
+static void uninject(void)
+{
+	write_file("/proc/self/make-it-fail", "0");
+	write_file(FAIL_FUNC "/inject", "\n");
+}
+
+static int configure_fd(uint32_t backend, int *fdp)
+{
+	int fd = open("/dev/lring0", O_RDWR), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = op_configure(fd, backend);
+	*fdp = fd;
+	return ret;
+}
+
+static void check_function(const char *func, unsigned interval,
+			   uint32_t backend, bool map)
+{
+	int fd = -1, ret;
+
+	if (inject(func, -ENOMEM, interval)) {
+		ktest_ok(false, "fail_function: %s cannot be injected", func);
+		uninject();
+		return;
+	}
+	ret = configure_fd(backend, &fd);
+	if (!ret && map)
+		ret = op_mmap(fd);
+	uninject();
+	if (fd >= 0)
+		close(fd);
+	ktest_ok(ret == -ENOMEM, "fail_function: %s (call %u) fails the operation with ENOMEM (%s)",
+		 func, interval, strerror(-ret));
+	ktest_ok(ring_still_works(backend), "fail_function: %s: the ring works afterwards", func);
+}
+
+static void test_functions(void)
+{
+	int ret;
+
+	if (access(FAIL_FUNC "/inject", W_OK)) {
+		ktest_ok(true, "fail_function # SKIP kernel without fail_function");
+		return;
+	}
+	check_function("lring_pool_create", 1, LRING_BACKEND_COHERENT, false);
+	check_function("lring_coherent_alloc", 1, LRING_BACKEND_COHERENT, false);
+	/* The fifth buffer fails: the four before it must be unwound. */
+	check_function("lring_coherent_alloc", 5, LRING_BACKEND_COHERENT, false);
+	check_function("lring_streaming_alloc", 3, LRING_BACKEND_STREAMING, false);
+	check_function("lring_streaming_map", 1, LRING_BACKEND_STREAMING, false);
+	check_function("lring_streaming_map", 5, LRING_BACKEND_STREAMING, false);
+	check_function("lring_pool_mmap", 1, LRING_BACKEND_STREAMING, true);
+
+	/* Device setup: the driver's probe sees lring_register() fail. */
+	ktest_ok(system("rmmod lring_sim") == 0, "fail_function: sim unloaded");
+	ret = inject("lring_register", -ENOMEM, 1);
+	ret = ret ?: system("insmod $LRING_MODULES/lring_sim.ko nr_rings=4 2>/dev/null");
+	uninject();
+	ktest_ok(ret != 0, "fail_function: lring_register failing makes insmod fail cleanly");
+	ktest_ok(system("insmod $LRING_MODULES/lring_sim.ko nr_rings=4") == 0,
+		 "fail_function: insmod works again afterwards");
+	ktest_sleep_ms(200);	/* devtmpfs */
+	ktest_ok(ring_still_works(LRING_BACKEND_COHERENT),
+		 "fail_function: lring_register: the rings work afterwards");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: fault_test nth|functions\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "nth"))
+		test_nth();
+	else if (!strcmp(argv[1], "functions"))
+		test_functions();
+	else
+		return 2;
+	return ktest_exit();
+}
