@@ -9,6 +9,8 @@
 #   make sparse     modules through sparse       make checkpatch  kernel style
 #   make deps       install Debian packages      make kernels   fetch test kernels
 #   make selftest   prove the VM harness catches failures and kernel warnings
+#   make bench      perf/bench.sh: benchmarks on the host and in the VM, writes
+#                   docs/perf.md and docs/perf-throughput.png
 #   make clean      remove build/
 # Files are found by pattern: add a .c file to liblring/src, examples, tests/unit,
 # tests/kernel or perf and it is built without touching this file.
@@ -43,7 +45,7 @@ PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF)
 
 .PHONY: all userspace lib modules kmods sparse checkpatch deps kernels unit \
-	vm-test check demo selftest clean
+	vm-test check demo selftest bench clean
 .DELETE_ON_ERROR:
 
 all: modules userspace
@@ -127,6 +129,12 @@ demo:
 
 selftest:
 	@$(VM)/selftest.sh
+
+BENCH_KERNEL ?= 6.1
+bench:
+	@$(VM)/deps.sh
+	@$(MAKE) -s userspace kmods KERNELS="$(BENCH_KERNEL)"
+	@BENCH_KERNEL="$(BENCH_KERNEL)" perf/bench.sh
 
 clean:
 	rm -rf $(B)

@@ -18,6 +18,7 @@ PKGS=(
 	# fetching test kernels (private apt configuration) and the VM
 	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
 	python3 perl xz-utils
+	gnuplot-nox	# make bench: the throughput plot
 )
 
 missing=()
