@@ -101,7 +101,8 @@ static int lring_ioc_configure(struct lring *ring, void __user *arg)
 	if (ring->pool && atomic_read(&ring->pool->map_count))
 		return -EBUSY;
 
-	pool = lring_pool_create(ring->dma_dev, &cfg);
+	pool = lring_pool_create(ring->dma_dev, &cfg,
+				 max(ring->ops->max_segments, 1U));
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 	lring_drop_pool(ring);
@@ -123,7 +124,7 @@ static int lring_ioc_get_info(struct lring *ring, void __user *arg)
 		info.configured = 1;
 		info.backend = ring->pool->backend_id;
 		info.flags = READ_ONCE(ring->pool->ctrl->flags);
-		info.segments_per_buf = 1;
+		info.segments_per_buf = ring->pool->segs_per_buf;
 		info.layout = ring->pool->layout;
 	}
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
@@ -299,6 +300,8 @@ static long lring_take_read(struct lring *ring, void *arg)
 			}
 		}
 		buf = &pool->bufs[cqe->buf_id];
+		if (!buf->cpu_addr)
+			return req->done ? 0 : -EOPNOTSUPP;	/* user memory */
 		n = min_t(size_t, req->count - req->done, cqe->len - ring->read_off);
 		if (copy_to_user(req->ubuf + req->done,
 				 buf->cpu_addr + ring->read_off, n))

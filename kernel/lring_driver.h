@@ -34,24 +34,31 @@ struct lring;
 /**
  * struct lring_buffer - one buffer of a ring's pool, as a driver sees it
  * @queue:	free for the driver's use while the buffer is queued to it
- * @dma_addr:	bus address of the buffer, for the device
+ * @dma_addr:	bus address of the first DMA segment
  * @size:	usable bytes, the pool's buffer size
  * @id:		index in the pool, as userspace sees it
+ * @sgt:	every DMA segment of the buffer: walk them with
+ *		for_each_sgtable_dma_sg(); a single segment starts at
+ *		@dma_addr and covers at least @size bytes
  * @state:	ownership, private to the core
- * @cpu_addr:	kernel address, private to the core
- * @sgt:	pages behind the buffer, private to the core
+ * @cpu_addr:	kernel address or NULL, private to the core
+ * @own_sgt:	storage behind @sgt for most backends, private to the core
+ * @alloc_priv:	the allocator backend's own data, private to the core
  *
- * Every buffer is one DMA-contiguous segment of @size bytes at @dma_addr.
+ * A driver whose device cannot scatter-gather leaves
+ * lring_device_ops.max_segments at 0 and then only ever sees one segment.
  */
 struct lring_buffer {
 	struct list_head queue;
 	dma_addr_t dma_addr;
 	u32 size;
 	u32 id;
+	struct sg_table *sgt;
 	/* Private to the core. */
 	u8 state;
 	void *cpu_addr;
-	struct sg_table sgt;
+	struct sg_table own_sgt;
+	void *alloc_priv;
 };
 
 /**
@@ -60,11 +67,14 @@ struct lring_buffer {
  * @stop:	quiesce the device (see the top of this file); may sleep
  * @queue:	take ownership of @buf until lring_buffer_done(); atomic
  *		context, must not fail
+ * @max_segments: DMA segments the device can fill in one buffer; 0 means 1.
+ *		Pools whose buffers need more are refused with EINVAL.
  */
 struct lring_device_ops {
 	int (*start)(struct lring *ring);
 	void (*stop)(struct lring *ring);
 	void (*queue)(struct lring *ring, struct lring_buffer *buf);
+	unsigned int max_segments;
 };
 
 struct lring *lring_register(struct device *dma_dev,

@@ -27,6 +27,8 @@ struct lring_pool;
 /**
  * struct lring_allocator - an allocator for the buffer pool
  * @name:	as shown in sysfs
+ * @contiguous:	each buffer is one physically contiguous allocation
+ * @user_memory: buffers are the application's pinned pages
  * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
  * @free:	undo @alloc for buffers [0, @count)
  * @sync_for_cpu: make @len bytes the device wrote visible to the CPU
@@ -34,6 +36,8 @@ struct lring_pool;
  */
 struct lring_allocator {
 	const char *name;
+	bool contiguous;
+	bool user_memory;
 	int (*alloc)(struct lring_pool *pool, struct lring_buffer *buf);
 	void (*free)(struct lring_pool *pool, struct lring_buffer *buf);
 	void (*sync_for_cpu)(struct lring_pool *pool, struct lring_buffer *buf,
@@ -54,6 +58,9 @@ struct lring_allocator {
  * @user:	user page (written by userspace)
  * @cqes:	completion ring entries
  * @fqes:	fill ring entries
+ * @user_addr:	start of the application's memory (user backend)
+ * @mm:		whose RLIMIT_MEMLOCK the pinned pages count against, or NULL
+ * @segs_per_buf: the most DMA segments any buffer needs
  * @bufs:	the buffers, @layout.buf_count of them
  * @dma_live:	buffers allocated; cleared when the device goes away
  * @map_count:	VMAs that map this pool
@@ -76,6 +83,9 @@ struct lring_pool {
 	struct lring_cqe *cqes;
 	struct lring_fqe *fqes;
 
+	unsigned long user_addr;
+	struct mm_struct *mm;
+	u32 segs_per_buf;
 	struct lring_buffer *bufs;
 	bool dma_live;
 	atomic_t map_count;
@@ -136,11 +146,15 @@ struct lring {
 
 /* lring_pool.c */
 struct lring_pool *lring_pool_create(struct device *dev,
-				     const struct lring_config *cfg);
+				     const struct lring_config *cfg,
+				     u32 max_segments);
 void lring_pool_destroy(struct lring_pool *pool);
 void lring_pool_release_dma(struct lring_pool *pool);
-const char *lring_backend_name(u32 id);
 int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma);
+
+/* lring_alloc.c */
+const struct lring_allocator *lring_allocator_get(u32 id);
+const char *lring_backend_name(u32 id);
 extern bool lring_debug_skip_sync_for_cpu;
 
 /* lring_ring.c */

@@ -1,177 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lring_pool.c - a ring's memory: the shared control page and rings, the
- * buffer pool and its allocator backends, and how all of it is mapped into
- * the application with one mmap().
+ * buffer pool (its buffers come from lring_alloc.c), and how all of it is
+ * mapped into the application with one mmap().
  */
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
-#include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "lring_compat.h"
 #include "lring_internal.h"
 
-bool lring_debug_skip_sync_for_cpu;
-module_param_named(debug_skip_sync_for_cpu, lring_debug_skip_sync_for_cpu,
-		   bool, 0444);
-MODULE_PARM_DESC(debug_skip_sync_for_cpu,
-		 "Test only: never sync streaming buffers for the CPU, to prove the tests catch it");
-
 /* Largest physically contiguous allocation the page allocator makes. */
 #define LRING_MAX_CONTIG_SIZE	(PAGE_SIZE << LRING_MAX_PAGE_ORDER)
-
-/*
- * Coherent backend: dma_alloc_coherent() memory needs no syncs. Its pages
- * are found through dma_get_sgtable() because the CPU address may be a
- * remapping (IOMMU, non-coherent architectures), not the linear map.
- */
-static int lring_coherent_alloc(struct lring_pool *pool,
-				struct lring_buffer *buf)
-{
-	u32 stride = pool->layout.buf_stride;
-	int ret;
-
-	/* dma_alloc_coherent() always returns zeroed memory. */
-	buf->cpu_addr = dma_alloc_coherent(pool->dev, stride, &buf->dma_addr,
-					   GFP_KERNEL | __GFP_NOWARN);
-	if (!buf->cpu_addr)
-		return -ENOMEM;
-
-	ret = dma_get_sgtable(pool->dev, &buf->sgt, buf->cpu_addr,
-			      buf->dma_addr, stride);
-	if (ret) {
-		dma_free_coherent(pool->dev, stride, buf->cpu_addr,
-				  buf->dma_addr);
-		buf->cpu_addr = NULL;
-		return ret;
-	}
-	return 0;
-}
-ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
-
-static void lring_coherent_free(struct lring_pool *pool,
-				struct lring_buffer *buf)
-{
-	sg_free_table(&buf->sgt);
-	dma_free_coherent(pool->dev, pool->layout.buf_stride, buf->cpu_addr,
-			  buf->dma_addr);
-	buf->cpu_addr = NULL;
-}
-
-static void lring_coherent_sync_for_cpu(struct lring_pool *pool,
-					struct lring_buffer *buf, u32 len)
-{
-}
-
-static void lring_coherent_sync_for_device(struct lring_pool *pool,
-					   struct lring_buffer *buf)
-{
-}
-
-/*
- * Streaming backend: cacheable pages mapped once for the device for the
- * pool's lifetime; ownership moves with dma_sync_single_for_{cpu,device}().
- * With bounce buffers (swiotlb) the sync for the CPU is the copy that makes
- * the data appear at all.
- */
-/* Its own function so that fault injection can fail the mapping alone. */
-static noinline int lring_streaming_map(struct lring_pool *pool,
-					struct lring_buffer *buf)
-{
-	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr,
-				       pool->layout.buf_stride, DMA_FROM_DEVICE);
-	return dma_mapping_error(pool->dev, buf->dma_addr) ? -ENOMEM : 0;
-}
-ALLOW_ERROR_INJECTION(lring_streaming_map, ERRNO);
-
-static int lring_streaming_alloc(struct lring_pool *pool,
-				 struct lring_buffer *buf)
-{
-	u32 stride = pool->layout.buf_stride;
-	int ret;
-
-	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL | __GFP_ZERO |
-					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
-	if (!buf->cpu_addr)
-		return -ENOMEM;
-
-	ret = sg_alloc_table(&buf->sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto err_free_pages;
-	sg_set_page(buf->sgt.sgl, virt_to_page(buf->cpu_addr), stride, 0);
-
-	ret = lring_streaming_map(pool, buf);
-	if (ret)
-		goto err_free_table;
-	return 0;
-
-err_free_table:
-	sg_free_table(&buf->sgt);
-err_free_pages:
-	free_pages_exact(buf->cpu_addr, stride);
-	buf->cpu_addr = NULL;
-	return ret;
-}
-ALLOW_ERROR_INJECTION(lring_streaming_alloc, ERRNO);
-
-static void lring_streaming_free(struct lring_pool *pool,
-				 struct lring_buffer *buf)
-{
-	u32 stride = pool->layout.buf_stride;
-
-	dma_unmap_single(pool->dev, buf->dma_addr, stride, DMA_FROM_DEVICE);
-	sg_free_table(&buf->sgt);
-	free_pages_exact(buf->cpu_addr, stride);
-	buf->cpu_addr = NULL;
-}
-
-static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
-					 struct lring_buffer *buf, u32 len)
-{
-	if (lring_debug_skip_sync_for_cpu || !len)
-		return;
-	dma_sync_single_for_cpu(pool->dev, buf->dma_addr, len,
-				DMA_FROM_DEVICE);
-}
-
-static void lring_streaming_sync_for_device(struct lring_pool *pool,
-					    struct lring_buffer *buf)
-{
-	dma_sync_single_for_device(pool->dev, buf->dma_addr,
-				   pool->layout.buf_stride, DMA_FROM_DEVICE);
-}
-
-static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
-	[LRING_BACKEND_COHERENT] = {
-		.name = "coherent",
-		.alloc = lring_coherent_alloc,
-		.free = lring_coherent_free,
-		.sync_for_cpu = lring_coherent_sync_for_cpu,
-		.sync_for_device = lring_coherent_sync_for_device,
-	},
-	[LRING_BACKEND_STREAMING] = {
-		.name = "streaming",
-		.alloc = lring_streaming_alloc,
-		.free = lring_streaming_free,
-		.sync_for_cpu = lring_streaming_sync_for_cpu,
-		.sync_for_device = lring_streaming_sync_for_device,
-	},
-};
-
-/**
- * lring_backend_name() - the name sysfs shows for a backend id
- * @id: enum lring_backend value
- *
- * Return: a static string, "unknown" for an id out of range.
- */
-const char *lring_backend_name(u32 id)
-{
-	return id < LRING_BACKEND_COUNT ? lring_allocators[id].name : "unknown";
-}
 
 static int lring_ring_size(u32 requested, u32 buf_count, u32 *out)
 {
@@ -191,11 +36,11 @@ static int lring_layout_init(struct device *dev,
 			     const struct lring_config *cfg,
 			     struct lring_layout *l)
 {
-	size_t max_size = LRING_MAX_CONTIG_SIZE;
-	u64 pool_pages;
+	const struct lring_allocator *alloc = lring_allocator_get(cfg->backend);
+	u64 pool_pages, user_len;
 	int i;
 
-	if (cfg->flags || cfg->backend >= LRING_BACKEND_COUNT)
+	if (cfg->flags || cfg->resv0 || !alloc)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg->resv); i++)
 		if (cfg->resv[i])
@@ -204,14 +49,15 @@ static int lring_layout_init(struct device *dev,
 	    !cfg->buf_size)
 		return -EINVAL;
 
-	if (cfg->backend == LRING_BACKEND_STREAMING)
-		max_size = min(max_size, dma_max_mapping_size(dev));
-	if (cfg->buf_size > max_size) {
-		dev_notice_ratelimited(dev, "buffer size %u above the %s backend's limit %zu\n",
-				       cfg->buf_size,
-				       lring_backend_name(cfg->backend),
-				       max_size);
-		return -EINVAL;
+	if (alloc->contiguous) {
+		size_t max_size = min_t(size_t, LRING_MAX_CONTIG_SIZE,
+					dma_max_mapping_size(dev));
+
+		if (cfg->buf_size > max_size) {
+			dev_notice_ratelimited(dev, "buffer size %u above the %s backend's limit %zu\n",
+					       cfg->buf_size, alloc->name, max_size);
+			return -EINVAL;
+		}
 	}
 
 	memset(l, 0, sizeof(*l));
@@ -221,12 +67,25 @@ static int lring_layout_init(struct device *dev,
 	if (lring_ring_size(cfg->cq_entries, cfg->buf_count, &l->cq_entries) ||
 	    lring_ring_size(cfg->fq_entries, cfg->buf_count, &l->fq_entries))
 		return -EINVAL;
-
 	pool_pages = (u64)l->buf_count * (l->buf_stride >> PAGE_SHIFT);
-	if (pool_pages > totalram_pages() / 2) {
-		dev_notice_ratelimited(dev, "pool of %llu pages above half of RAM\n",
-				       pool_pages);
-		return -ENOMEM;
+
+	if (alloc->user_memory) {
+		/* Buffers tile the application's region exactly. */
+		if (!PAGE_ALIGNED(cfg->user_addr) || l->buf_stride != cfg->buf_size ||
+		    check_mul_overflow((u64)cfg->buf_count, (u64)cfg->buf_size, &user_len) ||
+		    cfg->user_len != user_len ||
+		    cfg->user_addr + user_len < cfg->user_addr ||
+		    cfg->user_addr + user_len > TASK_SIZE)
+			return -EINVAL;
+	} else {
+		if (cfg->user_addr || cfg->user_len)
+			return -EINVAL;
+		/* Leave the rest of the machine a quarter of its memory. */
+		if (pool_pages > totalram_pages() - totalram_pages() / 4) {
+			dev_notice_ratelimited(dev, "pool of %llu pages above 3/4 of RAM\n",
+					       pool_pages);
+			return -ENOMEM;
+		}
 	}
 
 	l->cqe_size = sizeof(struct lring_cqe);
@@ -257,21 +116,88 @@ static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
 		pool->allocator->free(pool, &pool->bufs[count]);
 }
 
+/*
+ * Pinned user memory counts against the application's RLIMIT_MEMLOCK, like
+ * mlock(); the mm is kept so that it can be given back at release, which
+ * may run after the process has gone.
+ */
+static int lring_pool_account(struct lring_pool *pool)
+{
+	int ret;
+
+	ret = account_locked_vm(current->mm, pool->layout.pool_size >> PAGE_SHIFT,
+				true);
+	if (ret)
+		return ret;
+	pool->mm = current->mm;
+	mmgrab(pool->mm);
+	return 0;
+}
+
+static void lring_pool_unaccount(struct lring_pool *pool)
+{
+	if (!pool->mm)
+		return;
+	account_locked_vm(pool->mm, pool->layout.pool_size >> PAGE_SHIFT, false);
+	mmdrop(pool->mm);
+	pool->mm = NULL;
+}
+
+/* Allocates every buffer; the device must cope with its segments. */
+static int lring_pool_alloc_bufs(struct lring_pool *pool, u32 max_segments)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < pool->layout.buf_count; i++) {
+		struct lring_buffer *buf = &pool->bufs[i];
+
+		buf->id = i;
+		buf->size = pool->layout.buf_size;
+		buf->state = LRING_BUF_FREE;
+		ret = pool->allocator->alloc(pool, buf);
+		if (ret) {
+			dev_notice_ratelimited(pool->dev, "%s buffer %u of %u (%u bytes): %d\n",
+					       pool->allocator->name, i,
+					       pool->layout.buf_count,
+					       pool->layout.buf_stride, ret);
+			goto err_free;
+		}
+		pool->segs_per_buf = max(pool->segs_per_buf, buf->sgt->nents);
+		if (buf->sgt->nents > max_segments) {
+			dev_notice_ratelimited(pool->dev, "buffer %u needs %u DMA segments, the device takes %u\n",
+					       i, buf->sgt->nents, max_segments);
+			ret = -EINVAL;
+			i++;
+			goto err_free;
+		}
+		cond_resched();
+	}
+	return 0;
+
+err_free:
+	lring_pool_free_bufs(pool, i);
+	return ret;
+}
+
 /**
  * lring_pool_create() - allocate a pool and its shared rings
  * @dev:	the device that will DMA into the buffers
  * @cfg:	what userspace asked for (validated here)
+ * @max_segments: DMA segments the device can fill per buffer (at least 1)
  *
- * Every buffer starts zeroed and in LRING_BUF_FREE state.
+ * Every buffer starts zeroed (or, for user memory, as the application left
+ * it) and in LRING_BUF_FREE state.
  *
  * Return: the pool, or ERR_PTR(-EINVAL) for a bad configuration,
- * ERR_PTR(-ENOMEM) when the memory or DMA mappings cannot be had.
+ * ERR_PTR(-ENOMEM) when the memory, DMA mappings or RLIMIT_MEMLOCK do not
+ * allow it, ERR_PTR(-EFAULT) for user memory that cannot be pinned.
  */
 struct lring_pool *lring_pool_create(struct device *dev,
-				     const struct lring_config *cfg)
+				     const struct lring_config *cfg,
+				     u32 max_segments)
 {
 	struct lring_pool *pool;
-	u32 i;
 	int ret;
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
@@ -283,7 +209,8 @@ struct lring_pool *lring_pool_create(struct device *dev,
 		goto err_free_pool;
 	pool->dev = get_device(dev);
 	pool->backend_id = cfg->backend;
-	pool->allocator = &lring_allocators[cfg->backend];
+	pool->allocator = lring_allocator_get(cfg->backend);
+	pool->user_addr = cfg->user_addr;
 
 	pool->shared_size = pool->layout.pool_off;
 	pool->shared = vmalloc_user(pool->shared_size);
@@ -302,23 +229,14 @@ struct lring_pool *lring_pool_create(struct device *dev,
 		ret = -ENOMEM;
 		goto err_free_shared;
 	}
-	for (i = 0; i < pool->layout.buf_count; i++) {
-		struct lring_buffer *buf = &pool->bufs[i];
-
-		buf->id = i;
-		buf->size = pool->layout.buf_size;
-		buf->state = LRING_BUF_FREE;
-		ret = pool->allocator->alloc(pool, buf);
-		if (ret) {
-			dev_notice_ratelimited(dev, "%s buffer %u of %u (%u bytes): %d\n",
-					       pool->allocator->name, i,
-					       pool->layout.buf_count,
-					       pool->layout.buf_stride, ret);
-			lring_pool_free_bufs(pool, i);
+	if (pool->allocator->user_memory) {
+		ret = lring_pool_account(pool);
+		if (ret)
 			goto err_free_bufs;
-		}
-		cond_resched();
 	}
+	ret = lring_pool_alloc_bufs(pool, max_segments);
+	if (ret)
+		goto err_unaccount;
 	pool->dma_live = true;
 
 	pool->cq_prod = cfg->index_base;
@@ -334,6 +252,8 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->user->fq_producer = cfg->index_base;
 	return pool;
 
+err_unaccount:
+	lring_pool_unaccount(pool);
 err_free_bufs:
 	kvfree(pool->bufs);
 err_free_shared:
@@ -358,6 +278,7 @@ void lring_pool_release_dma(struct lring_pool *pool)
 	if (!pool->dma_live)
 		return;
 	lring_pool_free_bufs(pool, pool->layout.buf_count);
+	lring_pool_unaccount(pool);
 	pool->dma_live = false;
 }
 
@@ -479,7 +400,7 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 		struct scatterlist *sg;
 		int j;
 
-		for_each_sgtable_sg(&pool->bufs[i].sgt, sg, j) {
+		for_each_sgtable_sg(pool->bufs[i].sgt, sg, j) {
 			ret = remap_pfn_range(vma, addr, page_to_pfn(sg_page(sg)),
 					      sg->length, ro);
 			if (ret)

@@ -79,21 +79,32 @@ static struct lring_buffer *lring_sim_pop(struct lring_sim *sim)
 	return buf;
 }
 
-/* The "DMA": writes one block of the pattern at the buffer's bus address. */
+/*
+ * The "DMA": writes one block of the pattern, segment by segment, at the
+ * buffer's bus addresses.
+ */
 static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
 			   u32 len)
 {
-	__le64 *dst = phys_to_virt((phys_addr_t)buf->dma_addr);
-	u64 seq = lring_next_seq(sim->ring);
-	u32 words = len / 8, i;
+	u64 seq = lring_next_seq(sim->ring), word = 0;
+	struct scatterlist *sg;
 	__le64 last;
+	int i;
 
-	/* Buffers are page aligned, so whole words are aligned too. */
-	for (i = 0; i < words; i++)
-		dst[i] = cpu_to_le64(lring_sim_word(sim->seed, seq, i));
-	if (len % 8) {
-		last = cpu_to_le64(lring_sim_word(sim->seed, seq, words));
-		memcpy(&dst[words], &last, len % 8);
+	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
+		/* Segments hold whole pages, so every word is aligned. */
+		__le64 *dst = phys_to_virt((phys_addr_t)sg_dma_address(sg));
+		u32 n = min(len, sg_dma_len(sg)), w;
+
+		for (w = 0; w < n / 8; w++, word++)
+			dst[w] = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
+		if (n % 8) {
+			last = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
+			memcpy(&dst[w], &last, n % 8);
+		}
+		len -= n;
+		if (!len)
+			break;
 	}
 }
 
@@ -213,6 +224,8 @@ static const struct lring_device_ops lring_sim_ops = {
 	.start = lring_sim_start,
 	.stop = lring_sim_stop,
 	.queue = lring_sim_queue,
+	/* Writing through the CPU, it takes any number of segments. */
+	.max_segments = UINT_MAX,
 };
 
 /* Parameters: sysfs attributes of lring_sim.N, changed only while stopped. */
@@ -351,6 +364,8 @@ static struct lring_sim *lring_sim_create(int id)
 	ret = dma_coerce_mask_and_coherent(&sim->pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto err_destroy;
+	/* No limit of its own on segments: cut only where bouncing needs it. */
+	dma_set_max_seg_size(&sim->pdev->dev, UINT_MAX);
 	/* A bus address must be a physical address for lring_sim_fill(). */
 	if (device_iommu_mapped(&sim->pdev->dev) ||
 	    sim->pdev->dev.dma_range_map) {

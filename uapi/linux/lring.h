@@ -224,20 +224,41 @@ struct lring_user {
 	__u8 pad1[LRING_CACHELINE - 4];
 };
 
-/* Allocator backends for the buffer pool. */
+/*
+ * Allocator backends for the buffer pool. Which to pick when is in
+ * docs/backends.md.
+ */
 enum lring_backend {
-	/* dma_alloc_coherent(): uncached on some architectures, no syncs */
+	/*
+	 * dma_alloc_coherent(): no syncs; uncached on some architectures.
+	 * Physically contiguous without an IOMMU: above 4 MiB only from a CMA
+	 * area (cma= on the kernel command line).
+	 */
 	LRING_BACKEND_COHERENT = 0,
-	/* cacheable pages with a streaming mapping, synced by the kernel */
+	/* Cacheable pages with a streaming mapping, synced by the kernel. */
 	LRING_BACKEND_STREAMING = 1,
+	/*
+	 * dma_alloc_noncontiguous(): cacheable pages the device sees as one
+	 * range when an IOMMU maps them (buffers beyond 4 MiB); without an
+	 * IOMMU, contiguous like STREAMING.
+	 */
+	LRING_BACKEND_NONCONTIG = 2,
+	/*
+	 * The application's own memory (user_addr, user_len), pinned for the
+	 * life of the pool and mapped for DMA buffer by buffer, in as many
+	 * segments as its pages are scattered (hugepages make fewer). Counts
+	 * against RLIMIT_MEMLOCK. The device must support scatter-gather.
+	 */
+	LRING_BACKEND_USER = 3,
 	LRING_BACKEND_COUNT,
 };
 
 /**
  * struct lring_config - argument of LRING_IOC_CONFIGURE
  * @buf_count:	buffers in the pool, 1 .. LRING_MAX_BUFFERS
- * @buf_size:	bytes per buffer, 1 .. the backend's limit (largest
- *		physically contiguous allocation for coherent and streaming)
+ * @buf_size:	bytes per buffer, 1 .. the backend's limit (the largest
+ *		physically contiguous allocation for STREAMING; a multiple of
+ *		the page size for USER)
  * @backend:	enum lring_backend
  * @cq_entries:	completion ring size, a power of two >= buf_count; 0 picks
  *		the smallest that fits
@@ -245,6 +266,10 @@ enum lring_backend {
  * @index_base:	first value of every ring index; lets tests start near 2^32
  *		to prove wrap-around, 0 otherwise
  * @flags:	zero
+ * @resv0:	zero
+ * @user_addr:	LRING_BACKEND_USER only: page-aligned start of the
+ *		application's memory; buffer i is at user_addr + i * buf_size
+ * @user_len:	LRING_BACKEND_USER only: buf_count * buf_size
  * @resv:	zero
  *
  * Allowed only while the ring is stopped and not mapped (else EBUSY).
@@ -259,7 +284,10 @@ struct lring_config {
 	__u32 fq_entries;
 	__u32 index_base;
 	__u32 flags;
-	__u32 resv[9];
+	__u32 resv0;
+	__u64 user_addr;
+	__u64 user_len;
+	__u32 resv[4];
 };
 
 /**
@@ -269,7 +297,8 @@ struct lring_config {
  *		is all zeros
  * @backend:	enum lring_backend of the pool
  * @flags:	LRING_F_* as in the control page
- * @segments_per_buf: DMA segments per buffer (1 for contiguous backends)
+ * @segments_per_buf: the most DMA segments any buffer of the pool needs
+ *		(1 when the device sees every buffer as one range)
  * @resv0:	zero
  * @layout:	the mapping's layout
  * @resv:	zero

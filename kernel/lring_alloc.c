@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_alloc.c - the allocator backends of the buffer pool.
+ *
+ * Each backend allocates (or pins) one buffer at a time, maps it for the
+ * device, describes it as a scatter-gather table, and knows how to hand
+ * ownership between CPU and device. Every buffer ends up with:
+ *   ->sgt       CPU side (pages, for mmap) and DMA side (segments, for
+ *               the device) of the same memory
+ *   ->dma_addr  the first DMA segment
+ *   ->cpu_addr  a kernel address for read(), or NULL
+ * Every error path undoes exactly what succeeded before it.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "lring_compat.h"
+#include "lring_internal.h"
+
+bool lring_debug_skip_sync_for_cpu;
+module_param_named(debug_skip_sync_for_cpu, lring_debug_skip_sync_for_cpu,
+		   bool, 0444);
+MODULE_PARM_DESC(debug_skip_sync_for_cpu,
+		 "Test only: never sync buffers for the CPU, to prove the tests catch it");
+
+/*
+ * A backend that maps one range for the device describes it as the single
+ * DMA segment of its table, so that drivers walk every backend alike.
+ */
+static void lring_set_one_segment(struct lring_pool *pool,
+				  struct lring_buffer *buf)
+{
+	buf->sgt = &buf->own_sgt;
+	buf->own_sgt.nents = 1;
+	sg_dma_address(buf->own_sgt.sgl) = buf->dma_addr;
+	sg_dma_len(buf->own_sgt.sgl) = pool->layout.buf_stride;
+}
+
+/*
+ * Coherent: dma_alloc_coherent() memory needs no syncs. Its pages are found
+ * through dma_get_sgtable(), since the CPU address may be a remapping (an
+ * IOMMU, a non-coherent architecture) rather than the linear map.
+ */
+static noinline int lring_coherent_alloc(struct lring_pool *pool,
+					 struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	int ret;
+
+	/* dma_alloc_coherent() always returns zeroed memory. */
+	buf->cpu_addr = dma_alloc_coherent(pool->dev, stride, &buf->dma_addr,
+					   GFP_KERNEL | __GFP_NOWARN);
+	if (!buf->cpu_addr)
+		return -ENOMEM;
+
+	ret = dma_get_sgtable(pool->dev, &buf->own_sgt, buf->cpu_addr,
+			      buf->dma_addr, stride);
+	if (ret) {
+		dma_free_coherent(pool->dev, stride, buf->cpu_addr,
+				  buf->dma_addr);
+		buf->cpu_addr = NULL;
+		return ret;
+	}
+	lring_set_one_segment(pool, buf);
+	return 0;
+}
+ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
+
+static void lring_coherent_free(struct lring_pool *pool,
+				struct lring_buffer *buf)
+{
+	sg_free_table(&buf->own_sgt);
+	dma_free_coherent(pool->dev, pool->layout.buf_stride, buf->cpu_addr,
+			  buf->dma_addr);
+	buf->cpu_addr = NULL;
+}
+
+static void lring_no_sync_for_cpu(struct lring_pool *pool,
+				  struct lring_buffer *buf, u32 len)
+{
+}
+
+static void lring_no_sync_for_device(struct lring_pool *pool,
+				     struct lring_buffer *buf)
+{
+}
+
+/*
+ * Streaming: cacheable pages mapped once for the device for the pool's
+ * lifetime; ownership moves with dma_sync_single_for_{cpu,device}(). With
+ * bounce buffers (swiotlb) the sync for the CPU is the copy that makes the
+ * data appear at all.
+ */
+
+/* Its own function so that fault injection can fail the mapping alone. */
+static noinline int lring_streaming_map(struct lring_pool *pool,
+					struct lring_buffer *buf)
+{
+	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr,
+				       pool->layout.buf_stride, DMA_FROM_DEVICE);
+	return dma_mapping_error(pool->dev, buf->dma_addr) ? -ENOMEM : 0;
+}
+ALLOW_ERROR_INJECTION(lring_streaming_map, ERRNO);
+
+static noinline int lring_streaming_alloc(struct lring_pool *pool,
+					  struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	int ret;
+
+	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL | __GFP_ZERO |
+					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (!buf->cpu_addr)
+		return -ENOMEM;
+
+	ret = sg_alloc_table(&buf->own_sgt, 1, GFP_KERNEL);
+	if (ret)
+		goto err_free_pages;
+	sg_set_page(buf->own_sgt.sgl, virt_to_page(buf->cpu_addr), stride, 0);
+
+	ret = lring_streaming_map(pool, buf);
+	if (ret)
+		goto err_free_table;
+	lring_set_one_segment(pool, buf);
+	return 0;
+
+err_free_table:
+	sg_free_table(&buf->own_sgt);
+err_free_pages:
+	free_pages_exact(buf->cpu_addr, stride);
+	buf->cpu_addr = NULL;
+	return ret;
+}
+ALLOW_ERROR_INJECTION(lring_streaming_alloc, ERRNO);
+
+static void lring_streaming_free(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+
+	dma_unmap_single(pool->dev, buf->dma_addr, stride, DMA_FROM_DEVICE);
+	sg_free_table(&buf->own_sgt);
+	free_pages_exact(buf->cpu_addr, stride);
+	buf->cpu_addr = NULL;
+}
+
+static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
+					 struct lring_buffer *buf, u32 len)
+{
+	if (lring_debug_skip_sync_for_cpu || !len)
+		return;
+	dma_sync_single_for_cpu(pool->dev, buf->dma_addr, len,
+				DMA_FROM_DEVICE);
+}
+
+static void lring_streaming_sync_for_device(struct lring_pool *pool,
+					    struct lring_buffer *buf)
+{
+	dma_sync_single_for_device(pool->dev, buf->dma_addr,
+				   pool->layout.buf_stride, DMA_FROM_DEVICE);
+}
+
+/* Scatter-gather backends (noncontig, user) sync the whole table. */
+static void lring_sg_sync_for_cpu(struct lring_pool *pool,
+				  struct lring_buffer *buf, u32 len)
+{
+	if (lring_debug_skip_sync_for_cpu || !len)
+		return;
+	dma_sync_sgtable_for_cpu(pool->dev, buf->sgt, DMA_FROM_DEVICE);
+}
+
+static void lring_sg_sync_for_device(struct lring_pool *pool,
+				     struct lring_buffer *buf)
+{
+	dma_sync_sgtable_for_device(pool->dev, buf->sgt, DMA_FROM_DEVICE);
+}
+
+/*
+ * Noncontiguous: dma_alloc_noncontiguous() gives cacheable pages that an
+ * IOMMU maps as one range, so a buffer may exceed the largest contiguous
+ * allocation; without an IOMMU it falls back to one contiguous block.
+ */
+static noinline int lring_noncontig_alloc(struct lring_pool *pool,
+					  struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	struct sg_table *sgt;
+
+	sgt = dma_alloc_noncontiguous(pool->dev, stride, DMA_FROM_DEVICE,
+				      GFP_KERNEL | __GFP_NOWARN, 0);
+	if (!sgt)
+		return -ENOMEM;
+	buf->cpu_addr = dma_vmap_noncontiguous(pool->dev, stride, sgt);
+	if (!buf->cpu_addr) {
+		dma_free_noncontiguous(pool->dev, stride, sgt, DMA_FROM_DEVICE);
+		return -ENOMEM;
+	}
+	/* Not every path zeroes: no stale kernel data reaches userspace. */
+	memset(buf->cpu_addr, 0, stride);
+	dma_sync_sgtable_for_device(pool->dev, sgt, DMA_FROM_DEVICE);
+	buf->sgt = sgt;
+	buf->dma_addr = sg_dma_address(sgt->sgl);
+	return 0;
+}
+ALLOW_ERROR_INJECTION(lring_noncontig_alloc, ERRNO);
+
+static void lring_noncontig_free(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	dma_vunmap_noncontiguous(pool->dev, buf->cpu_addr);
+	dma_free_noncontiguous(pool->dev, pool->layout.buf_stride, buf->sgt,
+			       DMA_FROM_DEVICE);
+	buf->cpu_addr = NULL;
+	buf->sgt = NULL;
+}
+
+/*
+ * User: the application's own pages, pinned for the pool's lifetime
+ * (FOLL_LONGTERM: the kernel first migrates them out of CMA and movable
+ * zones) and mapped segment by segment. Segments are cut at what the
+ * device (and a bounce buffer) can take in one piece.
+ */
+static unsigned int lring_max_segment(struct device *dev)
+{
+	size_t max = min_t(size_t, dma_get_max_seg_size(dev),
+			   dma_max_mapping_size(dev));
+
+	return max_t(size_t, round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+/* Its own function so that fault injection can fail the mapping alone. */
+static noinline int lring_user_map(struct lring_pool *pool,
+				   struct lring_buffer *buf)
+{
+	return dma_map_sgtable(pool->dev, &buf->own_sgt, DMA_FROM_DEVICE, 0);
+}
+ALLOW_ERROR_INJECTION(lring_user_map, ERRNO);
+
+static noinline int lring_user_pin(unsigned long addr, int npages,
+				   struct page **pages)
+{
+	int pinned;
+
+	pinned = pin_user_pages_fast(addr, npages, FOLL_WRITE | FOLL_LONGTERM,
+				     pages);
+	if (pinned == npages)
+		return 0;
+	/* A short pin still holds the pages it got: release exactly those. */
+	if (pinned > 0)
+		unpin_user_pages(pages, pinned);
+	return pinned < 0 ? pinned : -EFAULT;
+}
+ALLOW_ERROR_INJECTION(lring_user_pin, ERRNO);
+
+static noinline int lring_user_alloc(struct lring_pool *pool,
+				     struct lring_buffer *buf)
+{
+	u32 stride = pool->layout.buf_stride;
+	int npages = stride >> PAGE_SHIFT;
+	struct page **pages;
+	int ret;
+
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	ret = lring_user_pin(pool->user_addr + (unsigned long)buf->id * stride,
+			     npages, pages);
+	if (ret)
+		goto err_free_pages;
+
+	ret = sg_alloc_table_from_pages_segment(&buf->own_sgt, pages, npages,
+						0, stride,
+						lring_max_segment(pool->dev),
+						GFP_KERNEL);
+	if (ret)
+		goto err_unpin;
+	ret = lring_user_map(pool, buf);
+	if (ret)
+		goto err_free_table;
+
+	buf->sgt = &buf->own_sgt;
+	buf->dma_addr = sg_dma_address(buf->sgt->sgl);
+	buf->alloc_priv = pages;
+	return 0;
+
+err_free_table:
+	sg_free_table(&buf->own_sgt);
+err_unpin:
+	unpin_user_pages(pages, npages);
+err_free_pages:
+	kvfree(pages);
+	return ret;
+}
+ALLOW_ERROR_INJECTION(lring_user_alloc, ERRNO);
+
+static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
+{
+	struct page **pages = buf->alloc_priv;
+
+	dma_unmap_sgtable(pool->dev, &buf->own_sgt, DMA_FROM_DEVICE, 0);
+	sg_free_table(&buf->own_sgt);
+	/* The device wrote them: tell the page cache, if they are file pages. */
+	unpin_user_pages_dirty_lock(pages, pool->layout.buf_stride >> PAGE_SHIFT,
+				    true);
+	kvfree(pages);
+	buf->alloc_priv = NULL;
+	buf->sgt = NULL;
+}
+
+static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
+	[LRING_BACKEND_COHERENT] = {
+		.name = "coherent",
+		.alloc = lring_coherent_alloc,
+		.free = lring_coherent_free,
+		.sync_for_cpu = lring_no_sync_for_cpu,
+		.sync_for_device = lring_no_sync_for_device,
+	},
+	[LRING_BACKEND_STREAMING] = {
+		.name = "streaming",
+		.contiguous = true,
+		.alloc = lring_streaming_alloc,
+		.free = lring_streaming_free,
+		.sync_for_cpu = lring_streaming_sync_for_cpu,
+		.sync_for_device = lring_streaming_sync_for_device,
+	},
+	[LRING_BACKEND_NONCONTIG] = {
+		.name = "noncontig",
+		.alloc = lring_noncontig_alloc,
+		.free = lring_noncontig_free,
+		.sync_for_cpu = lring_sg_sync_for_cpu,
+		.sync_for_device = lring_sg_sync_for_device,
+	},
+	[LRING_BACKEND_USER] = {
+		.name = "user",
+		.user_memory = true,
+		.alloc = lring_user_alloc,
+		.free = lring_user_free,
+		.sync_for_cpu = lring_sg_sync_for_cpu,
+		.sync_for_device = lring_sg_sync_for_device,
+	},
+};
+
+/**
+ * lring_allocator_get() - the allocator backend for an enum lring_backend
+ * @id: the backend userspace asked for
+ *
+ * Return: the backend, or NULL for an unknown id.
+ */
+const struct lring_allocator *lring_allocator_get(u32 id)
+{
+	return id < LRING_BACKEND_COUNT ? &lring_allocators[id] : NULL;
+}
+
+/**
+ * lring_backend_name() - the name sysfs shows for a backend id
+ * @id: enum lring_backend value
+ *
+ * Return: a static string, "unknown" for an id out of range.
+ */
+const char *lring_backend_name(u32 id)
+{
+	return id < LRING_BACKEND_COUNT ? lring_allocators[id].name : "unknown";
+}
