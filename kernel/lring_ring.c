@@ -43,11 +43,14 @@ u32 lring_ring_ready(struct lring_pool *pool)
 	return used <= pool->layout.cq_entries ? used : 0;
 }
 
+/* Writes the shared line only on a change: the consumer polls it. */
 static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 {
 	u32 flags = pool->ctrl->flags;
+	u32 want = on ? flags | flag : flags & ~flag;
 
-	WRITE_ONCE(pool->ctrl->flags, on ? flags | flag : flags & ~flag);
+	if (want != flags)
+		WRITE_ONCE(pool->ctrl->flags, want);
 }
 
 /* Hands a buffer to the device, or keeps it when the ring is not streaming. */
@@ -88,7 +91,7 @@ static void lring_take_back(struct lring *ring, struct lring_pool *pool,
 static void lring_refill(struct lring *ring, struct lring_pool *pool)
 {
 	u32 mask = pool->layout.fq_entries - 1;
-	u32 prod, avail, seen;
+	u32 prod, avail, seen, start;
 
 	lockdep_assert_held(&ring->irq_lock);
 	/* Pairs with lring_store_release() of fq_producer in lring_return(). */
@@ -99,14 +102,15 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 			pool->ctrl->counters.rejected_indices++;
 			avail = 0;
 		}
+		start = pool->fq_cons;
 		while (avail--) {
 			u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
 
 			pool->fq_cons++;
 			lring_take_back(ring, pool, id);
 		}
-		/* Pairs with lring_load_acquire() of fq_consumer in liblring. */
-		smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
+		if (pool->fq_cons != start) /* pairs with lring_fill_free() */
+			smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
 
 		if (pool->nr_device || !ring->running || ring->stopping) {
 			lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
