@@ -434,8 +434,15 @@ static void test_bad_input(int argc, char **argv)
 							    .buf_size = 64 }) == EINVAL,
 		 "bad_input: too many buffers gets EINVAL");
 	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 2,
-							    .buf_size = 64u << 20 }) == EINVAL,
-		 "bad_input: a buffer above the contiguous limit gets EINVAL");
+							    .buf_size = 64u << 20,
+							    .backend = LRING_BACKEND_STREAMING }) == EINVAL,
+		 "bad_input: a streaming buffer above the contiguous limit gets EINVAL");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 2,
+							    .buf_size = 64u << 20 }) == ENOMEM,
+		 "bad_input: a coherent buffer above the contiguous limit without CMA gets ENOMEM");
+	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
+							    .user_addr = 4096 }) == EINVAL,
+		 "bad_input: user_addr with a kernel backend gets EINVAL");
 	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 8, .buf_size = 64,
 							    .backend = 99 }) == EINVAL,
 		 "bad_input: unknown backend gets EINVAL");

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mem_test - the pool's memory: pinned user memory (plain pages,
+ * transparent huge pages, hugetlbfs), big buffers (CMA-backed coherent,
+ * noncontiguous, user), and pools of thousands of buffers and most of the
+ * VM's RAM. Runs in the VM with lring.ko and lring_sim.ko loaded.
+ *
+ *   mem_test user_stream plain|thp|hugetlb BUF_SIZE BUF_COUNT BLOCKS
+ *   mem_test user_errors
+ *   mem_test user_kill
+ *   mem_test big coherent|noncontig|user|streaming BUF_SIZE BUF_COUNT BLOCKS
+ *   mem_test pinned_balance    (every pin taken was released)
+ */
+#include "ktest.h"
+
+#include <linux/capability.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <signal.h>
+
+#ifndef MAP_HUGETLB
+#define MAP_HUGETLB 0x40000
+#endif
+#define HUGE_2M (2ul << 20)
+
+static uint32_t backend_of(const char *s)
+{
+	if (!strcmp(s, "streaming"))
+		return LRING_BACKEND_STREAMING;
+	if (!strcmp(s, "noncontig"))
+		return LRING_BACKEND_NONCONTIG;
+	if (!strcmp(s, "user"))
+		return LRING_BACKEND_USER;
+	return LRING_BACKEND_COHERENT;
+}
+
+/* nr_foll_pin_acquired - nr_foll_pin_released: pages pinned right now. */
+static long long pins_held(void)
+{
+	char line[128];
+	long long acq = -1, rel = -1, v;
+	FILE *f;
+	int fd;
+
+	/* Fold the per-CPU deltas first, or the counters lag. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			ktest_diag("stat_refresh: %s", strerror(errno));
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
+			acq = v;
+		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
+			rel = v;
+	}
+	fclose(f);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+/* Application memory of the given kind, 2 MiB aligned. */
+static void *region_alloc(const char *kind, size_t len)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t map_len = len + HUGE_2M;
+	char *p, *aligned;
+
+	if (!strcmp(kind, "hugetlb")) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 flags | MAP_HUGETLB, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	aligned = (char *)(((uintptr_t)p + HUGE_2M - 1) & ~(HUGE_2M - 1));
+	madvise(aligned, len, !strcmp(kind, "thp") ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	memset(aligned, 0xa5, len);	/* fault it in (as huge pages if asked) */
+	return aligned;
+}
+
+static int configure_user(struct lring *r, void *addr, uint32_t size,
+			  uint32_t count)
+{
+	struct lring_config cfg = {
+		.buf_count = count,
+		.buf_size = size,
+		.backend = LRING_BACKEND_USER,
+		.user_addr = (uintptr_t)addr,
+		.user_len = (uint64_t)size * count,
+	};
+
+	return lring_configure(r, &cfg);
+}
+
+/*
+ * Streams @blocks blocks, verifying each through the application's own
+ * address of the buffer when @own is set: that is the zero copy.
+ */
+static void stream_verify(struct lring *r, uint64_t seed, uint64_t blocks,
+			  const char *what, unsigned char *own, uint32_t stride)
+{
+	struct ktest_stream s = { .seed = seed, .expect_len = r->buf_size };
+	struct lring_counters c;
+	uint64_t deadline = ktest_now_ns() + 600ull * 1000000000ull;
+	uint32_t ids[64], idx;
+	unsigned n, i;
+
+	lring_start(r);
+	while (s.buffers < blocks && ktest_now_ns() < deadline) {
+		n = lring_peek(r, 64, &idx);
+		for (i = 0; i < n; i++) {
+			const struct lring_cqe *cqe = lring_cqe(r, idx + i);
+			const void *data = own ? own + (size_t)cqe->buf_id * stride :
+					   lring_buf(r, cqe->buf_id);
+
+			if (cqe->seq != s.next_seq + ((cqe->flags & LRING_CQE_F_GAP) ?
+						      cqe->dropped : 0))
+				s.bad_seq++;
+			s.next_seq = cqe->seq + 1;
+			if (cqe->len != s.expect_len ||
+			    ktest_bad_offset(data, cqe->len, seed, cqe->seq) >= 0) {
+				if (!s.bad_data)
+					ktest_diag("%s: buffer %u seq %llu bad", what,
+						   cqe->buf_id, (unsigned long long)cqe->seq);
+				s.bad_data++;
+			}
+			ids[i] = cqe->buf_id;
+		}
+		lring_release(r, n);
+		lring_return(r, ids, n);
+		s.buffers += n;
+	}
+	lring_stop(r);
+	lring_counters(r, &c);
+	ktest_ok(s.buffers >= blocks, "%s: %llu blocks arrive", what,
+		 (unsigned long long)s.buffers);
+	ktest_ok(!s.bad_data && !s.bad_seq,
+		 "%s: every byte and sequence number right (%llu bad, %llu breaks)",
+		 what, (unsigned long long)s.bad_data, (unsigned long long)s.bad_seq);
+	ktest_ok(c.produced == c.delivered + c.dropped && c.rejected_ids == 0,
+		 "%s: the books balance", what);
+}
+
+static void sim_params(uint64_t seed)
+{
+	ktest_sim_set(0, "rate", 0);
+	ktest_sim_set(0, "block_size", 0);
+	ktest_sim_set(0, "seed", seed);
+}
+
+static void test_user_stream(int argc, char **argv)
+{
+	const char *kind = argc > 0 ? argv[0] : "plain";
+	uint32_t size = argc > 1 ? strtoul(argv[1], NULL, 0) : 65536;
+	uint32_t count = argc > 2 ? strtoul(argv[2], NULL, 0) : 16;
+	uint64_t blocks = argc > 3 ? strtoull(argv[3], NULL, 0) : 2000;
+	long long pins0 = pins_held();
+	struct lring_info info;
+	struct lring *r;
+	char what[96];
+	void *region;
+	int ret;
+
+	snprintf(what, sizeof(what), "user %s %u x %u", kind, count, size);
+	if (!strcmp(kind, "hugetlb")) {
+		char n[32];
+		int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+
+		snprintf(n, sizeof(n), "%lu", (unsigned long)((uint64_t)size * count / HUGE_2M + 1));
+		if (fd >= 0) {
+			if (write(fd, n, strlen(n)) < 0)
+				ktest_diag("nr_hugepages: %s", strerror(errno));
+			close(fd);
+		}
+	}
+	region = region_alloc(kind, (size_t)size * count);
+	if (!ktest_ok(region != NULL, "%s: application memory", what))
+		return;
+	sim_params(71);
+	if (!ktest_ok(lring_open("/dev/lring0", &r) == 0, "%s: open", what))
+		return;
+	ret = configure_user(r, region, size, count);
+	if (!ktest_ok(ret == 0, "%s: configure (%s)", what, lring_strerror(ret))) {
+		lring_close(r);
+		return;
+	}
+	ktest_ok(pins_held() - pins0 == (long long)size / 4096 * count,
+		 "%s: every page of the region is pinned (%lld)", what,
+		 pins_held() - pins0);
+	lring_get_info(r, &info);
+	ktest_diag("%s: %u DMA segments per buffer at most", what, info.segments_per_buf);
+	if (!strcmp(kind, "hugetlb") && size <= HUGE_2M)
+		ktest_ok(info.segments_per_buf == 1,
+			 "%s: a buffer within a huge page is one segment (%u)", what,
+			 info.segments_per_buf);
+	else if (!strcmp(kind, "thp"))
+		ktest_ok(info.segments_per_buf < size / 4096,
+			 "%s: huge pages make fewer segments than pages (%u < %u)",
+			 what, info.segments_per_buf, size / 4096);
+	stream_verify(r, 71, blocks, what, region, size);
+	lring_close(r);
+	ktest_ok(pins_held() == pins0, "%s: close unpins every page (%lld left)", what,
+		 pins_held() - pins0);
+}
+
+static int user_errno(void *addr, uint32_t size, uint32_t count, uint64_t len)
+{
+	struct lring_config cfg = {
+		.buf_count = count, .buf_size = size,
+		.backend = LRING_BACKEND_USER,
+		.user_addr = (uintptr_t)addr, .user_len = len,
+	};
+	int fd = open("/dev/lring0", O_RDWR), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ? errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Drops CAP_IPC_LOCK, so that RLIMIT_MEMLOCK applies, as for most users. */
+static void drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	syscall(SYS_capget, &h, d);
+	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	d[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
+	syscall(SYS_capset, &h, d);
+}
+
+static void test_user_errors(int argc, char **argv)
+{
+	long long pins0 = pins_held();
+	size_t len = 16 * 65536;
+	char *region = region_alloc("plain", len), *ro;
+	struct rlimit rl = { 256 * 1024, 256 * 1024 };
+	int status;
+	pid_t pid;
+
+	(void)argc;
+	(void)argv;
+	sim_params(72);
+	ktest_ok(user_errno(region + 100, 65536, 16, len) == EINVAL,
+		 "user: an unaligned address gets EINVAL");
+	ktest_ok(user_errno(region, 65536, 16, len - 4096) == EINVAL,
+		 "user: a length that is not count * size gets EINVAL");
+	ktest_ok(user_errno(region, 65536 - 100, 16, (uint64_t)(65536 - 100) * 16) == EINVAL,
+		 "user: a buffer size that is not a page multiple gets EINVAL");
+	ktest_ok(user_errno((void *)0xffff800000000000ull, 65536, 16, len) == EINVAL,
+		 "user: a region in kernel space gets EINVAL");
+	ktest_ok(user_errno(NULL, 65536, 16, len) == EFAULT,
+		 "user: unmapped memory gets EFAULT");
+	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ktest_ok(user_errno(ro, 65536, 16, len) == EFAULT,
+		 "user: read-only memory gets EFAULT");
+	munmap(region + 8 * 65536, 65536);	/* a hole: buffer 8 is missing */
+	ktest_ok(user_errno(region, 65536, 16, len) == EFAULT,
+		 "user: a hole in the region gets EFAULT after pinning buffers 0-7");
+	ktest_ok(pins_held() == pins0,
+		 "user: every failed configure released what it pinned (%lld left)",
+		 pins_held() - pins0);
+
+	region = region_alloc("plain", len);
+	pid = fork();
+	if (pid == 0) {
+		drop_ipc_lock();
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		_exit(user_errno(region, 65536, 16, len));
+	}
+	waitpid(pid, &status, 0);
+	ktest_ok(WIFEXITED(status) && WEXITSTATUS(status) == ENOMEM,
+		 "user: a region above RLIMIT_MEMLOCK gets ENOMEM (%d)",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	pid = fork();
+	if (pid == 0) {
+		rl.rlim_cur = rl.rlim_max = 2 * len;
+		drop_ipc_lock();
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		_exit(user_errno(region, 65536, 16, len));
+	}
+	waitpid(pid, &status, 0);
+	ktest_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		 "user: a region within RLIMIT_MEMLOCK is accepted");
+	ktest_ok(pins_held() == pins0, "user: nothing stays pinned (%lld)",
+		 pins_held() - pins0);
+}
+
+/* kill -9 in the middle of a stream releases every pinned page. */
+static void test_user_kill(int argc, char **argv)
+{
+	long long pins0 = pins_held();
+	int status, fd;
+	pid_t pid;
+
+	(void)argc;
+	(void)argv;
+	sim_params(73);
+	pid = fork();
+	if (pid == 0) {
+		void *region = region_alloc("thp", 32 * 65536);
+		struct lring *r;
+		uint32_t ids[64], idx;
+		unsigned n, i;
+
+		if (lring_open("/dev/lring0", &r) || configure_user(r, region, 65536, 32))
+			_exit(2);
+		lring_start(r);
+		for (;;) {
+			n = lring_peek(r, 64, &idx);
+			for (i = 0; i < n; i++)
+				ids[i] = lring_cqe(r, idx + i)->buf_id;
+			lring_release(r, n);
+			lring_return(r, ids, n);
+		}
+	}
+	ktest_sleep_ms(1000);
+	ktest_ok(pins_held() - pins0 == 32 * 16, "user_kill: the consumer pinned its region (%lld)",
+		 pins_held() - pins0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ktest_sleep_ms(100);
+	ktest_ok(pins_held() == pins0, "user_kill: kill -9 mid-stream unpins every page (%lld left)",
+		 pins_held() - pins0);
+	fd = open("/dev/lring0", O_RDWR);
+	ktest_ok(fd >= 0, "user_kill: the ring is free again");
+	close(fd);
+}
+
+static void test_big(int argc, char **argv)
+{
+	uint32_t backend = backend_of(argc > 0 ? argv[0] : "coherent");
+	uint32_t size = argc > 1 ? strtoul(argv[1], NULL, 0) : 16u << 20;
+	uint32_t count = argc > 2 ? strtoul(argv[2], NULL, 0) : 4;
+	uint64_t blocks = argc > 3 ? strtoull(argv[3], NULL, 0) : 20;
+	struct lring_config cfg = { .buf_count = count, .buf_size = size,
+				    .backend = backend };
+	struct lring_info info;
+	unsigned char *own = NULL;
+	struct lring *r;
+	char what[96];
+	int ret;
+
+	snprintf(what, sizeof(what), "big %s %u x %u MiB", argv[0], count, size >> 20);
+	if (size < (1u << 20))
+		snprintf(what, sizeof(what), "big %s %u x %u KiB", argv[0], count, size >> 10);
+	sim_params(74);
+	if (backend == LRING_BACKEND_USER) {
+		own = region_alloc("thp", (size_t)size * count);
+		cfg.user_addr = (uintptr_t)own;
+		cfg.user_len = (uint64_t)size * count;
+	}
+	if (!ktest_ok(lring_open("/dev/lring0", &r) == 0, "%s: open", what))
+		return;
+	ret = lring_configure(r, &cfg);
+	if (!ktest_ok(ret == 0, "%s: configure (%s)", what, lring_strerror(ret))) {
+		lring_close(r);
+		return;
+	}
+	lring_get_info(r, &info);
+	ktest_diag("%s: pool %llu MiB, %u segments per buffer at most", what,
+		   (unsigned long long)(info.layout.pool_size >> 20), info.segments_per_buf);
+	stream_verify(r, 74, blocks, what, own, size);
+	lring_close(r);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: mem_test user_stream|user_errors|user_kill|big ...\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "user_stream"))
+		test_user_stream(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "user_errors"))
+		test_user_errors(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "user_kill"))
+		test_user_kill(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "big"))
+		test_big(argc - 2, argv + 2);
+	else
+		return 2;
+	return ktest_exit();
+}
