@@ -15,6 +15,9 @@
  *                   driver's own locks, because it may call ->queue() again
  *   dropped         the device produced a block but had no buffer: call
  *                   lring_block_dropped() so userspace sees the gap
+ *   ran dry         a device that can keep polling for returned buffers
+ *                   calls lring_device_poll() meanwhile, sparing the
+ *                   application its kick
  *
  * ->start() begins streaming; buffers may be queued before it is called.
  * ->stop() must return only when the device no longer writes any buffer and
@@ -84,6 +87,7 @@ void lring_unregister(struct lring *ring);
 void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 		       u32 len, u32 flags);
 void lring_block_dropped(struct lring *ring);
+void lring_device_poll(struct lring *ring, bool polling);
 u64 lring_next_seq(struct lring *ring);
 
 void *lring_priv(struct lring *ring);

@@ -119,6 +119,7 @@ struct lring_pool {
  * @opened:	the ring allows one open file at a time
  * @running:	between a successful start and stop
  * @stopping:	stop in progress: finish completions, queue nothing more
+ * @device_polling: the device looks at the fill ring by itself for now
  * @dead:	lring_unregister() was called
  */
 struct lring {
@@ -141,6 +142,7 @@ struct lring {
 	bool opened;
 	bool running;
 	bool stopping;
+	bool device_polling;
 	bool dead;
 };
 

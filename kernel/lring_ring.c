@@ -112,7 +112,8 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 		if (pool->fq_cons != start) /* pairs with lring_fill_free() */
 			smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
 
-		if (pool->nr_device || !ring->running || ring->stopping) {
+		if (pool->nr_device || !ring->running || ring->stopping ||
+		    ring->device_polling) {
 			lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
 			return;
 		}
@@ -257,6 +258,30 @@ void lring_block_dropped(struct lring *ring)
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 }
 EXPORT_SYMBOL_GPL(lring_block_dropped);
+
+/**
+ * lring_device_poll() - a device with no buffer looks at the fill ring itself
+ * @ring:	the ring
+ * @polling:	true while the device keeps looking, false when it stops
+ *
+ * For devices that, like a NIC polling its descriptor ring, can keep
+ * looking for returned buffers for a while after they ran dry: each call
+ * hands the device whatever the application returned, and while @polling
+ * is true NEED_WAKEUP stays down, so the application need not kick. The
+ * call with @polling false raises NEED_WAKEUP if the device is still dry.
+ * Safe in any context.
+ */
+void lring_device_poll(struct lring *ring, bool polling)
+{
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	ring->device_polling = polling;
+	if (ring->pool && ring->running)
+		lring_refill(ring, ring->pool);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+EXPORT_SYMBOL_GPL(lring_device_poll);
 
 /**
  * lring_next_seq() - sequence number the next block will carry
@@ -411,6 +436,7 @@ void lring_ring_stop(struct lring *ring)
 	WARN_ON_ONCE(pool->nr_device);
 	ring->running = false;
 	ring->stopping = false;
+	ring->device_polling = false;
 	lring_set_flag(pool, LRING_F_RUNNING | LRING_F_NEED_WAKEUP, false);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 }

@@ -24,6 +24,8 @@
 #include "lring_driver.h"
 
 #define LRING_SIM_MAX_RINGS	16
+/* How long the rate-0 device polls for returned buffers before sleeping. */
+#define LRING_SIM_POLL_US	2000
 
 static unsigned int nr_rings = 1;
 module_param(nr_rings, uint, 0444);
@@ -143,6 +145,27 @@ static bool lring_sim_has_buffer(struct lring_sim *sim)
 	return ret;
 }
 
+/*
+ * Out of buffers: poll the fill ring for a while, as a device walking its
+ * descriptor ring would, so that a consumer that is only a little behind
+ * need not kick; then ask for a kick and sleep until a buffer comes.
+ */
+static void lring_sim_wait_for_buffer(struct lring_sim *sim)
+{
+	ktime_t until = ktime_add_us(ktime_get(), LRING_SIM_POLL_US);
+
+	do {
+		lring_device_poll(sim->ring, true);
+		if (lring_sim_has_buffer(sim))
+			return;
+		usleep_range(10, 20);
+	} while (ktime_before(ktime_get(), until) && !kthread_should_stop());
+	lring_device_poll(sim->ring, false);
+	wait_event_interruptible(sim->thread_wq,
+				 lring_sim_has_buffer(sim) ||
+				 kthread_should_stop());
+}
+
 static int lring_sim_thread(void *data)
 {
 	struct lring_sim *sim = data;
@@ -150,12 +173,11 @@ static int lring_sim_thread(void *data)
 	u32 len;
 
 	while (!kthread_should_stop()) {
-		wait_event_interruptible(sim->thread_wq,
-					 lring_sim_has_buffer(sim) ||
-					 kthread_should_stop());
 		buf = lring_sim_pop(sim);
-		if (!buf)
+		if (!buf) {
+			lring_sim_wait_for_buffer(sim);
 			continue;
+		}
 		len = lring_sim_block_len(sim, buf);
 		lring_sim_fill(sim, buf, min(len, buf->size));
 		/* Complete as an interrupt handler would. */
