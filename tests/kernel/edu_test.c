@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * edu_test - the lring_edu driver on QEMU's edu PCI device, in the test VM
+ * (lring.ko and lring_edu.ko loaded; the group adds iomem=relaxed so the
+ * test can poke the device's registers through resource0).
+ *
+ *   edu_test stream [coherent|streaming] [blocks] [buf_size] [buf_count]
+ *   edu_test nosync_detected [blocks]   (lring.ko debug_skip_sync_for_cpu=1)
+ *   edu_test spurious [backend]         interrupts nobody asked for
+ *   edu_test rebind                     sysfs unbind/bind while streaming
+ *   edu_test remove [backend]           PCI remove, rmmod, insmod, rescan
+ *
+ * Every block is checked byte by byte against the pattern of
+ * uapi/linux/lring_edu.h (the simulated device's, so ktest.h verifies it).
+ * The device is slow (200 ms per 4095 bytes), so the consumers sleep on the
+ * eventfd instead of spinning. See main() for the subtests.
+ */
+/* ktest.h's sim helpers are not all used here. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "ktest.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <linux/lring_edu.h>
+
+#define EDU_BUF_SIZE	4000	/* one piece: two transfers per block */
+
+static uint32_t parse_backend(const char *s)
+{
+	return s && !strcmp(s, "streaming") ? LRING_BACKEND_STREAMING :
+					      LRING_BACKEND_COHERENT;
+}
+
+static const char *backend_name(uint32_t b)
+{
+	return b == LRING_BACKEND_STREAMING ? "streaming" : "coherent";
+}
+
+static int read_text(const char *path, char *text, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, size - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	text[n] = 0;
+	return 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	ssize_t len = strlen(text), n;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	close(fd);
+	return n == len ? 0 : -errno;
+}
+
+/*
+ * Finds the ring of the edu device: /sys/class/lring/lringN whose device is
+ * PCI 1234:11e8. Waits up to @wait_ms for it (after bind or rescan).
+ * Return: N, with the PCI address in @bdf; -ENODEV if there is none.
+ */
+static int edu_find(char *bdf, size_t size, unsigned wait_ms)
+{
+	uint64_t deadline = ktest_now_ns() + wait_ms * 1000000ull;
+
+	do {
+		struct dirent *de;
+		DIR *d = opendir("/sys/class/lring");
+		int ring = -1;
+
+		while (d && (de = readdir(d))) {
+			char path[300], text[64], link[300];
+			ssize_t n;
+
+			if (strncmp(de->d_name, "lring", 5))
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/lring/%s/device/vendor",
+				 de->d_name);
+			if (read_text(path, text, sizeof(text)) ||
+			    strtoul(text, NULL, 0) != LRING_EDU_VENDOR)
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/lring/%s/device/device",
+				 de->d_name);
+			if (read_text(path, text, sizeof(text)) ||
+			    strtoul(text, NULL, 0) != LRING_EDU_DEVICE)
+				continue;
+			snprintf(path, sizeof(path), "/sys/class/lring/%s/device",
+				 de->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = 0;
+			snprintf(bdf, size, "%s", strrchr(link, '/') + 1);
+			ring = atoi(de->d_name + 5);
+			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+			if (access(path, R_OK | W_OK))
+				ring = -1;	/* devtmpfs not there yet */
+			else
+				break;
+		}
+		if (d)
+			closedir(d);
+		if (ring >= 0)
+			return ring;
+		ktest_sleep_ms(50);
+	} while (ktest_now_ns() < deadline);
+	return -ENODEV;
+}
+
+static int64_t edu_attr(const char *bdf, const char *attr)
+{
+	char path[160], text[64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	if (read_text(path, text, sizeof(text)))
+		return -1;
+	return strtoll(text, NULL, 0);
+}
+
+static int edu_set_attr(const char *bdf, const char *attr, uint64_t val)
+{
+	char path[160], text[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	snprintf(text, sizeof(text), "%" PRIu64, val);
+	return write_text(path, text);
+}
+
+/* Opens the edu ring, sets the seed and configures the pool. */
+static int edu_setup(int ring, const char *bdf, struct lring **out,
+		     uint32_t buf_count, uint32_t buf_size, uint32_t backend,
+		     uint64_t seed)
+{
+	struct lring_config cfg = {
+		.buf_count = buf_count,
+		.buf_size = buf_size,
+		.backend = backend,
+	};
+	char path[32];
+	int ret;
+
+	ret = edu_set_attr(bdf, "seed", seed);
+	if (ret) {
+		ktest_diag("%s: seed: %s", bdf, strerror(-ret));
+		return ret;
+	}
+	ktest_dev_path(ring, path, sizeof(path));
+	ret = lring_open(path, out);
+	if (ret) {
+		ktest_diag("open %s: %s", path, lring_strerror(ret));
+		return ret;
+	}
+	ret = lring_configure(*out, &cfg);
+	if (ret) {
+		ktest_diag("configure %s: %s", path, lring_strerror(ret));
+		lring_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+/*
+ * Consumes until @count blocks are seen, sleeping on the eventfd between
+ * batches. Return: 0, or the error that ended the wait.
+ */
+static int edu_consume(struct lring *r, struct ktest_stream *s, uint64_t count,
+		       unsigned timeout_ms)
+{
+	uint64_t deadline = ktest_now_ns() + timeout_ms * 1000000ull;
+	int ret;
+
+	while (s->buffers < count) {
+		if (ktest_consume(r, s, 64))
+			continue;
+		if (ktest_now_ns() > deadline)
+			return -ETIMEDOUT;
+		ret = lring_wait(r, 1000);
+		if (ret < 0 && ret != -ETIMEDOUT)
+			return ret;
+	}
+	return 0;
+}
+
+static void counters(struct lring *r, struct lring_counters *c)
+{
+	if (ioctl(r->fd, LRING_IOC_GET_COUNTERS, c))
+		memset(c, 0xff, sizeof(*c));
+}
+
+static void check_stream(struct lring *r, const struct ktest_stream *s,
+			 const char *what)
+{
+	struct lring_counters c;
+
+	counters(r, &c);
+	ktest_ok(s->bad_data == 0, "%s: every byte matches the pattern (%llu bad blocks)",
+		 what, (unsigned long long)s->bad_data);
+	ktest_ok(s->bad_seq == 0, "%s: sequence numbers contiguous (%llu breaks)",
+		 what, (unsigned long long)s->bad_seq);
+	ktest_ok(s->bad_len == 0, "%s: every block has its length (%llu wrong)",
+		 what, (unsigned long long)s->bad_len);
+	ktest_ok(c.produced == c.delivered && c.dropped == 0,
+		 "%s: the device stalls instead of dropping (produced %llu delivered %llu dropped %llu)",
+		 what, (unsigned long long)c.produced,
+		 (unsigned long long)c.delivered, (unsigned long long)c.dropped);
+	ktest_ok(s->buffers == c.delivered && c.device_errors == 0,
+		 "%s: consumer saw every delivered block (%llu of %llu), no errors",
+		 what, (unsigned long long)s->buffers,
+		 (unsigned long long)c.delivered);
+	ktest_ok(c.rejected_ids == 0 && c.rejected_indices == 0,
+		 "%s: nothing rejected", what);
+}
+
+/* @count blocks of @size bytes, every byte and sequence number checked. */
+static void test_stream(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 60;
+	uint32_t size = argc > 2 ? strtoul(argv[2], NULL, 0) : EDU_BUF_SIZE;
+	uint32_t nbufs = argc > 3 ? strtoul(argv[3], NULL, 0) : 32;
+	struct ktest_stream s = { .seed = 0xed0 + count, .expect_len = size,
+				  .shuffle = true, .seed_rng = 3 };
+	uint32_t pieces = (size + LRING_EDU_XFER_MAX - 1) / LRING_EDU_XFER_MAX;
+	int64_t spurious0, spurious;
+	uint64_t t0, ns;
+	struct lring *r;
+	char what[80], bdf[64];
+	int ring, ret;
+
+	snprintf(what, sizeof(what), "edu stream %s %llu x %u bytes (pool %u)",
+		 backend_name(backend), (unsigned long long)count, size, nbufs);
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0, "%s: edu ring found", what))
+		return;
+	if (!ktest_ok(!edu_setup(ring, bdf, &r, nbufs, size, backend, s.seed),
+		      "%s: setup (lring%d at %s)", what, ring, bdf))
+		return;
+	lring_enable_eventfd(r, 1);
+	spurious0 = edu_attr(bdf, "spurious_irqs");
+	t0 = ktest_now_ns();
+	ktest_ok(!lring_start(r), "%s: start", what);
+	ret = edu_consume(r, &s, count, count * pieces * 1000 + 10000);
+	ns = ktest_now_ns() - t0;
+	ktest_ok(!ret, "%s: %llu blocks arrive (%s)", what,
+		 (unsigned long long)s.buffers, ret ? strerror(-ret) : "ok");
+	ktest_ok(!lring_stop(r), "%s: stop", what);
+	while (ktest_consume(r, &s, 64))
+		;
+	check_stream(r, &s, what);
+	spurious = edu_attr(bdf, "spurious_irqs");
+	ktest_ok(spurious == spurious0, "%s: no spurious interrupts (%lld)", what,
+		 (long long)(spurious - spurious0));
+	ktest_diag("%s: %llu bytes in %.1f s, %.0f ms per block (%u transfers)",
+		   what, (unsigned long long)s.bytes, ns / 1e9,
+		   s.buffers ? ns / 1e6 / s.buffers : 0.0, 2 * pieces);
+	lring_close(r);
+}
+
+/*
+ * Run with lring.ko debug_skip_sync_for_cpu=1 under swiotlb=force: the
+ * device's data stays in the bounce buffers and the consumer must see it
+ * wrong, which proves test_stream would catch a missing sync.
+ */
+static void test_nosync_detected(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 0x5eed, .expect_len = EDU_BUF_SIZE };
+	uint64_t count = argc > 0 ? strtoull(argv[0], NULL, 0) : 20;
+	struct lring *r;
+	char bdf[64];
+	int ring;
+
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0 && !edu_setup(ring, bdf, &r, 8, EDU_BUF_SIZE,
+					      LRING_BACKEND_STREAMING, s.seed),
+		      "nosync: setup"))
+		return;
+	lring_enable_eventfd(r, 1);
+	lring_start(r);
+	ktest_ok(!edu_consume(r, &s, count, count * 1000 + 10000),
+		 "nosync: %llu blocks arrive", (unsigned long long)count);
+	lring_stop(r);
+	ktest_ok(s.bad_data > 0,
+		 "nosync: without the sync the consumer sees wrong data (%llu of %llu blocks)",
+		 (unsigned long long)s.bad_data, (unsigned long long)s.buffers);
+	lring_close(r);
+}
+
+/* BAR0 of the device, mapped through sysfs, to play a misbehaving device. */
+static volatile uint32_t *edu_map_bar(const char *bdf)
+{
+	char path[160];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void edu_raise(volatile uint32_t *bar, uint32_t bits)
+{
+	bar[LRING_EDU_REG_IRQ_RAISE / 4] = bits;
+}
+
+struct storm {
+	volatile uint32_t *bar;
+	volatile bool stop;
+	unsigned raised;
+};
+
+static void *storm_thread(void *p)
+{
+	struct storm *st = p;
+
+	while (!st->stop) {
+		/* The DMA bit too: it must not pass for a finished transfer. */
+		edu_raise(st->bar, st->raised % 2 ? LRING_EDU_IRQ_DMA : 0x1);
+		st->raised++;
+		ktest_sleep_ms(7);
+	}
+	return NULL;
+}
+
+/*
+ * Interrupts the driver did not ask for, idle and while streaming, are
+ * counted in spurious_irqs and change nothing in the stream.
+ */
+static void test_spurious(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	struct ktest_stream s = { .seed = 0x57, .expect_len = EDU_BUF_SIZE };
+	struct storm st = { 0 };
+	int64_t before, after;
+	struct lring *r;
+	pthread_t t;
+	char bdf[64];
+	int ring, i;
+
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0, "spurious: edu ring found"))
+		return;
+	st.bar = edu_map_bar(bdf);
+	if (!ktest_ok(st.bar != NULL, "spurious: BAR0 mapped through resource0 (%s)",
+		      strerror(errno)))
+		return;
+	ktest_ok((st.bar[LRING_EDU_REG_ID / 4] & 0xff) == 0xed,
+		 "spurious: the ID register reads 0x..ed (%#x)",
+		 st.bar[LRING_EDU_REG_ID / 4]);
+
+	before = edu_attr(bdf, "spurious_irqs");
+	for (i = 0; i < 10; i++) {
+		edu_raise(st.bar, i % 2 ? LRING_EDU_IRQ_DMA : 0x1);
+		ktest_sleep_ms(20);
+	}
+	after = edu_attr(bdf, "spurious_irqs");
+	ktest_ok(after - before >= 10,
+		 "spurious: 10 interrupts with no DMA pending are counted (%lld)",
+		 (long long)(after - before));
+	ktest_ok(st.bar[LRING_EDU_REG_IRQ_STATUS / 4] == 0,
+		 "spurious: and acknowledged (status %#x)",
+		 st.bar[LRING_EDU_REG_IRQ_STATUS / 4]);
+
+	if (!ktest_ok(!edu_setup(ring, bdf, &r, 8, EDU_BUF_SIZE, backend, s.seed),
+		      "spurious: setup (%s)", backend_name(backend)))
+		return;
+	lring_enable_eventfd(r, 1);
+	before = edu_attr(bdf, "spurious_irqs");
+	lring_start(r);
+	pthread_create(&t, NULL, storm_thread, &st);
+	ktest_ok(!edu_consume(r, &s, 30, 60000),
+		 "spurious: 30 blocks arrive during an interrupt storm");
+	st.stop = true;
+	pthread_join(t, NULL);
+	lring_stop(r);
+	while (ktest_consume(r, &s, 64))
+		;
+	after = edu_attr(bdf, "spurious_irqs");
+	ktest_ok(after - before > 0 && after - before <= st.raised + 2,
+		 "spurious: the storm is counted (%lld counted, %u raised)",
+		 (long long)(after - before), st.raised);
+	check_stream(r, &s, "spurious");
+	lring_close(r);
+	munmap((void *)st.bar, 4096);
+}
+
+struct waiter {
+	struct lring *r;
+	struct ktest_stream s;
+	int ret;
+};
+
+static void *wait_thread(void *p)
+{
+	struct waiter *w = p;
+
+	for (;;) {
+		w->ret = lring_wait(w->r, 10000);
+		if (w->ret < 0 && w->ret != -ETIMEDOUT)
+			return NULL;
+		ktest_consume(w->r, &w->s, 64);
+	}
+}
+
+/*
+ * A child that holds the mapping: it reads blocks until told the device is
+ * gone, then reports DEAD from the control page and reads every buffer.
+ * Exits 0 if they read as zeros; a SIGBUS would also be a clean end.
+ */
+static void mapping_holder(struct lring *r, int go_fd, int report_fd)
+{
+	volatile uint8_t sink = 0;
+	uint32_t i, j;
+	char c;
+
+	close(r->fd);	/* the mapping alone keeps the pool */
+	while (read(go_fd, &c, 1) != 1 || c != 'g') {
+		sink += *(volatile uint8_t *)lring_buf(r, 0);
+		ktest_sleep_ms(10);
+	}
+	c = lring_flags(r) & LRING_F_DEAD ? 'D' : 'x';
+	if (write(report_fd, &c, 1) != 1)
+		_exit(3);
+	for (i = 0; i < r->layout.buf_count; i++) {
+		const volatile uint8_t *p = lring_buf(r, i);
+
+		for (j = 0; j < r->layout.buf_size; j++)
+			if (p[j])
+				_exit(4);
+	}
+	(void)sink;
+	_exit(0);
+}
+
+/* Return: the signal that ended @pid, or 1000 + its exit status. */
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 1000 + WEXITSTATUS(status);
+}
+
+/* A short stream on whatever edu ring exists now. */
+static void stream_again(const char *what)
+{
+	struct ktest_stream s = { .seed = 0xa9a1, .expect_len = EDU_BUF_SIZE };
+	struct lring *r;
+	char bdf[64];
+	int ring = edu_find(bdf, sizeof(bdf), 5000);
+
+	if (!ktest_ok(ring >= 0 && !edu_setup(ring, bdf, &r, 4, EDU_BUF_SIZE,
+					      LRING_BACKEND_COHERENT, s.seed),
+		      "%s: the device is back (lring%d at %s)", what, ring, ring >= 0 ? bdf : "-"))
+		return;
+	lring_enable_eventfd(r, 1);
+	lring_start(r);
+	ktest_ok(!edu_consume(r, &s, 10, 20000), "%s: a new stream works", what);
+	lring_stop(r);
+	ktest_ok(s.bad_data == 0 && s.bad_seq == 0,
+		 "%s: every byte of the new stream right", what);
+	lring_close(r);
+}
+
+/*
+ * The PCI device is removed (sysfs remove) while one consumer sleeps on
+ * the eventfd and a child holds the mapping; then the driver unloads,
+ * comes back, and a rescan brings the device back.
+ */
+static void test_remove(int argc, char **argv)
+{
+	struct waiter w = { .ret = 1, .s = { .seed = 0x3e, .expect_len = EDU_BUF_SIZE } };
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	int go[2], report[2], sig, i;
+	char bdf[64], path[160], c = 0;
+	struct lring_info info;
+	pthread_t t;
+	pid_t pid;
+	int ring;
+
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0 && !edu_setup(ring, bdf, &w.r, 8, EDU_BUF_SIZE,
+					      backend, w.s.seed),
+		      "remove: setup (%s)", backend_name(backend)))
+		return;
+	if (pipe(go) || pipe(report))
+		return;
+	fcntl(go[0], F_SETFL, O_NONBLOCK);
+	pid = fork();
+	if (pid == 0)
+		mapping_holder(w.r, go[0], report[1]);
+	lring_enable_eventfd(w.r, 1);
+	lring_start(w.r);
+	pthread_create(&t, NULL, wait_thread, &w);
+	ktest_sleep_ms(1500);	/* a few blocks, and a transfer in flight */
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", bdf);
+	ktest_ok(!write_text(path, "1"),
+		 "remove: the device is removed while streaming, waited on and mapped");
+	for (i = 0; i < 50 && w.ret > 0; i++)
+		ktest_sleep_ms(100);
+	ktest_ok(w.ret == -ENODEV, "remove: the eventfd sleeper wakes with -ENODEV (%d)",
+		 w.ret);
+	pthread_join(t, NULL);
+	ktest_ok(w.s.buffers > 0 && w.s.bad_data == 0 && w.s.bad_seq == 0,
+		 "remove: what arrived before was right (%llu blocks)",
+		 (unsigned long long)w.s.buffers);
+	ktest_ok(ioctl(w.r->fd, LRING_IOC_GET_INFO, &info) && errno == ENODEV,
+		 "remove: ioctls fail with ENODEV");
+	ktest_ok(write(go[1], "g", 1) == 1 && read(report[0], &c, 1) == 1 && c == 'D',
+		 "remove: the mapping's control page stays readable and says DEAD");
+	sig = wait_child(pid);
+	ktest_ok(sig == 1000 || sig == SIGBUS,
+		 "remove: the mapped buffers stay safe: %s", sig == 1000 ?
+		 "they read as zeros" : sig == SIGBUS ? "they fault (SIGBUS)" :
+		 "wrong (see the exit status)");
+	if (sig != 1000 && sig != SIGBUS)
+		ktest_diag("remove: mapping holder ended with %d", sig);
+	lring_close(w.r);
+
+	ktest_ok(system("rmmod lring_edu") == 0,
+		 "remove: the driver unloads after the removal");
+	ktest_ok(system("insmod $LRING_MODULES/lring_edu.ko") == 0,
+		 "remove: and loads again");
+	ktest_ok(!write_text("/sys/bus/pci/rescan", "1"), "remove: rescan");
+	stream_again("remove");
+}
+
+/* Unbind while the ring streams and is mapped; bind brings a new ring. */
+static void test_rebind(int argc, char **argv)
+{
+	struct ktest_stream s = { .seed = 0xb1, .expect_len = EDU_BUF_SIZE };
+	struct lring *r;
+	char bdf[64];
+	int ring, ret, i;
+
+	(void)argc;
+	(void)argv;
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0 && !edu_setup(ring, bdf, &r, 8, EDU_BUF_SIZE,
+					      LRING_BACKEND_COHERENT, s.seed),
+		      "rebind: setup"))
+		return;
+	lring_enable_eventfd(r, 1);
+	lring_start(r);
+	ktest_ok(!edu_consume(r, &s, 3, 10000), "rebind: streaming");
+	ktest_ok(!write_text("/sys/bus/pci/drivers/lring_edu/unbind", bdf),
+		 "rebind: unbind while streaming");
+	ret = 0;
+	for (i = 0; i < 20 && ret != -ENODEV; i++)
+		ret = edu_consume(r, &s, UINT64_MAX, 200);
+	ktest_ok(ret == -ENODEV && (lring_flags(r) & LRING_F_DEAD),
+		 "rebind: the consumer sees the ring die (%d)", ret);
+	ktest_ok(s.bad_data == 0 && s.bad_seq == 0, "rebind: data before was right");
+	lring_close(r);
+	ktest_ok(edu_find(bdf, sizeof(bdf), 0) == -ENODEV, "rebind: no edu ring while unbound");
+	ktest_ok(!write_text("/sys/bus/pci/drivers/lring_edu/bind", bdf), "rebind: bind");
+	stream_again("rebind");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(int argc, char **argv);
+} tests[] = {
+	{ "stream", test_stream },
+	{ "nosync_detected", test_nosync_detected },
+	{ "spurious", test_spurious },
+	{ "remove", test_remove },
+	{ "rebind", test_rebind },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: edu_test <subtest> [args]\n");
+		return 2;
+	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (!strcmp(argv[1], tests[i].name)) {
+			tests[i].fn(argc - 2, argv + 2);
+			return ktest_exit();
+		}
+	}
+	fprintf(stderr, "edu_test: no subtest %s\n", argv[1]);
+	return 2;
+}
