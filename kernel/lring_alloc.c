@@ -96,6 +96,21 @@ static void lring_no_sync_for_device(struct lring_pool *pool,
  * data appear at all.
  */
 
+/*
+ * Pages the device reaches without help: when its mask does not cover all
+ * of RAM, take them from the zone below the mask, as dma-direct does for
+ * coherent memory. Bounce buffers cannot be relied on instead: x86 has none
+ * below 4 GiB of RAM unless forced, and puts them high in low memory.
+ */
+static gfp_t lring_streaming_zone(struct device *dev)
+{
+	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
+
+	if (!dma_addressing_limited(dev))
+		return 0;
+	return limit < DMA_BIT_MASK(32) ? GFP_DMA : GFP_DMA32;
+}
+
 /* Its own function so that fault injection can fail the mapping alone. */
 static noinline int lring_streaming_map(struct lring_pool *pool,
 					struct lring_buffer *buf)
@@ -113,7 +128,8 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 	int ret;
 
 	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL | __GFP_ZERO |
-					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
+					  lring_streaming_zone(pool->dev));
 	if (!buf->cpu_addr)
 		return -ENOMEM;
 
@@ -263,6 +279,16 @@ static noinline int lring_user_alloc(struct lring_pool *pool,
 	int npages = stride >> PAGE_SHIFT;
 	struct page **pages;
 	int ret;
+
+	/*
+	 * The application's pages may lie anywhere: a device that cannot
+	 * reach all of memory needs an IOMMU or bounce buffers for them
+	 * (dma-direct caps the mapping size exactly when it can bounce).
+	 */
+	if (dma_addressing_limited(pool->dev) &&
+	    !device_iommu_mapped(pool->dev) &&
+	    dma_max_mapping_size(pool->dev) == SIZE_MAX)
+		return -EINVAL;
 
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
