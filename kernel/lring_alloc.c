@@ -45,6 +45,7 @@ static void lring_set_one_segment(struct lring_pool *pool,
  * through dma_get_sgtable(), since the CPU address may be a remapping (an
  * IOMMU, a non-coherent architecture) rather than the linear map.
  */
+/* tutorial: coherent-alloc */
 static noinline int lring_coherent_alloc(struct lring_pool *pool,
 					 struct lring_buffer *buf)
 {
@@ -69,6 +70,7 @@ static noinline int lring_coherent_alloc(struct lring_pool *pool,
 	return 0;
 }
 ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
+/* tutorial-end: coherent-alloc */
 
 static void lring_coherent_free(struct lring_pool *pool,
 				struct lring_buffer *buf)
@@ -102,6 +104,7 @@ static void lring_no_sync_for_device(struct lring_pool *pool,
  * coherent memory. Bounce buffers cannot be relied on instead: x86 has none
  * below 4 GiB of RAM unless forced, and puts them high in low memory.
  */
+/* tutorial: streaming-zone */
 static gfp_t lring_streaming_zone(struct device *dev)
 {
 	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
@@ -110,6 +113,7 @@ static gfp_t lring_streaming_zone(struct device *dev)
 		return 0;
 	return limit < DMA_BIT_MASK(32) ? GFP_DMA : GFP_DMA32;
 }
+/* tutorial-end: streaming-zone */
 
 /* Its own function so that fault injection can fail the mapping alone. */
 static noinline int lring_streaming_map(struct lring_pool *pool,
@@ -121,6 +125,7 @@ static noinline int lring_streaming_map(struct lring_pool *pool,
 }
 ALLOW_ERROR_INJECTION(lring_streaming_map, ERRNO);
 
+/* tutorial: streaming-alloc */
 static noinline int lring_streaming_alloc(struct lring_pool *pool,
 					  struct lring_buffer *buf)
 {
@@ -151,6 +156,7 @@ err_free_pages:
 	buf->cpu_addr = NULL;
 	return ret;
 }
+/* tutorial-end: streaming-alloc */
 ALLOW_ERROR_INJECTION(lring_streaming_alloc, ERRNO);
 
 static void lring_streaming_free(struct lring_pool *pool,
@@ -164,6 +170,7 @@ static void lring_streaming_free(struct lring_pool *pool,
 	buf->cpu_addr = NULL;
 }
 
+/* tutorial: streaming-sync */
 static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
 					 struct lring_buffer *buf, u32 len)
 {
@@ -178,6 +185,7 @@ static void lring_streaming_sync_for_device(struct lring_pool *pool,
 {
 	dma_sync_single_for_device(pool->dev, buf->dma_addr,
 				   pool->layout.buf_stride, DMA_FROM_DEVICE);
+/* tutorial-end: streaming-sync */
 }
 
 /* Scatter-gather backends (noncontig, user) sync the whole table. */
@@ -200,6 +208,7 @@ static void lring_sg_sync_for_device(struct lring_pool *pool,
  * IOMMU maps as one range, so a buffer may exceed the largest contiguous
  * allocation; without an IOMMU it falls back to one contiguous block.
  */
+/* tutorial: noncontig-alloc */
 static noinline int lring_noncontig_alloc(struct lring_pool *pool,
 					  struct lring_buffer *buf)
 {
@@ -222,6 +231,7 @@ static noinline int lring_noncontig_alloc(struct lring_pool *pool,
 	buf->dma_addr = sg_dma_address(sgt->sgl);
 	return 0;
 }
+/* tutorial-end: noncontig-alloc */
 ALLOW_ERROR_INJECTION(lring_noncontig_alloc, ERRNO);
 
 static void lring_noncontig_free(struct lring_pool *pool,
@@ -256,6 +266,7 @@ static noinline int lring_user_map(struct lring_pool *pool,
 }
 ALLOW_ERROR_INJECTION(lring_user_map, ERRNO);
 
+/* tutorial: user-pin */
 static noinline int lring_user_pin(unsigned long addr, int npages,
 				   struct page **pages)
 {
@@ -270,8 +281,10 @@ static noinline int lring_user_pin(unsigned long addr, int npages,
 		unpin_user_pages(pages, pinned);
 	return pinned < 0 ? pinned : -EFAULT;
 }
+/* tutorial-end: user-pin */
 ALLOW_ERROR_INJECTION(lring_user_pin, ERRNO);
 
+/* tutorial: user-alloc */
 static noinline int lring_user_alloc(struct lring_pool *pool,
 				     struct lring_buffer *buf)
 {
@@ -322,7 +335,9 @@ err_free_pages:
 	return ret;
 }
 ALLOW_ERROR_INJECTION(lring_user_alloc, ERRNO);
+/* tutorial-end: user-alloc */
 
+/* tutorial: user-free */
 static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 {
 	struct page **pages = buf->alloc_priv;
@@ -336,6 +351,7 @@ static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 	buf->alloc_priv = NULL;
 	buf->sgt = NULL;
 }
+/* tutorial-end: user-free */
 
 static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 	[LRING_BACKEND_COHERENT] = {
