@@ -185,8 +185,8 @@ static void lring_streaming_sync_for_device(struct lring_pool *pool,
 {
 	dma_sync_single_for_device(pool->dev, buf->dma_addr,
 				   pool->layout.buf_stride, DMA_FROM_DEVICE);
-/* tutorial-end: streaming-sync */
 }
+/* tutorial-end: streaming-sync */
 
 /* Scatter-gather backends (noncontig, user) sync the whole table. */
 static void lring_sg_sync_for_cpu(struct lring_pool *pool,
