@@ -15,8 +15,10 @@
 #include "lring_compat.h"
 #include "lring_internal.h"
 
+/* tutorial: contig-limit */
 /* Largest physically contiguous allocation the page allocator makes. */
 #define LRING_MAX_CONTIG_SIZE	(PAGE_SIZE << LRING_MAX_PAGE_ORDER)
+/* tutorial-end: contig-limit */
 
 static int lring_ring_size(u32 requested, u32 buf_count, u32 *out)
 {
@@ -295,6 +297,7 @@ void lring_pool_destroy(struct lring_pool *pool)
 	kfree(pool);
 }
 
+/* tutorial: pfn-mkwrite */
 /* The parts of the mapping userspace writes: its indices and fill ring. */
 static bool lring_offset_writable(const struct lring_layout *l, u64 off)
 {
@@ -312,7 +315,9 @@ static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 	/* Write faults come only for parts mapped read-only: refuse them. */
 	return lring_offset_writable(&pool->layout, off) ? 0 : VM_FAULT_SIGBUS;
 }
+/* tutorial-end: pfn-mkwrite */
 
+/* tutorial: vm-fault */
 /*
  * Everything is mapped up front, so only buffers revoked because their
  * device went away ever fault: they read as zeros until munmap, so that a
@@ -325,6 +330,7 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 	return vmf_insert_pfn(vmf->vma, vmf->address,
 			      page_to_pfn(ZERO_PAGE(vmf->address)));
 }
+/* tutorial-end: vm-fault */
 
 static void lring_vm_open(struct vm_area_struct *vma)
 {
@@ -363,6 +369,7 @@ static const struct vm_operations_struct lring_vm_ops = {
  * Return: 0, -EINVAL for a bad offset, size or MAP_PRIVATE, -EPERM for
  * PROT_EXEC, -ENODEV when the buffers are gone, or remap_pfn_range()'s error.
  */
+/* tutorial: pool-mmap */
 int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 {
 	const struct lring_layout *l = &pool->layout;
@@ -415,3 +422,4 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 	return 0;
 }
 ALLOW_ERROR_INJECTION(lring_pool_mmap, ERRNO);
+/* tutorial-end: pool-mmap */
