@@ -11,6 +11,8 @@
 #   make selftest   prove the VM harness catches failures and kernel warnings
 #   make bench      perf/bench.sh: benchmarks on the host and in the VM, writes
 #                   docs/perf.md and docs/perf-throughput.png
+#   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N
+#                   (default 600 s, seed 1; on every KERNELS)
 #   make clean      remove build/
 # Files are found by pattern: add a .c file to liblring/src, examples, tests/unit,
 # tests/kernel or perf and it is built without touching this file.
@@ -45,7 +47,7 @@ PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF)
 
 .PHONY: all userspace lib modules kmods sparse checkpatch deps kernels unit \
-	vm-test check demo selftest bench clean
+	vm-test check demo selftest bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: modules userspace
@@ -135,6 +137,20 @@ bench:
 	@$(VM)/deps.sh
 	@$(MAKE) -s userspace kmods KERNELS="$(BENCH_KERNEL)"
 	@BENCH_KERNEL="$(BENCH_KERNEL)" perf/bench.sh
+
+# tests/kernel/groups/fuzz.group with the fuzz's --seconds and --seed
+# replaced and its time limits stretched to match.
+SECONDS  ?= 600
+SEED     ?= 1
+fuzz: userspace kmods
+	@mkdir -p $(B)/fuzz-long
+	@sed -e 's/^fuzz --seed [0-9]* --seconds [0-9]*/fuzz --seed $(SEED) --seconds $(SECONDS)/' \
+		-e 's/^# timeout: .*/# timeout: $(shell echo $$(($(SECONDS) + 420)))/' \
+		-e 's/^# cmd-timeout: .*/# cmd-timeout: $(shell echo $$(($(SECONDS) + 200)))/' \
+		tests/kernel/groups/fuzz.group >$(B)/fuzz-long/fuzz.group
+	@rc=0; for k in $(KERNELS); do \
+		$(VM)/run-vm --kernel $$k --group $(B)/fuzz-long/fuzz.group || rc=1; \
+	done; exit $$rc
 
 clean:
 	rm -rf $(B)
