@@ -5,7 +5,7 @@
  *
  *   soak [--buffers N] [--rings a,b,c,d] [--seed S] [--buf-size B]
  *
- * Each ring has a supervisor thread that runs consumer processes one after
+ * Each ring has a supervisor process that runs consumer processes one after
  * another until the ring's share of N verified buffers is reached. A
  * consumer streams and verifies every byte, sequence number and length, and
  * writes its progress to shared memory as it goes. Three kinds of rounds:
@@ -30,7 +30,6 @@
  */
 #include "ktest.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -42,6 +41,8 @@ struct progress {
 	struct lring_counters c;	/* at the end of a clean round */
 	uint32_t released;		/* completions taken off the ring */
 	int phase;			/* 1 streaming, 2 done */
+	int err;			/* why set-up failed: -errno */
+	const char *step;		/* ... and where */
 };
 
 struct ring_soak {
@@ -116,8 +117,19 @@ static void consumer_own(struct ring_soak *rs, uint64_t seed, uint64_t count)
 		if (ret == -EBUSY)
 			ktest_sleep_ms(10);
 	}
-	if (ret || sim_params(rs, seed) || lring_configure(r, &cfg))
+	p->step = "open";
+	if (!ret) {
+		p->step = "sim parameters";
+		ret = sim_params(rs, seed);
+	}
+	if (!ret) {
+		p->step = "configure";
+		ret = lring_configure(r, &cfg);
+	}
+	if (ret) {
+		p->err = ret;
 		_exit(3);
+	}
 	p->phase = 1;
 	lring_start(r);
 	consume(r, p, count);
@@ -173,7 +185,8 @@ static void round_own(struct ring_soak *rs, bool kill_it)
 		return;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) || rs->p->phase != 2) {
-		ktest_diag("ring %d: consumer ended with status %#x", rs->ring, status);
+		ktest_diag("ring %d: consumer ended with status %#x (%s: %s)", rs->ring, status,
+			   rs->p->step ? rs->p->step : "-", strerror(-rs->p->err));
 		rs->reopen_fail++;
 		return;
 	}
@@ -287,8 +300,8 @@ int main(int argc, char **argv)
 	uint64_t total = 1000000, seed = 1, t0, all = 0, bytes = 0, kills = 0;
 	int rings[MAX_RINGS] = { 0, 1, 2, 3 }, nrings = 4, i;
 	uint32_t buf_size = 256;
-	struct ring_soak rs[MAX_RINGS];
-	pthread_t t[MAX_RINGS];
+	struct ring_soak *rs;
+	pid_t pids[MAX_RINGS];
 	double secs;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -316,6 +329,10 @@ int main(int argc, char **argv)
 	}
 	ktest_diag("soak: %llu buffers of %u bytes through %d rings, seed %llu",
 		   (unsigned long long)total, buf_size, nrings, (unsigned long long)seed);
+	rs = mmap(NULL, sizeof(*rs) * MAX_RINGS, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (rs == MAP_FAILED)
+		return 1;
 	t0 = ktest_now_ns();
 	for (i = 0; i < nrings; i++) {
 		rs[i] = (struct ring_soak){
@@ -325,10 +342,19 @@ int main(int argc, char **argv)
 		};
 		rs[i].p = mmap(NULL, sizeof(struct progress), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		pthread_create(&t[i], NULL, supervisor, &rs[i]);
+		/*
+		 * A process per ring, not a thread: a consumer forked from one
+		 * ring's supervisor must not inherit another ring's file and
+		 * mapping, which would keep that ring busy while it lives.
+		 */
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			supervisor(&rs[i]);
+			_exit(0);
+		}
 	}
 	for (i = 0; i < nrings; i++)
-		pthread_join(t[i], NULL);
+		waitpid(pids[i], NULL, 0);
 	secs = (ktest_now_ns() - t0) / 1e9;
 	for (i = 0; i < nrings; i++) {
 		struct ring_soak *r = &rs[i];
