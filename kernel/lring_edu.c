@@ -44,6 +44,7 @@
  * @busy:	a transfer is in flight, or a full buffer is being handed over
  * @running:	between start and stop
  */
+/* tutorial: edu-struct */
 struct lring_edu {
 	struct pci_dev *pdev;
 	void __iomem *mmio;
@@ -65,7 +66,9 @@ struct lring_edu {
 	bool busy;
 	bool running;
 };
+/* tutorial-end: edu-struct */
 
+/* tutorial: edu-dma */
 /* The DMA registers take 32-bit writes: the 28-bit mask keeps addresses low. */
 static void lring_edu_dma(struct lring_edu *edu, dma_addr_t src,
 			  dma_addr_t dst, u32 len, bool to_ram)
@@ -80,6 +83,7 @@ static void lring_edu_dma(struct lring_edu *edu, dma_addr_t src,
 		  (to_ram ? LRING_EDU_DMA_TO_RAM : 0),
 		  edu->mmio + LRING_EDU_REG_DMA_CMD);
 }
+/* tutorial-end: edu-dma */
 
 /* Stages the next piece of @cur's pattern and moves it into the device. */
 static void lring_edu_seed_piece(struct lring_edu *edu)
@@ -92,6 +96,7 @@ static void lring_edu_seed_piece(struct lring_edu *edu)
 	lring_edu_dma(edu, edu->stage_dma, LRING_EDU_BUF_ADDR, len, false);
 }
 
+/* tutorial: edu-kick */
 /* Starts the next block if the engine is idle and a buffer is queued. */
 static void lring_edu_kick(struct lring_edu *edu)
 {
@@ -107,7 +112,9 @@ static void lring_edu_kick(struct lring_edu *edu)
 	edu->busy = true;
 	lring_edu_seed_piece(edu);
 }
+/* tutorial-end: edu-kick */
 
+/* tutorial: edu-advance */
 /*
  * The transfer in flight finished: start the next one. Returns the buffer
  * when its block is complete; @busy stays set until the caller has handed
@@ -137,7 +144,9 @@ static struct lring_buffer *lring_edu_advance(struct lring_edu *edu)
 	edu->cur = NULL;
 	return buf;
 }
+/* tutorial-end: edu-advance */
 
+/* tutorial: edu-irq */
 static irqreturn_t lring_edu_irq(int irq, void *data)
 {
 	struct lring_edu *edu = data;
@@ -175,7 +184,9 @@ static irqreturn_t lring_edu_irq(int irq, void *data)
 	spin_unlock(&edu->lock);
 	return IRQ_HANDLED;
 }
+/* tutorial-end: edu-irq */
 
+/* tutorial: edu-queue */
 static void lring_edu_queue(struct lring *ring, struct lring_buffer *buf)
 {
 	struct lring_edu *edu = lring_priv(ring);
@@ -186,7 +197,9 @@ static void lring_edu_queue(struct lring *ring, struct lring_buffer *buf)
 	lring_edu_kick(edu);
 	spin_unlock_irqrestore(&edu->lock, flags);
 }
+/* tutorial-end: edu-queue */
 
+/* tutorial: edu-start */
 static int lring_edu_start(struct lring *ring)
 {
 	struct lring_edu *edu = lring_priv(ring);
@@ -198,7 +211,9 @@ static int lring_edu_start(struct lring *ring)
 	spin_unlock_irq(&edu->lock);
 	return 0;
 }
+/* tutorial-end: edu-start */
 
+/* tutorial: edu-stop */
 /* The engine cannot be cancelled: wait for the transfer in flight. */
 static void lring_edu_stop(struct lring *ring)
 {
@@ -220,12 +235,15 @@ static void lring_edu_stop(struct lring *ring)
 	INIT_LIST_HEAD(&edu->queue);
 	spin_unlock_irq(&edu->lock);
 }
+/* tutorial-end: edu-stop */
 
+/* tutorial: edu-ops */
 static const struct lring_device_ops lring_edu_ops = {
 	.start = lring_edu_start,
 	.stop = lring_edu_stop,
 	.queue = lring_edu_queue,
 };
+/* tutorial-end: edu-ops */
 
 static ssize_t spurious_irqs_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
@@ -265,6 +283,7 @@ static struct attribute *lring_edu_attrs[] = {
 };
 ATTRIBUTE_GROUPS(lring_edu);
 
+/* tutorial: edu-probe */
 static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -314,7 +333,9 @@ static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu->ring = lring_register(dev, &lring_edu_ops, edu);
 	return PTR_ERR_OR_ZERO(edu->ring);
 }
+/* tutorial-end: edu-probe */
 
+/* tutorial: edu-remove */
 /*
  * The core stops the ring (waiting for the transfer in flight), revokes the
  * user mappings and frees the buffers. The handler touches the ring only
@@ -327,7 +348,9 @@ static void lring_edu_remove(struct pci_dev *pdev)
 
 	lring_unregister(edu->ring);
 }
+/* tutorial-end: edu-remove */
 
+/* tutorial: edu-driver */
 static const struct pci_device_id lring_edu_ids[] = {
 	{ PCI_DEVICE(LRING_EDU_VENDOR, LRING_EDU_DEVICE) },
 	{ }
@@ -342,6 +365,7 @@ static struct pci_driver lring_edu_driver = {
 	.dev_groups = lring_edu_groups,
 };
 module_pci_driver(lring_edu_driver);
+/* tutorial-end: edu-driver */
 
 MODULE_DESCRIPTION("lring driver for QEMU's edu PCI device");
 MODULE_LICENSE("GPL");
