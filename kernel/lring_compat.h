@@ -14,6 +14,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 
+/* tutorial: vm-flags */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
@@ -26,7 +27,9 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 	vma->vm_flags &= ~flags;
 }
 #endif
+/* tutorial-end: vm-flags */
 
+/* tutorial: max-order */
 #if KERNEL_VERSION(6, 4, 0) > LINUX_VERSION_CODE
 #define lring_class_create(name)	class_create(THIS_MODULE, name)
 /* MAX_ORDER was exclusive until 6.4. */
@@ -38,6 +41,7 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #define lring_class_create(name)	class_create(name)
 #define LRING_MAX_PAGE_ORDER		MAX_PAGE_ORDER
 #endif
+/* tutorial-end: max-order */
 
 static inline void lring_eventfd_signal(struct eventfd_ctx *ctx)
 {

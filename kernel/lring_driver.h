@@ -34,6 +34,7 @@
 
 struct lring;
 
+/* tutorial: driver-buffer */
 /**
  * struct lring_buffer - one buffer of a ring's pool, as a driver sees it
  * @queue:	free for the driver's use while the buffer is queued to it
@@ -63,7 +64,9 @@ struct lring_buffer {
 	struct sg_table own_sgt;
 	void *alloc_priv;
 };
+/* tutorial-end: driver-buffer */
 
+/* tutorial: driver-ops */
 /**
  * struct lring_device_ops - what the core asks of a device
  * @start:	begin filling queued buffers; may sleep; returns 0 or -errno
@@ -93,5 +96,6 @@ u64 lring_next_seq(struct lring *ring);
 void *lring_priv(struct lring *ring);
 struct device *lring_device(struct lring *ring);
 bool lring_is_running(struct lring *ring);
+/* tutorial-end: driver-ops */
 
 #endif /* _LRING_DRIVER_H */
