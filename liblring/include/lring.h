@@ -77,6 +77,7 @@ extern "C" {
  * cmm_barrier(). liburcu's rmb/wmb promise only load/load and store/store
  * ordering elsewhere, so other architectures use the full barrier.
  */
+/* tutorial: lib-barriers */
 #if defined(__x86_64__) || defined(__i386__)
 #define lring_acquire_barrier()	cmm_smp_rmb()
 #define lring_release_barrier()	cmm_smp_wmb()
@@ -84,6 +85,7 @@ extern "C" {
 #define lring_acquire_barrier()	cmm_smp_mb()
 #define lring_release_barrier()	cmm_smp_mb()
 #endif
+/* tutorial-end: lib-barriers */
 
 /*
  * lring_load_acquire - read a shared index written by the other side.
@@ -358,6 +360,7 @@ static inline uint32_t lring_flags(const struct lring *r)
  * until lring_release(); the buffers they name until lring_return().
  * Return: number of entries taken, 0 if none. No syscall, never blocks.
  */
+/* tutorial: lib-peek */
 static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
 {
 	uint32_t avail = r->cq_cached_prod - r->cq_head;
@@ -376,6 +379,7 @@ static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
 	r->cq_head += avail;
 	return avail;
 }
+/* tutorial-end: lib-peek */
 
 /*
  * lring_cq_ready - completions lring_peek() could take now (reloads the
@@ -418,6 +422,7 @@ static inline void *lring_buf(const struct lring *r, uint32_t buf_id)
  * overwriting). Clamped to the number peeked and not yet released. The
  * buffers stay the application's until lring_return(). No syscall.
  */
+/* tutorial: lib-release */
 static inline void lring_release(struct lring *r, unsigned n)
 {
 	uint32_t held = r->cq_head - r->cq_released;
@@ -430,6 +435,7 @@ static inline void lring_release(struct lring *r, unsigned n)
 	/* Pairs with the kernel's smp_load_acquire() of cq consumer. */
 	lring_store_release(r->cq_consumer, r->cq_released);
 }
+/* tutorial-end: lib-release */
 
 /*
  * lring_fill_free - free fill ring slots, at least @want if available
@@ -498,6 +504,7 @@ static inline int lring_needs_wakeup(const struct lring *r)
  * kernel counts it). Return: 0, or -errno of the kick (the entries are
  * published either way). Never blocks.
  */
+/* tutorial: lib-fill-submit */
 static inline int lring_fill_submit(struct lring *r, unsigned n)
 {
 	uint32_t pending = r->fq_reserved - r->fq_cached_prod;
@@ -515,6 +522,7 @@ static inline int lring_fill_submit(struct lring *r, unsigned n)
 		return lring_kick(r);
 	return 0;
 }
+/* tutorial-end: lib-fill-submit */
 
 /*
  * lring_return - hand @n buffers back to the kernel, all or nothing
