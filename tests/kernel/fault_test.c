@@ -266,6 +266,7 @@ static void test_functions(void)
 		ktest_ok(true, "fail_function # SKIP kernel without fail_function");
 		return;
 	}
+	/* tutorial: test-fail-functions */
 	check_function("lring_pool_create", 1, LRING_BACKEND_COHERENT, false);
 	check_function("lring_coherent_alloc", 1, LRING_BACKEND_COHERENT, false);
 	/* The fifth buffer fails: the four before it must be unwound. */
@@ -274,6 +275,7 @@ static void test_functions(void)
 	check_function("lring_streaming_map", 1, LRING_BACKEND_STREAMING, false);
 	check_function("lring_streaming_map", 5, LRING_BACKEND_STREAMING, false);
 	check_function("lring_pool_mmap", 1, LRING_BACKEND_STREAMING, true);
+	/* tutorial-end: test-fail-functions */
 
 	/* Device setup: the driver's probe sees lring_register() fail. */
 	ktest_ok(system("rmmod lring_sim") == 0, "fail_function: sim unloaded");

@@ -262,12 +262,14 @@ static void test_user_errors(int argc, char **argv)
 	ro = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ktest_ok(user_errno(ro, 65536, 16, len) == EFAULT,
 		 "user: read-only memory gets EFAULT");
+	/* tutorial: test-partial-pin */
 	munmap(region + 8 * 65536, 65536);	/* a hole: buffer 8 is missing */
 	ktest_ok(user_errno(region, 65536, 16, len) == EFAULT,
 		 "user: a hole in the region gets EFAULT after pinning buffers 0-7");
 	ktest_ok(pins_held() == pins0,
 		 "user: every failed configure released what it pinned (%lld left)",
 		 pins_held() - pins0);
+	/* tutorial-end: test-partial-pin */
 
 	region = region_alloc("plain", len);
 	pid = fork();
@@ -325,11 +327,13 @@ static void test_user_kill(int argc, char **argv)
 	ktest_sleep_ms(1000);
 	ktest_ok(pins_held() - pins0 == 32 * 16, "user_kill: the consumer pinned its region (%lld)",
 		 pins_held() - pins0);
+	/* tutorial: test-user-kill */
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	ktest_sleep_ms(100);
 	ktest_ok(pins_held() == pins0, "user_kill: kill -9 mid-stream unpins every page (%lld left)",
 		 pins_held() - pins0);
+	/* tutorial-end: test-user-kill */
 	fd = open("/dev/lring0", O_RDWR);
 	ktest_ok(fd >= 0, "user_kill: the ring is free again");
 	close(fd);

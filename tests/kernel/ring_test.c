@@ -810,6 +810,7 @@ static void test_copy_paths(int argc, char **argv)
  * data. Run with lring.ko debug_skip_sync_for_cpu=1: it proves the tests
  * would catch a missing sync.
  */
+/* tutorial: test-nosync */
 static void test_nosync_detected(int argc, char **argv)
 {
 	struct ktest_stream s = { .seed = 31, .expect_len = 4096 };
@@ -828,6 +829,7 @@ static void test_nosync_detected(int argc, char **argv)
 		 (unsigned long long)s.bad_data, (unsigned long long)s.buffers);
 	lring_close(r);
 }
+/* tutorial-end: test-nosync */
 
 struct unplug_waiter {
 	struct lring *r;
@@ -907,11 +909,13 @@ static void test_unplug(int argc, char **argv)
 		ktest_ok(child_signal(write_u32, lring_buf(w.r, 0)) == SIGBUS,
 			 "unplug: and still cannot be written");
 	}
+	/* tutorial: test-unplug-rmmod */
 	ktest_ok(system("rmmod lring 2>/dev/null") != 0,
 		 "unplug: the core module stays while the file is open");
 	lring_close(w.r);
 	ktest_ok(system("rmmod lring") == 0,
 		 "unplug: the core module unloads once the file is closed");
+	/* tutorial-end: test-unplug-rmmod */
 }
 
 static const struct {
