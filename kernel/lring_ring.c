@@ -53,6 +53,7 @@ static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 		WRITE_ONCE(pool->ctrl->flags, want);
 }
 
+/* tutorial: ring-take-back */
 /* Hands a buffer to the device, or keeps it when the ring is not streaming. */
 static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
 				 struct lring_buffer *buf)
@@ -81,7 +82,9 @@ static void lring_take_back(struct lring *ring, struct lring_pool *pool,
 	cnt->returned++;
 	lring_give_to_device(ring, pool, &pool->bufs[id]);
 }
+/* tutorial-end: ring-take-back */
 
+/* tutorial: ring-refill */
 /*
  * Moves returned buffers from the fill ring to the device. When the device
  * is left with nothing, raise NEED_WAKEUP and look once more, so that a
@@ -130,7 +133,9 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 			return;
 	}
 }
+/* tutorial-end: ring-refill */
 
+/* tutorial: ring-notify */
 /*
  * Tells sleepers that completions are waiting. The eventfd fires only when
  * the count of unconsumed completions reaches the batch threshold (1: the
@@ -153,6 +158,7 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 	if (wq_has_sleeper(&ring->wq))
 		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM);
 }
+/* tutorial-end: ring-notify */
 
 static void lring_count_drop(struct lring_pool *pool)
 {
@@ -196,6 +202,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 		flags |= LRING_CQE_F_TRUNCATED;
 	}
 
+	/* tutorial: ring-publish */
 	/* Pairs with lring_store_release() of cq_consumer in lring_release(). */
 	cons = smp_load_acquire(&pool->user->cq_consumer);
 	if (lring_cq_used(pool, cons) >= pool->layout.cq_entries) {
@@ -225,6 +232,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
 	pool->ctrl->counters.delivered++;
 	lring_notify(ring, pool);
+	/* tutorial-end: ring-publish */
 
 out_refill:
 	lring_refill(ring, pool);
