@@ -650,6 +650,7 @@ ALLOW_ERROR_INJECTION(lring_register, ERRNO);
  *
  * Context: process context; may sleep.
  */
+/* tutorial: cdev-unregister */
 void lring_unregister(struct lring *ring)
 {
 	struct lring_pool *pool;
@@ -672,6 +673,7 @@ void lring_unregister(struct lring *ring)
 
 	put_device(&ring->dev);
 }
+/* tutorial-end: cdev-unregister */
 EXPORT_SYMBOL_GPL(lring_unregister);
 
 /**
