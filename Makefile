@@ -9,6 +9,7 @@
 #   make sparse     modules through sparse       make checkpatch  kernel style
 #   make deps       install Debian packages      make kernels   fetch test kernels
 #   make selftest   prove the VM harness catches failures and kernel warnings
+#   make snippets   rewrite docs/tutorial's code blocks from the marked regions
 #   make bench      perf/bench.sh: benchmarks on the host and in the VM, writes
 #                   docs/perf.md and docs/perf-throughput.png
 #   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N
@@ -131,6 +132,12 @@ demo:
 
 selftest:
 	@$(VM)/selftest.sh
+
+# docs/tutorial/*.md quote marked regions of the sources; make check fails
+# while they differ (tests/docs/snippets.py --check), this rewrites them.
+.PHONY: snippets
+snippets:
+	@python3 tests/docs/snippets.py --update
 
 BENCH_KERNEL ?= 6.1
 bench:

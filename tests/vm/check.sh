@@ -94,6 +94,12 @@ if [ "$unit" = 1 ]; then
 	add "unit" "$res/unit"
 fi
 
+if [ "$unit" = 1 ]; then
+	echo "== tutorial snippets (tests/docs/snippets.py)"
+	python3 "$LRING_ROOT/tests/docs/snippets.py" --check --result "$res/snippets" || true
+	add "tutorial snippets" "$res/snippets"
+fi
+
 # Which groups.
 gfiles=()
 if [ -n "${groups// /}" ]; then
