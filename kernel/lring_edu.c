@@ -308,10 +308,12 @@ static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if ((ioread32(edu->mmio + LRING_EDU_REG_ID) & 0xff) != 0xed)
 		return -ENODEV;
 
+	/* tutorial: edu-mask */
 	/* The engine drives 28 address bits: lring_edu_dma() relies on it. */
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(28));
 	if (ret)
 		return ret;
+	/* tutorial-end: edu-mask */
 	edu->stage = dmam_alloc_coherent(dev, LRING_EDU_XFER_MAX,
 					 &edu->stage_dma, GFP_KERNEL);
 	if (!edu->stage)
