@@ -22,6 +22,7 @@
 
 #include "lring_compat.h"
 #include "lring_internal.h"
+#include "lring_trace.h"
 
 /* Completions published and not yet consumed, as far as the kernel can tell. */
 static u32 lring_cq_used(struct lring_pool *pool, u32 cons)
@@ -77,9 +78,11 @@ static void lring_take_back(struct lring *ring, struct lring_pool *pool,
 	if (id >= pool->layout.buf_count ||
 	    pool->bufs[id].state != LRING_BUF_USER) {
 		cnt->rejected_ids++;
+		trace_lring_return(ring, id, false);
 		return;
 	}
 	cnt->returned++;
+	trace_lring_return(ring, id, true);
 	lring_give_to_device(ring, pool, &pool->bufs[id]);
 }
 /* tutorial-end: ring-take-back */
@@ -153,17 +156,21 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 		if (used == max(ring->ev_batch, 1U)) {
 			lring_eventfd_signal(ring->evctx);
 			pool->ctrl->counters.eventfd_signals++;
+			trace_lring_wakeup(ring, pool, true);
 		}
 	}
-	if (wq_has_sleeper(&ring->wq))
+	if (wq_has_sleeper(&ring->wq)) {
 		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM);
+		trace_lring_wakeup(ring, pool, false);
+	}
 }
 /* tutorial-end: ring-notify */
 
-static void lring_count_drop(struct lring_pool *pool)
+static void lring_count_drop(struct lring *ring, struct lring_pool *pool)
 {
 	pool->ctrl->counters.dropped++;
 	pool->gap++;
+	trace_lring_drop(ring, pool);
 }
 
 /**
@@ -208,7 +215,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	if (lring_cq_used(pool, cons) >= pool->layout.cq_entries) {
 		if (lring_cq_used(pool, cons) > pool->layout.cq_entries)
 			pool->ctrl->counters.rejected_indices++;
-		lring_count_drop(pool);
+		lring_count_drop(ring, pool);
 		pool->seq++;
 		/* The CPU never looked at it: straight back to the device. */
 		buf->state = LRING_BUF_FREE;
@@ -231,6 +238,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	/* Entry before index; pairs with lring_load_acquire() in lring_peek(). */
 	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
 	pool->ctrl->counters.delivered++;
+	trace_lring_publish(ring, cqe);
 	lring_notify(ring, pool);
 	/* tutorial-end: ring-publish */
 
@@ -259,7 +267,7 @@ void lring_block_dropped(struct lring *ring)
 	if (pool && ring->running) {
 		pool->ctrl->counters.irqs++;
 		pool->ctrl->counters.produced++;
-		lring_count_drop(pool);
+		lring_count_drop(ring, pool);
 		pool->seq++;
 		lring_refill(ring, pool);
 	}
@@ -378,6 +386,7 @@ void lring_ring_kick(struct lring *ring)
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	ring->pool->ctrl->counters.kicks++;
+	trace_lring_kick(ring, ring->pool);
 	lring_refill(ring, ring->pool);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 }
