@@ -629,6 +629,7 @@ struct lring *lring_register(struct device *dma_dev,
 	ret = cdev_device_add(&ring->cdev, &ring->dev);
 	if (ret)
 		goto err_put;
+	lring_debugfs_add(ring);
 	return ring;
 
 err_put:
@@ -655,6 +656,7 @@ void lring_unregister(struct lring *ring)
 {
 	struct lring_pool *pool;
 
+	lring_debugfs_remove(ring);
 	cdev_device_del(&ring->cdev, &ring->dev);
 
 	mutex_lock(&ring->lock);
@@ -724,11 +726,13 @@ static int __init lring_init(void)
 		unregister_chrdev_region(lring_devt, LRING_MAX_RINGS);
 		return PTR_ERR(lring_class);
 	}
+	lring_debugfs_init();
 	return 0;
 }
 
 static void __exit lring_exit(void)
 {
+	lring_debugfs_exit();
 	class_destroy(lring_class);
 	unregister_chrdev_region(lring_devt, LRING_MAX_RINGS);
 }

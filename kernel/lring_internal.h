@@ -121,6 +121,7 @@ struct lring_pool {
  * @stopping:	stop in progress: finish completions, queue nothing more
  * @device_polling: the device looks at the fill ring by itself for now
  * @dead:	lring_unregister() was called
+ * @debugfs:	/sys/kernel/debug/lring/lringN/, or an error pointer
  */
 struct lring {
 	struct device dev;
@@ -144,6 +145,7 @@ struct lring {
 	bool stopping;
 	bool device_polling;
 	bool dead;
+	struct dentry *debugfs;
 };
 
 /* lring_pool.c */
@@ -167,5 +169,11 @@ int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe);
 int lring_ring_give_back(struct lring *ring, u32 id);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);
+
+/* lring_debugfs.c */
+void lring_debugfs_add(struct lring *ring);
+void lring_debugfs_remove(struct lring *ring);
+void lring_debugfs_init(void);
+void lring_debugfs_exit(void);
 
 #endif /* _LRING_INTERNAL_H */

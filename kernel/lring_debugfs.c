@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lring_debugfs.c - /sys/kernel/debug/lring/lringN/buffers: who owns each
+ * buffer right now (FREE, DEVICE, USER) and the kernel's view of the
+ * indices, for debugging a stuck or leaking consumer. Read-only; a debug
+ * interface, not an ABI.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "lring_internal.h"
+
+static struct dentry *lring_debugfs_root;
+
+static const char *const lring_state_names[] = {
+	[LRING_BUF_FREE] = "FREE",
+	[LRING_BUF_DEVICE] = "DEVICE",
+	[LRING_BUF_USER] = "USER",
+};
+
+static void lring_debugfs_show_pool(struct seq_file *m, struct lring *ring,
+				    struct lring_pool *pool)
+{
+	u32 count[ARRAY_SIZE(lring_state_names)] = { 0 };
+	u32 i, state;
+
+	for (i = 0; i < pool->layout.buf_count; i++)
+		count[min_t(u32, pool->bufs[i].state, LRING_BUF_USER)]++;
+	seq_printf(m, "running: %d\n", ring->running);
+	seq_printf(m, "flags: 0x%x\n", READ_ONCE(pool->ctrl->flags));
+	seq_printf(m, "cq_producer: %u\n", pool->cq_prod);
+	seq_printf(m, "cq_consumer: %u\n", READ_ONCE(pool->user->cq_consumer));
+	seq_printf(m, "fq_producer: %u\n", READ_ONCE(pool->user->fq_producer));
+	seq_printf(m, "fq_consumer: %u\n", pool->fq_cons);
+	seq_printf(m, "seq: %llu\n", pool->seq);
+	seq_printf(m, "gap: %u\n", pool->gap);
+	seq_printf(m, "nr_device: %u\n", pool->nr_device);
+	seq_printf(m, "buf_count: %u\n", pool->layout.buf_count);
+	seq_printf(m, "free: %u\ndevice: %u\nuser: %u\n",
+		   count[LRING_BUF_FREE], count[LRING_BUF_DEVICE],
+		   count[LRING_BUF_USER]);
+	seq_puts(m, "id state\n");
+	for (i = 0; i < pool->layout.buf_count; i++) {
+		state = pool->bufs[i].state;
+		seq_printf(m, "%u %s\n", i,
+			   state < ARRAY_SIZE(lring_state_names) ?
+			   lring_state_names[state] : "?");
+	}
+}
+
+static int lring_buffers_show(struct seq_file *m, void *unused)
+{
+	struct lring *ring = m->private;
+	unsigned long irqflags;
+
+	/* ring->lock keeps the pool; irq_lock makes the states one snapshot. */
+	mutex_lock(&ring->lock);
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	if (ring->pool)
+		lring_debugfs_show_pool(m, ring, ring->pool);
+	else
+		seq_puts(m, "unconfigured\n");
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	mutex_unlock(&ring->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(lring_buffers);
+
+/**
+ * lring_debugfs_add() - create /sys/kernel/debug/lring/lringN/
+ * @ring: a ring whose device has its name
+ *
+ * Failure is not an error: the ring works without its debug files.
+ */
+void lring_debugfs_add(struct lring *ring)
+{
+	ring->debugfs = debugfs_create_dir(dev_name(&ring->dev),
+					   lring_debugfs_root);
+	debugfs_create_file("buffers", 0400, ring->debugfs, ring,
+			    &lring_buffers_fops);
+}
+
+/**
+ * lring_debugfs_remove() - remove the ring's debug files
+ * @ring: the ring; returns once no reader is inside lring_buffers_show()
+ */
+void lring_debugfs_remove(struct lring *ring)
+{
+	debugfs_remove_recursive(ring->debugfs);
+	ring->debugfs = NULL;
+}
+
+/** lring_debugfs_init() - create /sys/kernel/debug/lring/ */
+void lring_debugfs_init(void)
+{
+	lring_debugfs_root = debugfs_create_dir("lring", NULL);
+}
+
+/** lring_debugfs_exit() - remove /sys/kernel/debug/lring/ */
+void lring_debugfs_exit(void)
+{
+	debugfs_remove_recursive(lring_debugfs_root);
+}
