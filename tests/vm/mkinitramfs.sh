@@ -9,6 +9,7 @@
 #   /lring/modules/*.ko    the modules in MODULE_DIR (the lring build for that kernel)
 #   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*,
 #                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated)
+#   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lib*, /usr/lib*       exactly the shared libraries those programs need (ldd),
 #                          with the dynamic loader
 # The per-run part (/lring/run/config, /lring/run/commands) is appended by run-vm
@@ -55,6 +56,8 @@ done
 for f in ${bins[@]+"${bins[@]}"}; do
 	cp "$f" "$stage/lring/bin/"
 done
+mkdir -p "$stage/lring/abi"
+cp "$LRING_ROOT"/docs/ABI/testing/* "$stage/lring/abi/" 2>/dev/null || true
 
 # Shared libraries: whatever ldd lists for each ELF program, loader included.
 declare -A seen=()
