@@ -92,8 +92,9 @@ int main(int argc, char **argv)
 
 	/* tutorial: consumer-loop */
 	while (blocks < count) {
+		uint64_t want = count - blocks < BATCH ? count - blocks : BATCH;
 		uint32_t idx, ids[BATCH];
-		unsigned n = lring_peek(r, BATCH, &idx), i;	/* no syscall */
+		unsigned n = lring_peek(r, want, &idx), i;	/* no syscall */
 
 		if (!n) {
 			if (use_eventfd) {
