@@ -14,9 +14,12 @@
 #                   docs/perf.md and docs/perf-throughput.png
 #   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N
 #                   (default 600 s, seed 1; on every KERNELS)
+#   make install    liblring, headers, lring.pc, tools, man pages, udev rule
+#                   (PREFIX=/usr/local DESTDIR=...; README "Install")
+#   make dkms-install  the modules' sources into DKMS, built and installed
 #   make clean      remove build/
-# Files are found by pattern: add a .c file to liblring/src, examples, tests/unit,
-# tests/kernel or perf and it is built without touching this file.
+# Files are found by pattern: add a .c file to liblring/src, examples, tools,
+# tests/unit, tests/kernel or perf and it is built without touching this file.
 
 ifeq ($(origin CC),default)
 CC       := gcc
@@ -45,7 +48,8 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 UNIT     := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
 KTESTS   := $(patsubst tests/kernel/%.c,$(B)/tests/kernel/%,$(wildcard tests/kernel/*.c))
 PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
-PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF)
+TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
 .PHONY: all userspace lib modules kmods sparse checkpatch deps kernels unit \
 	vm-test check demo selftest bench fuzz clean
@@ -66,9 +70,12 @@ $(LIB_A): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lib/liblring.so.1: $(LIB_OBJS)
+# Every exported symbol carries the version LIBLRING_1 (liblring/liblring.map).
+$(B)/lib/liblring.so.1: $(LIB_OBJS) liblring/liblring.map
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,liblring.so.1 -o $@ $^ $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,liblring.so.1 \
+		-Wl,--version-script=liblring/liblring.map -o $@ $(LIB_OBJS) \
+		$(LDFLAGS) $(LDLIBS)
 
 $(B)/lib/liblring.so: $(B)/lib/liblring.so.1
 	ln -sf liblring.so.1 $@
@@ -84,6 +91,7 @@ $(eval $(call prog_rule,examples,))
 $(eval $(call prog_rule,tests/unit,$$(UNIT_LDLIBS)))
 $(eval $(call prog_rule,tests/kernel,))
 $(eval $(call prog_rule,perf,))
+$(eval $(call prog_rule,tools,))
 
 -include $(LIB_OBJS:.o=.d) $(patsubst $(B)/%,$(B)/dep/%.d,$(PROGS))
 
@@ -161,3 +169,98 @@ fuzz: userspace kmods
 
 clean:
 	rm -rf $(B)
+
+# Install: what a package ships, in the usual places (README "Install").
+# The kernel modules go through DKMS (dkms.conf) or `make modules_install`.
+VERSION    := 1.0.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# busy_poll and eventfd_consumer are examples: not on PATH
+EXAMPLEDIR ?= $(PREFIX)/lib/lring/examples
+PYTHONDIR  ?= $(PREFIX)/lib/python3/dist-packages
+# udev reads /etc/udev/rules.d and /usr/lib/udev/rules.d, not /usr/local
+UDEVRULESDIR ?= /etc/udev/rules.d
+DKMSSRCDIR ?= /usr/src/lring-$(VERSION)
+INSTALL    ?= install
+
+INSTALL_TOOLS := $(B)/examples/lring-cat $(TOOLS) $(B)/perf/ring-bench
+INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer
+
+.PHONY: install install-lib install-headers install-bin install-man \
+	install-udev install-python modules_install dkms-src dkms-install
+
+install: install-lib install-headers install-bin install-man install-udev \
+	install-python
+
+$(B)/lib/lring.pc: liblring/lring.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+# lring.pc bakes in the paths: rebuild it for every install
+install-lib: lib
+	@rm -f $(B)/lib/lring.pc
+	@$(MAKE) -s $(B)/lib/lring.pc
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/liblring.a
+	$(INSTALL) -m 0755 $(B)/lib/liblring.so.1 $(DESTDIR)$(LIBDIR)/liblring.so.$(VERSION)
+	ln -sf liblring.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblring.so.1
+	ln -sf liblring.so.1 $(DESTDIR)$(LIBDIR)/liblring.so
+	$(INSTALL) -m 0644 $(B)/lib/lring.pc $(DESTDIR)$(PKGCONFIGDIR)/lring.pc
+
+install-headers:
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/linux
+	$(INSTALL) -m 0644 liblring/include/lring.h $(DESTDIR)$(INCLUDEDIR)/lring.h
+	$(INSTALL) -m 0644 uapi/linux/*.h $(DESTDIR)$(INCLUDEDIR)/linux/
+
+install-bin: $(INSTALL_TOOLS) $(INSTALL_EXAMPLES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
+	$(INSTALL) -m 0755 $(INSTALL_TOOLS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0755 $(INSTALL_EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+
+# docs/man/manN/*.N; a page that is only ".so manN/other.N" is installed as is
+install-man:
+	@for d in docs/man/man*; do \
+		[ -d "$$d" ] || continue; \
+		echo "$(INSTALL) -m 0644 $$d/* $(DESTDIR)$(MANDIR)/$${d##*/}/"; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/$${d##*/} && \
+		$(INSTALL) -m 0644 $$d/* $(DESTDIR)$(MANDIR)/$${d##*/}/ || exit 1; \
+	done
+
+install-udev:
+	$(INSTALL) -d $(DESTDIR)$(UDEVRULESDIR)
+	$(INSTALL) -m 0644 udev/60-lring.rules $(DESTDIR)$(UDEVRULESDIR)/
+
+install-python:
+	@if [ -f liblring/python/lring.py ]; then \
+		echo "$(INSTALL) -m 0644 liblring/python/lring.py $(DESTDIR)$(PYTHONDIR)/"; \
+		$(INSTALL) -d $(DESTDIR)$(PYTHONDIR) && \
+		$(INSTALL) -m 0644 liblring/python/lring.py $(DESTDIR)$(PYTHONDIR)/; \
+	fi
+
+# Without DKMS: the modules for KDIR into /lib/modules/<krel>/updates
+modules_install: modules
+	+@kdir="$(KDIR)"; [ -n "$$kdir" ] || { echo "modules_install: set KDIR"; exit 1; }; \
+	krel=$$($(VM)/kernel.sh krel "$$kdir"); \
+	$(MAKE) -C "$$kdir" M=$(CURDIR)/$(B)/kmod/$$krel INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates modules_install
+
+# The module sources as DKMS wants them: $(DKMSSRCDIR) with dkms.conf
+dkms-src:
+	$(INSTALL) -d $(DESTDIR)$(DKMSSRCDIR)/kernel $(DESTDIR)$(DKMSSRCDIR)/uapi/linux
+	$(INSTALL) -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMSSRCDIR)/
+	$(INSTALL) -m 0644 kernel/Kbuild kernel/*.c kernel/*.h $(DESTDIR)$(DKMSSRCDIR)/kernel/
+	$(INSTALL) -m 0644 uapi/linux/*.h $(DESTDIR)$(DKMSSRCDIR)/uapi/linux/
+	sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
+
+# Sources into /usr/src, then dkms add, build and install for the running
+# kernel (and every kernel installed later, through DKMS's hooks).
+dkms-install: dkms-src
+	@[ -z "$(DESTDIR)" ] || { echo "dkms-install: DESTDIR is for dkms-src only"; exit 1; }
+	dkms add lring/$(VERSION)
+	dkms build lring/$(VERSION)
+	dkms install lring/$(VERSION)

@@ -19,6 +19,8 @@ PKGS=(
 	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
+	# packaging tests: dkms build, the Python binding, man pages
+	dkms python3-numpy man-db groff-base
 )
 
 missing=()

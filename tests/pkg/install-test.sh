@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# `make install` into a temporary DESTDIR, as a package build does, then:
+# the files are where a packager expects them; liblring.so has its soname
+# and LIBLRING_1 symbol versions; an example consumer builds against the
+# installed tree with nothing but `pkg-config --cflags --libs lring`
+# (shared and --static); every man page renders cleanly and every public
+# function and installed tool has one. Runs on the host, no VM.
+# Prints TAP lines; --result FILE writes "passed=N failed=N skipped=N".
+#
+# Usage: install-test.sh [--result FILE]
+set -euo pipefail
+
+LRING_PROG=install-test
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+
+result=""
+[ "${1:-}" != --result ] || result=$2
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+check() {
+	local name=$1
+	shift
+	if "$@" >>"$work/check.log" 2>&1; then ok "$name"; else nok "$name"; fi
+}
+finish() {
+	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
+	[ "$fail" = 0 ]
+}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lring-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dest=$work/root
+prefix=/usr
+libdir=$prefix/lib/x86_64-linux-gnu
+
+if make -s -C "$LRING_ROOT" install DESTDIR="$dest" PREFIX=$prefix LIBDIR=$libdir \
+	UDEVRULESDIR=/usr/lib/udev/rules.d >"$work/install.log" 2>&1; then
+	ok "make install DESTDIR=... PREFIX=/usr LIBDIR=$libdir"
+else
+	cat "$work/install.log"
+	nok "make install"
+	finish
+	exit 1
+fi
+
+D=$dest
+for f in $libdir/liblring.a $libdir/liblring.so.1 $libdir/liblring.so \
+	$libdir/pkgconfig/lring.pc $prefix/include/lring.h \
+	$prefix/include/linux/lring.h $prefix/include/linux/lring_sim.h \
+	/usr/lib/udev/rules.d/60-lring.rules $prefix/bin/lring-cat \
+	$prefix/lib/lring/examples/busy_poll; do
+	check "installed: $f" test -e "$D$f"
+done
+check "nothing installed outside DESTDIR's /usr" \
+	test -z "$(cd "$D" && find . -mindepth 1 -maxdepth 1 ! -name usr)"
+
+so=$D$libdir/liblring.so.1
+check "liblring.so.1 has the soname liblring.so.1" \
+	sh -c "readelf -d '$so' | grep -q 'SONAME.*\[liblring.so.1\]'"
+check "liblring.so -> liblring.so.1 -> the library" \
+	test "$(readlink -f "$D$libdir/liblring.so")" = "$(readlink -f "$so")"
+nsym=$(objdump -T "$so" | awk '$NF ~ /^lring_/ && / g /' | wc -l)
+nver=$(objdump -T "$so" | awk '$NF ~ /^lring_/ && / g / && /LIBLRING_1/' | wc -l)
+check "every exported lring_ symbol has version LIBLRING_1 ($nver of $nsym)" \
+	test "$nsym" -gt 0 -a "$nsym" = "$nver"
+nother=$(objdump -T "$so" | awk '/ g / && /\.text/ && $NF !~ /^lring_/' | wc -l)
+check "nothing but lring_* is exported ($nother others)" test "$nother" = 0
+check "the uapi header is there as <linux/lring.h> too" \
+	cmp "$LRING_ROOT/uapi/linux/lring.h" "$D$prefix/include/linux/lring.h"
+
+# Build busy_poll.c with pkg-config alone, against the DESTDIR.
+export PKG_CONFIG_SYSROOT_DIR=$D
+export PKG_CONFIG_PATH=$D$libdir/pkgconfig
+export PKG_CONFIG_LIBDIR=$D$libdir/pkgconfig:/usr/lib/x86_64-linux-gnu/pkgconfig:/usr/share/pkgconfig
+check "pkg-config --modversion lring" pkg-config --modversion lring
+flags=$(pkg-config --cflags --libs lring)
+echo "pkg-config --cflags --libs lring: $flags" >>"$work/check.log"
+check "pkg-config points into the DESTDIR ($flags)" \
+	sh -c "echo '$flags' | grep -q -- '-I$D$prefix/include' && echo '$flags' | grep -q -- '-L$D$libdir'"
+mkdir -p "$work/app"
+cp "$LRING_ROOT/examples/busy_poll.c" "$LRING_ROOT/examples/common.h" "$work/app/"
+# shellcheck disable=SC2086
+check "busy_poll.c builds with \$(pkg-config --cflags --libs lring) alone" \
+	gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$work/app/busy_poll" \
+	"$work/app/busy_poll.c" $flags
+check "and links liblring.so.1 dynamically" \
+	sh -c "readelf -d '$work/app/busy_poll' | grep -q 'NEEDED.*\[liblring.so.1\]'"
+check "its lring_ references carry LIBLRING_1" \
+	sh -c "objdump -T '$work/app/busy_poll' | grep 'lring_open' | grep -q LIBLRING_1"
+check "it runs against the installed library (--help)" \
+	env LD_LIBRARY_PATH="$D$libdir" "$work/app/busy_poll" --help
+# shellcheck disable=SC2046
+check "busy_poll.c builds with pkg-config --static (liblring.a)" \
+	gcc -std=c11 -Wall -Wextra -Werror -O2 -static-libgcc -o "$work/app/busy_poll_static" \
+	"$work/app/busy_poll.c" $(pkg-config --cflags lring) "$D$libdir/liblring.a" \
+	$(pkg-config --static --libs-only-l lring | sed 's/-llring//')
+check "the static build does not need liblring.so" \
+	sh -c "! readelf -d '$work/app/busy_poll_static' | grep -q liblring"
+
+# Man pages: every page renders without warnings, every public function
+# and every installed program has one.
+man=$D$prefix/share/man
+npages=$( (find "$man" -type f 2>/dev/null || true) | wc -l)
+check "man pages installed ($npages)" test "$npages" -gt 0
+bad=""
+for p in $( (find "$man" -type f 2>/dev/null || true) | sort); do
+	# .so links are resolved relative to the man root
+	if ! (cd "$man" && groff -man -Tutf8 -ww -z -soelim "$p") >"$work/groff.log" 2>&1 ||
+		[ -s "$work/groff.log" ]; then
+		bad="$bad ${p#"$man"/}"
+		cat "$work/groff.log" >>"$work/check.log"
+	fi
+done
+check "every man page renders with groff -ww, no warnings${bad:+ (bad:$bad)}" test -z "$bad"
+missing=""
+for fn in $(grep -oE '^[a-z].*[ *]lring_[a-z_]+\(' "$LRING_ROOT/liblring/include/lring.h" |
+	grep -oE 'lring_[a-z_]+\($' | tr -d '(' | sort -u); do
+	[ -e "$man/man3/$fn.3" ] || missing="$missing $fn"
+done
+check "a man3 page for each public liblring function${missing:+ (missing:$missing)}" test -z "$missing"
+missing=""
+for b in "$D$prefix"/bin/* "$D$prefix"/lib/lring/examples/*; do
+	[ -e "$man/man1/${b##*/}.1" ] || missing="$missing ${b##*/}"
+done
+check "a man1 page for each installed program${missing:+ (missing:$missing)}" test -z "$missing"
+check "lring(4) is installed" test -e "$man/man4/lring.4"
+check "man -l renders lring(4)" sh -c "MANWIDTH=80 man -l '$man/man4/lring.4' | grep -q lring"
+if [ "$fail" != 0 ]; then
+	echo "# log:"
+	sed 's/^/# /' "$work/check.log" | tail -n 40
+fi
+finish
