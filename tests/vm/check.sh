@@ -100,6 +100,18 @@ if [ "$unit" = 1 ]; then
 	add "tutorial snippets" "$res/snippets"
 fi
 
+# Packaging on the host: tests/pkg/*.sh (make install + pkg-config, dkms
+# build against the Debian test kernels' headers, the Python binding).
+if [ "$unit" = 1 ]; then
+	for t in "$LRING_ROOT"/tests/pkg/*.sh; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t" .sh)
+		echo "== packaging: $n"
+		LRING_PKG_KERNELS="$kernels" "$t" --result "$res/pkg-$n" || true
+		add "pkg $n" "$res/pkg-$n"
+	done
+fi
+
 # Which groups.
 gfiles=()
 if [ -n "${groups// /}" ]; then

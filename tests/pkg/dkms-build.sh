@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `dkms build` of the lring modules against each Debian test kernel's
+# headers (not the running kernel), in a private DKMS tree: nothing under
+# /var/lib/dkms, /usr/src or /lib/modules is touched, and nothing is signed
+# or installed. The sources come from `make dkms-src`, as a package would
+# ship them. Prints TAP lines and, with --result FILE, writes
+# "passed=N failed=N skipped=N" there for check.sh.
+#
+# Usage: dkms-build.sh [--kernels "6.1 6.12"] [--result FILE]
+# (default: the Debian series among $LRING_PKG_KERNELS, else all of them)
+set -euo pipefail
+
+LRING_PROG=dkms-build
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+
+# the Debian series only: other kernel series (debug) have no headers package
+kernels="" result=""
+for k in ${LRING_PKG_KERNELS:-$LRING_SERIES_ALL}; do
+	[[ " $LRING_SERIES_ALL " != *" $k "* ]] || kernels="$kernels $k"
+done
+kernels=${kernels:-$LRING_SERIES_ALL}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernels) kernels=$2; shift 2 ;;
+	--result) result=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+finish() {
+	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
+	[ "$fail" = 0 ]
+}
+
+if ! command -v dkms >/dev/null; then
+	nok "dkms is installed (make deps)"
+	finish
+	exit 1
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/lring-dkms.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+version=$(sed -n 's/^VERSION *:= *//p' "$LRING_ROOT/Makefile")
+src=$work/src tree=$work/dkms
+mkdir -p "$tree"
+if make -s -C "$LRING_ROOT" dkms-src DESTDIR="$work" DKMSSRCDIR=/src/lring-"$version" \
+	>"$work/src.log" 2>&1; then
+	ok "make dkms-src lays out lring-$version with dkms.conf"
+else
+	cat "$work/src.log"
+	nok "make dkms-src"
+	finish
+	exit 1
+fi
+
+d=(dkms --dkmstree "$tree" --sourcetree "$src")
+if "${d[@]}" add -m lring -v "$version" >"$work/add.log" 2>&1; then
+	ok "dkms add lring/$version (private tree)"
+else
+	cat "$work/add.log"
+	nok "dkms add lring/$version"
+fi
+
+for k in $kernels; do
+	if ! env=$("$LRING_ROOT/tests/vm/kernel.sh" env "$k"); then
+		nok "dkms build on $k: cannot fetch the kernel"
+		continue
+	fi
+	eval "$env"
+	log=$work/build-$KREL.log
+	if "${d[@]}" build -m lring -v "$version" -k "$KREL" \
+		--kernelsourcedir "$KDIR" >"$log" 2>&1; then
+		ok "dkms build lring/$version for $KREL"
+	else
+		cat "$log" "$tree/lring/$version/build/make.log" 2>/dev/null | tail -n 40
+		nok "dkms build lring/$version for $KREL"
+		continue
+	fi
+	mods=$tree/lring/$version/$KREL/x86_64/module
+	for m in lring lring_sim lring_edu; do
+		f=$(ls "$mods/$m".ko* 2>/dev/null | head -n 1)
+		if [ -n "$f" ] && modinfo -F vermagic "$f" | grep -q "^$KREL "; then
+			ok "dkms built $m.ko for $KREL (vermagic matches)"
+		else
+			nok "dkms built $m.ko for $KREL"
+		fi
+	done
+	# warnings count as failures here too, as in build-kmod.sh
+	blog=$tree/lring/$version/$KREL/x86_64/log/make.log
+	if [ -f "$blog" ] && ! grep -qE '(warning|error):' "$blog"; then
+		ok "dkms build for $KREL has no compiler warnings"
+	else
+		nok "dkms build for $KREL has no compiler warnings"
+	fi
+done
+nbuilt=$("${d[@]}" status -m "lring/$version" 2>/dev/null | grep -c ': built$' || true)
+if [ "$nbuilt" = "$(echo $kernels | wc -w)" ]; then
+	ok "dkms status shows lring/$version built for every kernel ($nbuilt)"
+else
+	nok "dkms status shows lring/$version built for every kernel ($nbuilt)"
+fi
+finish
