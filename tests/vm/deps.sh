@@ -20,7 +20,7 @@ PKGS=(
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
 	# packaging tests: dkms build, the Python binding, man pages
-	dkms python3-numpy man-db groff-base
+	dkms python3-numpy man-db groff-base tmux
 )
 
 missing=()

@@ -7,7 +7,7 @@
 #   /init                  tests/vm/guest-init
 #   /bin/busybox           busybox-static (applets installed by /init)
 #   /lring/modules/*.ko    the modules in MODULE_DIR (the lring build for that kernel)
-#   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*,
+#   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*, build/tools/*,
 #                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated)
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lib*, /usr/lib*       exactly the shared libraries those programs need (ldd),
@@ -44,7 +44,8 @@ if [ -n "$moddir" ] && [ -d "$moddir" ]; then
 fi
 
 bins=()
-for d in "$LRING_BUILD/tests/kernel" "$LRING_BUILD/examples" "$LRING_BUILD/perf"; do
+for d in "$LRING_BUILD/tests/kernel" "$LRING_BUILD/examples" "$LRING_BUILD/perf" \
+	"$LRING_BUILD/tools"; do
 	[ -d "$d" ] || continue
 	for f in "$d"/*; do
 		[ -f "$f" ] && [ -x "$f" ] && bins+=("$f")
