@@ -132,7 +132,8 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 	u32 stride = pool->layout.buf_stride;
 	int ret;
 
-	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL | __GFP_ZERO |
+	/* Charged to the caller's memory cgroup, like any of its memory. */
+	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
 					  lring_streaming_zone(pool->dev));
 	if (!buf->cpu_addr)
@@ -356,6 +357,7 @@ static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 	[LRING_BACKEND_COHERENT] = {
 		.name = "coherent",
+		.coherent = true,
 		.alloc = lring_coherent_alloc,
 		.free = lring_coherent_free,
 		.sync_for_cpu = lring_no_sync_for_cpu,

@@ -88,27 +88,48 @@ static int lring_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static bool lring_pool_mapped(struct lring *ring)
+{
+	bool mapped;
+
+	mutex_lock(&ring->map_lock);
+	mapped = ring->pool && atomic_read(&ring->pool->map_count);
+	mutex_unlock(&ring->map_lock);
+	return mapped;
+}
+
 static int lring_ioc_configure(struct lring *ring, void __user *arg)
 {
+	struct lring_pool *pool, *old;
 	struct lring_config cfg;
-	struct lring_pool *pool;
 	unsigned long irqflags;
 
 	if (copy_from_user(&cfg, arg, sizeof(cfg)))
 		return -EFAULT;
-	if (ring->running)
-		return -EBUSY;
-	if (ring->pool && atomic_read(&ring->pool->map_count))
+	if (ring->running || lring_pool_mapped(ring))
 		return -EBUSY;
 
+	/* Allocating may fault on user memory: not under map_lock. */
 	pool = lring_pool_create(ring->dma_dev, &cfg,
 				 max(ring->ops->max_segments, 1U));
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
-	lring_drop_pool(ring);
+
+	mutex_lock(&ring->map_lock);
+	old = ring->pool;
+	if (old && atomic_read(&old->map_count)) {
+		/* Mapped meanwhile by another thread. */
+		mutex_unlock(&ring->map_lock);
+		lring_pool_destroy(pool);
+		return -EBUSY;
+	}
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	ring->pool = pool;
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	mutex_unlock(&ring->map_lock);
+
+	if (old)
+		lring_pool_destroy(old);
 	ring->read_off = 0;
 	ring->read_cqe.len = 0;
 	return 0;
@@ -404,19 +425,23 @@ static __poll_t lring_poll(struct file *file, poll_table *wait)
 	return lring_ready_unlocked(ring, false) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/*
+ * Called with mmap_lock held: takes only map_lock, which nobody holds while
+ * touching user memory (ring->lock may be: an ioctl copying its argument).
+ */
 static int lring_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct lring *ring = file->private_data;
 	int ret;
 
-	mutex_lock(&ring->lock);
+	mutex_lock(&ring->map_lock);
 	if (ring->dead)
 		ret = -ENODEV;
 	else if (!ring->pool)
 		ret = -EINVAL;
 	else
 		ret = lring_pool_mmap(ring->pool, vma);
-	mutex_unlock(&ring->lock);
+	mutex_unlock(&ring->map_lock);
 	return ret;
 }
 
@@ -610,6 +635,7 @@ struct lring *lring_register(struct device *dma_dev,
 	ring->ops = ops;
 	ring->priv = priv;
 	mutex_init(&ring->lock);
+	mutex_init(&ring->map_lock);
 	spin_lock_init(&ring->irq_lock);
 	init_waitqueue_head(&ring->wq);
 
@@ -660,16 +686,18 @@ void lring_unregister(struct lring *ring)
 	cdev_device_del(&ring->cdev, &ring->dev);
 
 	mutex_lock(&ring->lock);
+	/* No new mapping from here on. */
+	mutex_lock(&ring->map_lock);
+	WRITE_ONCE(ring->dead, true);
+	mutex_unlock(&ring->map_lock);
+
 	pool = ring->pool;
 	if (pool) {
 		lring_ring_stop(ring);
 		WRITE_ONCE(pool->ctrl->flags, pool->ctrl->flags | LRING_F_DEAD);
-		if (ring->mapping)
-			unmap_mapping_range(ring->mapping, pool->layout.pool_off,
-					    pool->layout.pool_size, 1);
+		lring_pool_revoke(pool, ring->mapping);
 		lring_pool_release_dma(pool);
 	}
-	WRITE_ONCE(ring->dead, true);
 	lring_ring_wake_all(ring);
 	mutex_unlock(&ring->lock);
 

@@ -27,6 +27,7 @@ struct lring_pool;
 /**
  * struct lring_allocator - an allocator for the buffer pool
  * @name:	as shown in sysfs
+ * @coherent:	memory from dma_alloc_coherent(): map it as the kernel does
  * @contiguous:	each buffer is one physically contiguous allocation
  * @user_memory: buffers are the application's pinned pages
  * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
@@ -36,6 +37,7 @@ struct lring_pool;
  */
 struct lring_allocator {
 	const char *name;
+	bool coherent;
 	bool contiguous;
 	bool user_memory;
 	int (*alloc)(struct lring_pool *pool, struct lring_buffer *buf);
@@ -60,9 +62,11 @@ struct lring_allocator {
  * @fqes:	fill ring entries
  * @user_addr:	start of the application's memory (user backend)
  * @mm:		whose RLIMIT_MEMLOCK the pinned pages count against, or NULL
+ * @charged_pages: pages counted against the limit of all kernel pools
  * @segs_per_buf: the most DMA segments any buffer needs
  * @bufs:	the buffers, @layout.buf_count of them
  * @dma_live:	buffers allocated; cleared when the device goes away
+ * @revoked:	mappings no longer reach the buffers (device going away)
  * @map_count:	VMAs that map this pool
  * @cq_prod:	the kernel's completion producer index (authoritative)
  * @fq_cons:	the kernel's fill consumer index (authoritative)
@@ -85,9 +89,11 @@ struct lring_pool {
 
 	unsigned long user_addr;
 	struct mm_struct *mm;
+	unsigned long charged_pages;
 	u32 segs_per_buf;
 	struct lring_buffer *bufs;
 	bool dma_live;
+	bool revoked;
 	atomic_t map_count;
 
 	u32 cq_prod;
@@ -104,8 +110,12 @@ struct lring_pool {
  * @dma_dev:	the driver's device, used for every DMA call
  * @ops:	the driver's ops
  * @priv:	the driver's data
- * @lock:	serialises configuration, start/stop, mmap, eventfd setup,
- *		open/release and unregistration (process context)
+ * @lock:	serialises configuration, start/stop, eventfd setup,
+ *		open/release and unregistration (process context); may be
+ *		held while touching user memory
+ * @map_lock:	serialises ->mmap() against replacing the pool and against
+ *		unregistration; taken under mmap_lock, so nothing may fault
+ *		on user memory while holding it
  * @irq_lock:	protects the pool's indices, buffer states and counters, and
  *		@evctx; taken from the device's interrupt handler
  * @pool:	current configuration, or NULL; changed under both locks
@@ -131,6 +141,7 @@ struct lring {
 	void *priv;
 
 	struct mutex lock;
+	struct mutex map_lock;
 	spinlock_t irq_lock;
 	struct lring_pool *pool;
 	struct address_space *mapping;
@@ -155,6 +166,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 void lring_pool_destroy(struct lring_pool *pool);
 void lring_pool_release_dma(struct lring_pool *pool);
 int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma);
+void lring_pool_revoke(struct lring_pool *pool, struct address_space *mapping);
 
 /* lring_alloc.c */
 const struct lring_allocator *lring_allocator_get(u32 id);

@@ -4,6 +4,7 @@
  * buffer pool (its buffers come from lring_alloc.c), and how all of it is
  * mapped into the application with one mmap().
  */
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
 #include <linux/mm.h>
@@ -48,7 +49,7 @@ static int lring_layout_init(struct device *dev,
 		if (cfg->resv[i])
 			return -EINVAL;
 	if (!cfg->buf_count || cfg->buf_count > LRING_MAX_BUFFERS ||
-	    !cfg->buf_size)
+	    !cfg->buf_size || cfg->buf_size > LRING_MAX_BUF_SIZE)
 		return -EINVAL;
 
 	if (alloc->contiguous) {
@@ -79,15 +80,8 @@ static int lring_layout_init(struct device *dev,
 		    cfg->user_addr + user_len < cfg->user_addr ||
 		    cfg->user_addr + user_len > TASK_SIZE)
 			return -EINVAL;
-	} else {
-		if (cfg->user_addr || cfg->user_len)
-			return -EINVAL;
-		/* Leave the rest of the machine a quarter of its memory. */
-		if (pool_pages > totalram_pages() - totalram_pages() / 4) {
-			dev_notice_ratelimited(dev, "pool of %llu pages above 3/4 of RAM\n",
-					       pool_pages);
-			return -ENOMEM;
-		}
+	} else if (cfg->user_addr || cfg->user_len) {
+		return -EINVAL;
 	}
 
 	l->cqe_size = sizeof(struct lring_cqe);
@@ -110,6 +104,33 @@ static int lring_layout_init(struct device *dev,
 	l->pool_size = pool_pages << PAGE_SHIFT;
 	l->mmap_size = l->pool_off + l->pool_size;
 	return 0;
+}
+
+/*
+ * Kernel-allocated pools of all rings together may take at most 3/4 of RAM,
+ * so that no number of rings can starve the machine. (User memory is the
+ * application's own, limited by RLIMIT_MEMLOCK instead.)
+ */
+static atomic_long_t lring_kernel_pages = ATOMIC_LONG_INIT(0);
+
+static int lring_pool_charge(struct lring_pool *pool)
+{
+	unsigned long pages = pool->layout.pool_size >> PAGE_SHIFT;
+	unsigned long limit = totalram_pages() - totalram_pages() / 4;
+
+	if (atomic_long_add_return(pages, &lring_kernel_pages) > limit) {
+		atomic_long_sub(pages, &lring_kernel_pages);
+		dev_notice_ratelimited(pool->dev, "pools would take more than 3/4 of RAM\n");
+		return -ENOMEM;
+	}
+	pool->charged_pages = pages;
+	return 0;
+}
+
+static void lring_pool_uncharge(struct lring_pool *pool)
+{
+	atomic_long_sub(pool->charged_pages, &lring_kernel_pages);
+	pool->charged_pages = 0;
 }
 
 static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
@@ -231,11 +252,12 @@ struct lring_pool *lring_pool_create(struct device *dev,
 		ret = -ENOMEM;
 		goto err_free_shared;
 	}
-	if (pool->allocator->user_memory) {
+	if (pool->allocator->user_memory)
 		ret = lring_pool_account(pool);
-		if (ret)
-			goto err_free_bufs;
-	}
+	else
+		ret = lring_pool_charge(pool);
+	if (ret)
+		goto err_free_bufs;
 	ret = lring_pool_alloc_bufs(pool, max_segments);
 	if (ret)
 		goto err_unaccount;
@@ -256,6 +278,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 
 err_unaccount:
 	lring_pool_unaccount(pool);
+	lring_pool_uncharge(pool);
 err_free_bufs:
 	kvfree(pool->bufs);
 err_free_shared:
@@ -281,6 +304,7 @@ void lring_pool_release_dma(struct lring_pool *pool)
 		return;
 	lring_pool_free_bufs(pool, pool->layout.buf_count);
 	lring_pool_unaccount(pool);
+	lring_pool_uncharge(pool);
 	pool->dma_live = false;
 }
 
@@ -297,7 +321,6 @@ void lring_pool_destroy(struct lring_pool *pool)
 	kfree(pool);
 }
 
-/* tutorial: pfn-mkwrite */
 /* The parts of the mapping userspace writes: its indices and fill ring. */
 static bool lring_offset_writable(const struct lring_layout *l, u64 off)
 {
@@ -305,30 +328,80 @@ static bool lring_offset_writable(const struct lring_layout *l, u64 off)
 	       (off >= l->fq_entries_off && off < l->pool_off);
 }
 
+/* tutorial: pfn-mkwrite */
 static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	struct lring_pool *pool = vma->vm_private_data;
-	u64 off = vmf->address - vma->vm_start +
-		  ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	struct lring_pool *pool = vmf->vma->vm_private_data;
 
-	/* Write faults come only for parts mapped read-only: refuse them. */
-	return lring_offset_writable(&pool->layout, off) ? 0 : VM_FAULT_SIGBUS;
+	/*
+	 * A write to a page mapped read-only: the writable parts only get
+	 * here after an mprotect() round trip; refuse the rest.
+	 */
+	return lring_offset_writable(&pool->layout, (u64)vmf->pgoff << PAGE_SHIFT) ?
+	       0 : VM_FAULT_SIGBUS;
 }
 /* tutorial-end: pfn-mkwrite */
 
+/* The page at @off of the pool's buffers (CPU side of the buffer's table). */
+static unsigned long lring_pool_pfn(struct lring_pool *pool, u64 off)
+{
+	struct lring_buffer *buf = &pool->bufs[div_u64(off, pool->layout.buf_stride)];
+	u32 in_buf = off - (u64)buf->id * pool->layout.buf_stride;
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_sg(buf->sgt, sg, i) {
+		if (in_buf < sg->length)
+			return page_to_pfn(sg_page(sg)) + (in_buf >> PAGE_SHIFT);
+		in_buf -= sg->length;
+	}
+	return page_to_pfn(ZERO_PAGE(0));	/* not reached: stride is covered */
+}
+
+/* Readers: faults on a pool's buffers; writer: lring_pool_revoke(). */
+DEFINE_STATIC_SRCU(lring_map_srcu);
+
 /* tutorial: vm-fault */
 /*
- * Everything is mapped up front, so only buffers revoked because their
- * device went away ever fault: they read as zeros until munmap, so that a
- * consumer in the middle of a block does not crash.
+ * Pages are inserted when first touched, each with the protection of its
+ * part. Nothing is mapped in ->mmap(), so ->mmap() needs no lock that an
+ * ioctl copying from userspace could hold, and a buffer revoked because its
+ * device went away can never be mapped again: it reads as zeros until
+ * munmap, so a consumer in the middle of a block does not crash.
  */
 static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 {
-	if (vmf->flags & FAULT_FLAG_WRITE)
+	struct vm_area_struct *vma = vmf->vma;
+	struct lring_pool *pool = vma->vm_private_data;
+	const struct lring_layout *l = &pool->layout;
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
+	bool writable = lring_offset_writable(l, off);
+	unsigned long pfn;
+	vm_fault_t ret;
+	pgprot_t prot;
+	int idx;
+
+	if (off >= l->mmap_size)
 		return VM_FAULT_SIGBUS;
-	return vmf_insert_pfn(vmf->vma, vmf->address,
-			      page_to_pfn(ZERO_PAGE(vmf->address)));
+	if ((vmf->flags & FAULT_FLAG_WRITE) && !writable)
+		return VM_FAULT_SIGBUS;
+	prot = vm_get_page_prot(writable ? vma->vm_flags :
+				vma->vm_flags & ~VM_WRITE);
+	if (off < pool->shared_size)
+		return vmf_insert_pfn_prot(vma, vmf->address,
+					   vmalloc_to_pfn(pool->shared + off), prot);
+
+	/* As the kernel maps it: uncached where the device does not snoop. */
+	if (pool->allocator->coherent && !dev_is_dma_coherent(pool->dev))
+		prot = pgprot_dmacoherent(prot);
+	idx = srcu_read_lock(&lring_map_srcu);
+	if (READ_ONCE(pool->revoked))
+		pfn = page_to_pfn(ZERO_PAGE(vmf->address));
+	else
+		pfn = lring_pool_pfn(pool, off - l->pool_off);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
+	srcu_read_unlock(&lring_map_srcu, idx);
+	return ret;
 }
 /* tutorial-end: vm-fault */
 
@@ -359,25 +432,21 @@ static const struct vm_operations_struct lring_vm_ops = {
 };
 
 /**
- * lring_pool_mmap() - map control page, rings and buffers into @vma
+ * lring_pool_mmap() - set up @vma to map control page, rings and buffers
  * @pool:	a pool with live buffers
  * @vma:	a shared mapping of exactly layout.mmap_size bytes at offset 0
  *
- * Each part gets its own protection: only the user page and the fill ring
- * are writable. Writes to the rest fault with SIGBUS, even after mprotect().
+ * Pages are inserted as they are touched, each with the protection of its
+ * part: only the user page and the fill ring are writable. Writes to the
+ * rest fault with SIGBUS, even after mprotect().
  *
  * Return: 0, -EINVAL for a bad offset, size or MAP_PRIVATE, -EPERM for
- * PROT_EXEC, -ENODEV when the buffers are gone, or remap_pfn_range()'s error.
+ * PROT_EXEC, or -ENODEV when the buffers are gone.
  */
 /* tutorial: pool-mmap */
 int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 {
 	const struct lring_layout *l = &pool->layout;
-	unsigned long addr;
-	pgprot_t rw, ro;
-	u64 off;
-	u32 i;
-	int ret;
 
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != l->mmap_size)
 		return -EINVAL;
@@ -385,37 +454,15 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
-	if (!pool->dma_live)
+	if (!pool->dma_live || pool->revoked)
 		return -ENODEV;
 
+	/*
+	 * Raw page frames (no struct page refcounting), never expanded by
+	 * mremap, left out of core dumps, never executable. Fork shares it.
+	 */
 	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
-	rw = vma->vm_page_prot;
-	ro = vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
-
-	for (off = 0; off < pool->shared_size; off += PAGE_SIZE) {
-		ret = remap_pfn_range(vma, vma->vm_start + off,
-				      vmalloc_to_pfn(pool->shared + off),
-				      PAGE_SIZE,
-				      lring_offset_writable(l, off) ? rw : ro);
-		if (ret)
-			return ret;
-	}
-
-	addr = vma->vm_start + l->pool_off;
-	for (i = 0; i < l->buf_count; i++) {
-		struct scatterlist *sg;
-		int j;
-
-		for_each_sgtable_sg(pool->bufs[i].sgt, sg, j) {
-			ret = remap_pfn_range(vma, addr, page_to_pfn(sg_page(sg)),
-					      sg->length, ro);
-			if (ret)
-				return ret;
-			addr += sg->length;
-		}
-	}
-
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &lring_vm_ops;
 	vma->vm_private_data = pool;
 	lring_vm_open(vma);
@@ -423,3 +470,23 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 }
 ALLOW_ERROR_INJECTION(lring_pool_mmap, ERRNO);
 /* tutorial-end: pool-mmap */
+
+/**
+ * lring_pool_revoke() - take the buffers away from every mapping
+ * @pool:	the pool of a device that is going away
+ * @mapping:	the address space of the ring's file, or NULL
+ *
+ * After this no mapping reaches the buffers: pages already mapped are
+ * zapped, and later faults map the zero page. The caller may then free the
+ * buffers.
+ */
+void lring_pool_revoke(struct lring_pool *pool, struct address_space *mapping)
+{
+	WRITE_ONCE(pool->revoked, true);
+	/* Every fault that saw the buffers has inserted its page... */
+	synchronize_srcu(&lring_map_srcu);
+	/* ...so zapping now leaves none behind. */
+	if (mapping)
+		unmap_mapping_range(mapping, pool->layout.pool_off,
+				    pool->layout.pool_size, 1);
+}

@@ -39,6 +39,7 @@
 /* Largest buffer and ring sizes the kernel accepts. */
 #define LRING_MAX_BUFFERS	65536U
 #define LRING_MAX_RING_ENTRIES	(1U << 20)
+#define LRING_MAX_BUF_SIZE	(1U << 31)
 
 /**
  * struct lring_cqe - completion ring entry: one block the device filled
@@ -256,7 +257,8 @@ enum lring_backend {
 /**
  * struct lring_config - argument of LRING_IOC_CONFIGURE
  * @buf_count:	buffers in the pool, 1 .. LRING_MAX_BUFFERS
- * @buf_size:	bytes per buffer, 1 .. the backend's limit (the largest
+ * @buf_size:	bytes per buffer, 1 .. LRING_MAX_BUF_SIZE and the backend's
+ *		limit (the largest
  *		physically contiguous allocation for STREAMING; a multiple of
  *		the page size for USER)
  * @backend:	enum lring_backend
