@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The Python binding on the host, with Debian's python3 and python3-numpy:
+# builds fake_producer (a userspace kernel model) and python_abi, then runs
+# tests/pkg/python_test.py. The VM has no Python; the binding's ring
+# protocol is the same against the real module.
+# Prints TAP lines; --result FILE writes "passed=N failed=N skipped=N".
+set -euo pipefail
+
+LRING_PROG=python-test
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+
+result=""
+[ "${1:-}" != --result ] || result=$2
+py=${LRING_PYTHON:-/usr/bin/python3}
+out=$LRING_BUILD/pkg
+mkdir -p "$out"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cflags=(-std=c11 -Wall -Wextra -Werror -O2 -I"$LRING_ROOT/uapi"
+	-I"$LRING_ROOT/liblring/include" -I"$LRING_ROOT/tests/unit")
+rc=0
+gcc "${cflags[@]}" -o "$out/fake_producer" "$LRING_ROOT/tests/pkg/fake_producer.c" -lpthread &&
+	gcc "${cflags[@]}" -o "$out/python_abi" "$LRING_ROOT/tests/pkg/python_abi.c" &&
+	"$py" -c 'import numpy' ||
+	{ echo "not ok - build the helpers / import numpy with $py"; rc=1; }
+if [ "$rc" = 0 ]; then
+	"$py" "$LRING_ROOT/tests/pkg/python_test.py" "$out/fake_producer" \
+		"$out/python_abi" | tee "$log" || rc=1
+else
+	echo "not ok - python binding" >"$log"
+fi
+p=$(grep -c '^ok' "$log" || true)
+f=$(grep -c '^not ok' "$log" || true)
+[ "$rc" = 0 ] || [ "$f" != 0 ] || f=1
+[ -z "$result" ] || echo "passed=$p failed=$f skipped=0" >"$result"
+[ "$f" = 0 ]
