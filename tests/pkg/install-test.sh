@@ -107,7 +107,7 @@ check "man pages installed ($npages)" test "$npages" -gt 0
 bad=""
 for p in $( (find "$man" -type f 2>/dev/null || true) | sort); do
 	# .so links are resolved relative to the man root
-	if ! (cd "$man" && groff -man -Tutf8 -ww -z -soelim "$p") >"$work/groff.log" 2>&1 ||
+	if ! (cd "$man" && groff -s -man -Tutf8 -ww -z "$p") >"$work/groff.log" 2>&1 ||
 		[ -s "$work/groff.log" ]; then
 		bad="$bad ${p#"$man"/}"
 		cat "$work/groff.log" >>"$work/check.log"
