@@ -181,7 +181,10 @@ MANDIR     ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # busy_poll and eventfd_consumer are examples: not on PATH
 EXAMPLEDIR ?= $(PREFIX)/lib/lring/examples
-PYTHONDIR  ?= $(PREFIX)/lib/python3/dist-packages
+# Debian's python3 looks in /usr/lib/python3/dist-packages and, for local
+# installs, /usr/local/lib/python3.X/dist-packages
+PYTHONDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell \
+	/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
 # udev reads /etc/udev/rules.d and /usr/lib/udev/rules.d, not /usr/local
 UDEVRULESDIR ?= /etc/udev/rules.d
 DKMSSRCDIR ?= /usr/src/lring-$(VERSION)

@@ -53,6 +53,10 @@ for f in $libdir/liblring.a $libdir/liblring.so.1 $libdir/liblring.so \
 	$prefix/lib/lring/examples/busy_poll; do
 	check "installed: $f" test -e "$D$f"
 done
+check "installed: the Python module" test -e "$D/usr/lib/python3/dist-packages/lring.py"
+check "the installed Python module imports (Debian python3 + numpy)" \
+	env PYTHONPATH="$D/usr/lib/python3/dist-packages" /usr/bin/python3 -c \
+	"import lring, sys; sys.exit(not lring.__file__.startswith('$D'))"
 check "nothing installed outside DESTDIR's /usr" \
 	test -z "$(cd "$D" && find . -mindepth 1 -maxdepth 1 ! -name usr)"
 
