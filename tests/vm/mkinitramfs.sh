@@ -10,6 +10,8 @@
 #   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*, build/tools/*,
 #                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated)
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
+#   /lring/python/         with LRING_VM_PYTHON=yes: lring.py, the Python example and
+#                          tests/kernel/python/*, plus python3 and numpy from the host
 #   /lib*, /usr/lib*       exactly the shared libraries those programs need (ldd),
 #                          with the dynamic loader
 # The per-run part (/lring/run/config, /lring/run/commands) is appended by run-vm
@@ -59,6 +61,27 @@ for f in ${bins[@]+"${bins[@]}"}; do
 done
 mkdir -p "$stage/lring/abi"
 cp "$LRING_ROOT"/docs/ABI/testing/* "$stage/lring/abi/" 2>/dev/null || true
+
+# Python 3 and numpy (Debian's), for the groups that ask: about 60 MB.
+if [ "${LRING_VM_PYTHON:-no}" = yes ]; then
+	py=$(readlink -f /usr/bin/python3)
+	pyver=${py##*/}
+	[ -x "$py" ] && [ -d /usr/lib/python3/dist-packages/numpy ] ||
+		die "LRING_VM_PYTHON=yes needs python3 and python3-numpy ('make deps')"
+	mkdir -p "$stage/usr/bin" "$stage/usr/lib/python3/dist-packages" "$stage/lring/python"
+	cp "$py" "$stage/usr/bin/$pyver"
+	ln -s "$pyver" "$stage/usr/bin/python3"
+	bins+=("$py")
+	tar -C /usr/lib -cf - --exclude=test --exclude=tests --exclude=idlelib \
+		--exclude=tkinter --exclude=turtledemo --exclude=ensurepip --exclude=lib2to3 \
+		--exclude='config-*' "$pyver" | tar -C "$stage/usr/lib" -xf -
+	tar -C /usr/lib/python3/dist-packages -cf - --exclude=tests numpy |
+		tar -C "$stage/usr/lib/python3/dist-packages" -xf -
+	while IFS= read -r so; do bins+=("$so"); done < <(find /usr/lib/python3/dist-packages/numpy \
+		"/usr/lib/$pyver/lib-dynload" -name '*.so')
+	cp "$LRING_ROOT/liblring/python/lring.py" "$LRING_ROOT/examples/python/"*.py \
+		"$LRING_ROOT"/tests/kernel/python/*.py "$stage/lring/python/" 2>/dev/null || true
+fi
 
 # Shared libraries: whatever ldd lists for each ELF program, loader included.
 declare -A seen=()
