@@ -334,6 +334,7 @@ class Ring:
 
     def next_block(self, dtype=np.uint8, timeout=None):
         """The next completed buffer as a Block, or None on timeout."""
+        self.flush()
         if not self._ready and not self.wait(timeout):
             return None
         buf_id, length, seq, ts, flags, dropped = self._ready.popleft()
