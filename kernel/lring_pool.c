@@ -236,7 +236,9 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->user_addr = cfg->user_addr;
 
 	pool->shared_size = pool->layout.pool_off;
-	pool->shared = vmalloc_user(pool->shared_size);
+	/* Zeroed: nothing stale reaches userspace; quiet: failure is ENOMEM. */
+	pool->shared = __vmalloc(pool->shared_size,
+				 GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 	if (!pool->shared) {
 		ret = -ENOMEM;
 		goto err_put_dev;
