@@ -60,11 +60,25 @@ struct op {
 	uint32_t backend;
 };
 
+/* The application memory the user backend pins: 8 buffers of 8 KiB. */
+static void *user_region;
+
 static int op_configure(int fd, uint32_t backend)
 {
 	struct lring_config cfg = { .buf_count = 8, .buf_size = 6000,
 				    .backend = backend };
 
+	if (backend == LRING_BACKEND_USER) {
+		if (!user_region) {
+			user_region = mmap(NULL, 8 * 8192, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			if (user_region == MAP_FAILED)
+				return -errno;
+		}
+		cfg.buf_size = 8192;
+		cfg.user_addr = (uintptr_t)user_region;
+		cfg.user_len = 8 * 8192;
+	}
 	return ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ? -errno : 0;
 }
 
@@ -76,6 +90,16 @@ static int op_configure_coherent(int fd)
 static int op_configure_streaming(int fd)
 {
 	return op_configure(fd, LRING_BACKEND_STREAMING);
+}
+
+static int op_configure_noncontig(int fd)
+{
+	return op_configure(fd, LRING_BACKEND_NONCONTIG);
+}
+
+static int op_configure_user(int fd)
+{
+	return op_configure(fd, LRING_BACKEND_USER);
 }
 
 /* What an operation left to undo once failures are no longer injected. */
@@ -130,6 +154,8 @@ static int op_eventfd(int fd)
 static const struct op ops[] = {
 	{ "configure coherent", op_configure_coherent, false, 0 },
 	{ "configure streaming", op_configure_streaming, false, 0 },
+	{ "configure noncontig", op_configure_noncontig, false, 0 },
+	{ "configure user memory", op_configure_user, false, 0 },
 	{ "mmap", op_mmap, true, LRING_BACKEND_STREAMING },
 	{ "start", op_start, true, LRING_BACKEND_COHERENT },
 	{ "set eventfd", op_eventfd, true, LRING_BACKEND_COHERENT },
@@ -168,6 +194,7 @@ static void count_failslab_caches(void)
 static void test_nth(void)
 {
 	char path[64], buf[32];
+	long long pins0 = ktest_pins_held();
 	unsigned total = 0;
 	size_t i;
 	int nth;
@@ -239,6 +266,9 @@ static void test_nth(void)
 			 "fail-nth: %s: the ring streams correctly afterwards", ops[i].name);
 	}
 	ktest_diag("fail-nth: %u injection points tried", total);
+	ktest_ok(ktest_pins_held() == pins0,
+		 "fail-nth: every page pinned on the way was unpinned (%lld left)",
+		 ktest_pins_held() - pins0);
 }
 
 /* Arms fail_function for @func (which returns -errno) for this task only. */
@@ -288,7 +318,7 @@ static int configure_fd(uint32_t backend, int *fdp)
 static void check_function(const char *func, unsigned interval,
 			   uint32_t backend, bool map)
 {
-	int fd = -1, ret;
+	int fd = -1, ret, again = 0;
 
 	if (inject(func, -ENOMEM, interval, "1")) {
 		ktest_ok(false, "fail_function: %s cannot be injected", func);
@@ -303,11 +333,19 @@ static void check_function(const char *func, unsigned interval,
 		close(fd);
 	ktest_ok(ret == -ENOMEM, "fail_function: %s (call %u) fails the operation with ENOMEM (%s)",
 		 func, interval, strerror(-ret));
-	ktest_ok(ring_still_works(backend), "fail_function: %s: the ring works afterwards", func);
+	if (backend == LRING_BACKEND_USER) {
+		/* The same region can be pinned again: nothing stayed behind. */
+		again = configure_fd(backend, &fd);
+		close(fd);
+		backend = LRING_BACKEND_STREAMING;
+	}
+	ktest_ok(!again && ring_still_works(backend),
+		 "fail_function: %s: the ring works afterwards", func);
 }
 
 static void test_functions(void)
 {
+	long long pins0 = ktest_pins_held();
 	int ret;
 
 	if (access(FAIL_FUNC "/inject", W_OK)) {
@@ -323,6 +361,14 @@ static void test_functions(void)
 	check_function("lring_streaming_map", 1, LRING_BACKEND_STREAMING, false);
 	check_function("lring_streaming_map", 5, LRING_BACKEND_STREAMING, false);
 	check_function("lring_pool_mmap", 1, LRING_BACKEND_STREAMING, true);
+	check_function("lring_noncontig_alloc", 3, LRING_BACKEND_NONCONTIG, false);
+	/* The third buffer's pin or mapping fails: two are undone. */
+	check_function("lring_user_pin", 3, LRING_BACKEND_USER, false);
+	check_function("lring_user_map", 3, LRING_BACKEND_USER, false);
+	check_function("lring_user_alloc", 1, LRING_BACKEND_USER, false);
+	ktest_ok(ktest_pins_held() == pins0,
+		 "fail_function: every page pinned on the way was unpinned (%lld left)",
+		 ktest_pins_held() - pins0);
 	/* tutorial-end: test-fail-functions */
 
 	/* Device setup: the driver's probe sees lring_register() fail. */

@@ -269,6 +269,34 @@ static inline bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
 	return true;
 }
 
+/* nr_foll_pin_acquired - nr_foll_pin_released: pages pinned right now. */
+static inline long long ktest_pins_held(void)
+{
+	char line[128];
+	long long acq = -1, rel = -1, v;
+	FILE *f;
+	int fd;
+
+	/* Fold the per-CPU deltas first, or the counters lag. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			ktest_diag("stat_refresh: %s", strerror(errno));
+		close(fd);
+	}
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
+			acq = v;
+		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
+			rel = v;
+	}
+	fclose(f);
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
 static inline int ktest_exit(void)
 {
 	return ktest_failures ? 1 : 0;

@@ -35,34 +35,6 @@ static uint32_t backend_of(const char *s)
 	return LRING_BACKEND_COHERENT;
 }
 
-/* nr_foll_pin_acquired - nr_foll_pin_released: pages pinned right now. */
-static long long pins_held(void)
-{
-	char line[128];
-	long long acq = -1, rel = -1, v;
-	FILE *f;
-	int fd;
-
-	/* Fold the per-CPU deltas first, or the counters lag. */
-	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "1", 1) < 0)
-			ktest_diag("stat_refresh: %s", strerror(errno));
-		close(fd);
-	}
-	f = fopen("/proc/vmstat", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "nr_foll_pin_acquired %lld", &v) == 1)
-			acq = v;
-		else if (sscanf(line, "nr_foll_pin_released %lld", &v) == 1)
-			rel = v;
-	}
-	fclose(f);
-	return acq < 0 || rel < 0 ? -1 : acq - rel;
-}
-
 /* Application memory of the given kind, 2 MiB aligned. */
 static void *region_alloc(const char *kind, size_t len)
 {
@@ -160,7 +132,7 @@ static void test_user_stream(int argc, char **argv)
 	uint32_t size = argc > 1 ? strtoul(argv[1], NULL, 0) : 65536;
 	uint32_t count = argc > 2 ? strtoul(argv[2], NULL, 0) : 16;
 	uint64_t blocks = argc > 3 ? strtoull(argv[3], NULL, 0) : 2000;
-	long long pins0 = pins_held();
+	long long pins0 = ktest_pins_held();
 	struct lring_info info;
 	struct lring *r;
 	char what[96];
@@ -190,9 +162,9 @@ static void test_user_stream(int argc, char **argv)
 		lring_close(r);
 		return;
 	}
-	ktest_ok(pins_held() - pins0 == (long long)size / 4096 * count,
+	ktest_ok(ktest_pins_held() - pins0 == (long long)size / 4096 * count,
 		 "%s: every page of the region is pinned (%lld)", what,
-		 pins_held() - pins0);
+		 ktest_pins_held() - pins0);
 	lring_get_info(r, &info);
 	ktest_diag("%s: %u DMA segments per buffer at most", what, info.segments_per_buf);
 	if (!strcmp(kind, "hugetlb") && size <= HUGE_2M)
@@ -205,8 +177,8 @@ static void test_user_stream(int argc, char **argv)
 			 what, info.segments_per_buf, size / 4096);
 	stream_verify(r, 71, blocks, what, region, size);
 	lring_close(r);
-	ktest_ok(pins_held() == pins0, "%s: close unpins every page (%lld left)", what,
-		 pins_held() - pins0);
+	ktest_ok(ktest_pins_held() == pins0, "%s: close unpins every page (%lld left)", what,
+		 ktest_pins_held() - pins0);
 }
 
 static int user_errno(void *addr, uint32_t size, uint32_t count, uint64_t len)
@@ -239,7 +211,7 @@ static void drop_ipc_lock(void)
 
 static void test_user_errors(int argc, char **argv)
 {
-	long long pins0 = pins_held();
+	long long pins0 = ktest_pins_held();
 	size_t len = 16 * 65536;
 	char *region = region_alloc("plain", len), *ro;
 	struct rlimit rl = { 256 * 1024, 256 * 1024 };
@@ -266,9 +238,9 @@ static void test_user_errors(int argc, char **argv)
 	munmap(region + 8 * 65536, 65536);	/* a hole: buffer 8 is missing */
 	ktest_ok(user_errno(region, 65536, 16, len) == EFAULT,
 		 "user: a hole in the region gets EFAULT after pinning buffers 0-7");
-	ktest_ok(pins_held() == pins0,
+	ktest_ok(ktest_pins_held() == pins0,
 		 "user: every failed configure released what it pinned (%lld left)",
-		 pins_held() - pins0);
+		 ktest_pins_held() - pins0);
 	/* tutorial-end: test-partial-pin */
 
 	region = region_alloc("plain", len);
@@ -292,14 +264,14 @@ static void test_user_errors(int argc, char **argv)
 	waitpid(pid, &status, 0);
 	ktest_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		 "user: a region within RLIMIT_MEMLOCK is accepted");
-	ktest_ok(pins_held() == pins0, "user: nothing stays pinned (%lld)",
-		 pins_held() - pins0);
+	ktest_ok(ktest_pins_held() == pins0, "user: nothing stays pinned (%lld)",
+		 ktest_pins_held() - pins0);
 }
 
 /* kill -9 in the middle of a stream releases every pinned page. */
 static void test_user_kill(int argc, char **argv)
 {
-	long long pins0 = pins_held();
+	long long pins0 = ktest_pins_held();
 	int status, fd;
 	pid_t pid;
 
@@ -325,14 +297,14 @@ static void test_user_kill(int argc, char **argv)
 		}
 	}
 	ktest_sleep_ms(1000);
-	ktest_ok(pins_held() - pins0 == 32 * 16, "user_kill: the consumer pinned its region (%lld)",
-		 pins_held() - pins0);
+	ktest_ok(ktest_pins_held() - pins0 == 32 * 16, "user_kill: the consumer pinned its region (%lld)",
+		 ktest_pins_held() - pins0);
 	/* tutorial: test-user-kill */
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	ktest_sleep_ms(100);
-	ktest_ok(pins_held() == pins0, "user_kill: kill -9 mid-stream unpins every page (%lld left)",
-		 pins_held() - pins0);
+	ktest_ok(ktest_pins_held() == pins0, "user_kill: kill -9 mid-stream unpins every page (%lld left)",
+		 ktest_pins_held() - pins0);
 	/* tutorial-end: test-user-kill */
 	fd = open("/dev/lring0", O_RDWR);
 	ktest_ok(fd >= 0, "user_kill: the ring is free again");
@@ -388,7 +360,7 @@ static void test_user_expect(int argc, char **argv)
 	int expect = !strcmp(want, "EINVAL") ? EINVAL : atoi(want);
 	struct lring_config cfg = { .buf_count = 4, .buf_size = 4096,
 				    .backend = LRING_BACKEND_USER };
-	long long pins0 = pins_held();
+	long long pins0 = ktest_pins_held();
 	void *region = region_alloc("plain", 4 * 4096);
 	int fd = open(dev, O_RDWR), got;
 
@@ -399,7 +371,7 @@ static void test_user_expect(int argc, char **argv)
 		close(fd);
 	ktest_ok(got == expect, "user memory on %s gets %s (%s)", dev,
 		 expect ? strerror(expect) : "success", got ? strerror(got) : "success");
-	ktest_ok(pins_held() == pins0, "user memory on %s: no pin left behind", dev);
+	ktest_ok(ktest_pins_held() == pins0, "user memory on %s: no pin left behind", dev);
 }
 
 int main(int argc, char **argv)
