@@ -149,7 +149,6 @@ static int edu_setup(int ring, const char *bdf, struct lring **out,
 		.buf_size = buf_size,
 		.backend = backend,
 	};
-	char path[32];
 	int ret;
 
 	ret = edu_set_attr(bdf, "seed", seed);
@@ -157,19 +156,7 @@ static int edu_setup(int ring, const char *bdf, struct lring **out,
 		ktest_diag("%s: seed: %s", bdf, strerror(-ret));
 		return ret;
 	}
-	ktest_dev_path(ring, path, sizeof(path));
-	ret = lring_open(path, out);
-	if (ret) {
-		ktest_diag("open %s: %s", path, lring_strerror(ret));
-		return ret;
-	}
-	ret = lring_configure(*out, &cfg);
-	if (ret) {
-		ktest_diag("configure %s: %s", path, lring_strerror(ret));
-		lring_close(*out);
-		*out = NULL;
-	}
-	return ret;
+	return ktest_open_configured(ring, out, &cfg);
 }
 
 /*

@@ -119,6 +119,28 @@ static inline void ktest_dev_path(int ring, char *path, size_t size)
 	snprintf(path, size, "/dev/lring%d", ring);
 }
 
+/* Opens ring N and configures (and maps) its pool; a message on failure. */
+static inline int ktest_open_configured(int ring, struct lring **out,
+					const struct lring_config *cfg)
+{
+	char path[32];
+	int ret;
+
+	ktest_dev_path(ring, path, sizeof(path));
+	ret = lring_open(path, out);
+	if (ret) {
+		ktest_diag("open %s: %s", path, lring_strerror(ret));
+		return ret;
+	}
+	ret = lring_configure(*out, cfg);
+	if (ret) {
+		ktest_diag("configure %s: %s", path, lring_strerror(ret));
+		lring_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 /* Opens ring N, sets the sim parameters and configures the pool. */
 static inline int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
 		       uint32_t buf_size, uint32_t backend, uint32_t rate,
@@ -130,7 +152,6 @@ static inline int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
 		.backend = backend,
 		.index_base = index_base,
 	};
-	char path[32];
 	int ret;
 
 	if ((ret = ktest_sim_set(ring, "rate", rate)) ||
@@ -139,19 +160,7 @@ static inline int ktest_setup(int ring, struct lring **out, uint32_t buf_count,
 		ktest_diag("ring %d: sim parameters: %s", ring, strerror(-ret));
 		return ret;
 	}
-	ktest_dev_path(ring, path, sizeof(path));
-	ret = lring_open(path, out);
-	if (ret) {
-		ktest_diag("open %s: %s", path, lring_strerror(ret));
-		return ret;
-	}
-	ret = lring_configure(*out, &cfg);
-	if (ret) {
-		ktest_diag("configure %s: %s", path, lring_strerror(ret));
-		lring_close(*out);
-		*out = NULL;
-	}
-	return ret;
+	return ktest_open_configured(ring, out, &cfg);
 }
 
 /*
