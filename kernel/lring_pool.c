@@ -378,6 +378,7 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 	const struct lring_layout *l = &pool->layout;
 	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	bool writable = lring_offset_writable(l, off);
+	unsigned long vm_flags = vma->vm_flags | VM_READ;
 	unsigned long pfn;
 	vm_fault_t ret;
 	pgprot_t prot;
@@ -387,8 +388,16 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	if ((vmf->flags & FAULT_FLAG_WRITE) && !writable)
 		return VM_FAULT_SIGBUS;
-	prot = vm_get_page_prot(writable ? vma->vm_flags :
-				vma->vm_flags & ~VM_WRITE);
+	/*
+	 * A PROT_WRITE-only mapping is accessible, so it faults here, but
+	 * without VM_READ its read-only parts would get PAGE_NONE: the access
+	 * would fault again forever (a get_user() into it never returns on a
+	 * kernel without NUMA balancing). Writable implies readable on every
+	 * architecture lring runs on, so read-only parts map readable.
+	 */
+	if (!writable)
+		vm_flags &= ~VM_WRITE;
+	prot = vm_get_page_prot(vm_flags);
 	if (off < pool->shared_size)
 		return vmf_insert_pfn_prot(vma, vmf->address,
 					   vmalloc_to_pfn(pool->shared + off), prot);

@@ -402,6 +402,30 @@ static void mprotect_and_write(void *p)
 	*(volatile uint32_t *)p = 0xdeadbeef;
 }
 
+/*
+ * Reads every part of a PROT_WRITE-only mapping, from userspace and through
+ * an ioctl argument; the parent counts a hang (alarm) as a failure.
+ */
+struct write_only_map {
+	int fd;
+	const char *base;
+	const struct lring_info *info;
+};
+
+static void read_write_only_map(void *p)
+{
+	const struct write_only_map *w = p;
+	const struct lring_layout *l = &w->info->layout;
+
+	alarm(5);
+	(void)*(volatile const uint32_t *)(w->base + l->cq_producer_off);
+	(void)*(volatile const uint32_t *)(w->base + l->cq_entries_off);
+	(void)*(volatile const uint32_t *)(w->base + l->pool_off);
+	/* The kernel's own read of the argument faults on the same pages. */
+	ioctl(w->fd, LRING_IOC_QBUF, w->base + l->cq_entries_off);
+	ioctl(w->fd, LRING_IOC_QBUF, w->base + l->pool_off + 4096);
+}
+
 /* Every bad argument gets an errno, never a splat. */
 static void test_bad_input(int argc, char **argv)
 {
@@ -507,6 +531,16 @@ static void test_bad_input(int argc, char **argv)
 			 ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0,
 			 "bad_input: stop is idempotent");
 		munmap(m, size);
+		m = mmap(NULL, size, PROT_WRITE, MAP_SHARED, fd, 0);
+		if (ktest_ok(m != MAP_FAILED, "bad_input: PROT_WRITE-only mmap")) {
+			struct write_only_map w = { fd, m, &info };
+
+			ktest_ok(child_signal(read_write_only_map, &w) == 0,
+				 "bad_input: a PROT_WRITE-only mapping reads (no fault loop)");
+			ktest_ok(child_signal(write_u32, (char *)m + info.layout.cq_entries_off) ==
+				 SIGBUS, "bad_input: ...and its read-only parts stay read-only");
+			munmap(m, size);
+		}
 		ktest_ok(configure_errno(fd, good) == 0,
 			 "bad_input: configure after munmap succeeds");
 	}
