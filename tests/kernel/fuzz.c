@@ -38,6 +38,7 @@
  */
 #include "ktest.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -748,6 +749,59 @@ static void op_peek_pool(struct worker *w, uint64_t *s)
 static void do_op(struct worker *w, uint64_t *s, bool in_child);
 
 /*
+ * Prints where each thread of a process that ignores SIGKILL sits in the
+ * kernel: its state (from stat) and its kernel stack. A task stuck in the
+ * kernel is a module bug (or a slow path) that only this shows.
+ */
+static void dump_stuck_task(pid_t pid)
+{
+	char path[96], line[256];
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir) {
+		ktest_diag("  %d: no /proc entry (%s)", pid, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			ktest_diag("  task %s: %.*s", de->d_name, (int)strcspn(line, "\n"), line);
+		if (f)
+			fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			ktest_diag("    syscall %.*s", (int)strcspn(line, "\n"), line);
+		if (f)
+			fclose(f);
+		for (int sample = 0; sample < 3; sample++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stack", pid, de->d_name);
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof(line), f))
+				ktest_diag("    %.*s", (int)strcspn(line, "\n"), line);
+			if (f)
+				fclose(f);
+			ktest_diag("    --");
+			ktest_sleep_ms(300);
+		}
+	}
+	closedir(dir);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		ktest_diag("  map %.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+}
+
+/*
  * A child that inherits the fds and mappings, does a few operations (only
  * async-signal-safe ones: the parent has other threads) and is killed.
  */
@@ -794,6 +848,8 @@ static void op_fork(struct worker *w, uint64_t *s)
 	}
 	if (i == 1000) {
 		__atomic_fetch_add(&sh->stuck_children, 1, __ATOMIC_RELAXED);
+		ktest_diag("fork child %d did not die within 10 s of SIGKILL:", pid);
+		dump_stuck_task(pid);
 		waitpid(pid, &status, 0);
 	}
 	count(OP_fork, true);
@@ -1253,7 +1309,8 @@ static bool reap_worker(pid_t pid, bool killed_by_us)
 		}
 		ktest_sleep_ms(10);
 	}
-	ktest_diag("worker %d did not die within 30 s of SIGKILL", pid);
+	ktest_diag("worker %d did not die within 30 s of SIGKILL; its threads:", pid);
+	dump_stuck_task(pid);
 	__atomic_fetch_add(&sh->worker_crashes, 1, __ATOMIC_RELAXED);
 	return false;
 }
