@@ -5,11 +5,13 @@
  * The reference for a real card: this file only talks to the hardware; the
  * ring core owns the buffers, their mapping and their syncs. The device has
  * one DMA engine, so one transfer is in flight at a time. A block is moved
- * in pieces of at most LRING_EDU_XFER_MAX bytes, each piece in two
- * transfers: the pattern from a staging buffer into the device ("the
- * sensor"), then from the device into the ring's buffer. The interrupt
- * handler acknowledges the device, starts the next transfer, and hands a
- * full buffer to the core. See uapi/linux/lring_edu.h for the data format.
+ * in pieces of at most LRING_EDU_XFER_MAX bytes that never cross one of the
+ * buffer's DMA segments (scatter-gather: one transfer per segment at
+ * least), each piece in two transfers: the pattern from a staging buffer
+ * into the device ("the sensor"), then from the device into the ring's
+ * buffer. The interrupt handler acknowledges the device, starts the next
+ * transfer, and hands a full block to the core. See uapi/linux/lring_edu.h
+ * for the data format.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -33,12 +35,16 @@
  * @idle_wq:	stop waits here for the transfer in flight
  * @spurious:	interrupts that completed no transfer
  * @seed:	mixed into the pattern (sysfs), read as each block starts
+ * @block_size:	bytes per block (sysfs); 0 or more than a buffer: the buffer
  * @lock:	protects the fields below
  * @queue:	buffers the core handed over, oldest first
  * @cur:	buffer being filled, or NULL
  * @seq:	sequence number of the block in @cur
  * @cur_seed:	@seed when the block in @cur started
+ * @cur_len:	bytes of the block in @cur
  * @off:	bytes of @cur already filled
+ * @sg:		DMA segment of @cur the next piece goes to
+ * @sg_off:	bytes of @sg already filled
  * @len:	bytes of the piece in flight
  * @to_ram:	the transfer in flight goes from the device to @cur
  * @busy:	a transfer is in flight, or a full buffer is being handed over
@@ -54,13 +60,17 @@ struct lring_edu {
 	wait_queue_head_t idle_wq;
 	atomic_long_t spurious;
 	u64 seed;
+	u32 block_size;
 
 	spinlock_t lock;
 	struct list_head queue;
 	struct lring_buffer *cur;
 	u64 seq;
 	u64 cur_seed;
+	u32 cur_len;
 	u32 off;
+	struct scatterlist *sg;
+	u32 sg_off;
 	u32 len;
 	bool to_ram;
 	bool busy;
@@ -85,10 +95,14 @@ static void lring_edu_dma(struct lring_edu *edu, dma_addr_t src,
 }
 /* tutorial-end: edu-dma */
 
-/* Stages the next piece of @cur's pattern and moves it into the device. */
+/*
+ * Stages the next piece of @cur's pattern and moves it into the device. A
+ * piece ends where the block, the DMA segment or the engine's reach does.
+ */
 static void lring_edu_seed_piece(struct lring_edu *edu)
 {
-	u32 len = min(edu->cur->size - edu->off, LRING_EDU_XFER_MAX), i;
+	u32 len = min3(edu->cur_len - edu->off, LRING_EDU_XFER_MAX,
+		       sg_dma_len(edu->sg) - edu->sg_off), i;
 
 	for (i = 0; i < len; i++)
 		edu->stage[i] = lring_edu_byte(edu->cur_seed, edu->seq,
@@ -106,9 +120,14 @@ static void lring_edu_kick(struct lring_edu *edu)
 	edu->cur = list_first_entry(&edu->queue, struct lring_buffer, queue);
 	list_del(&edu->cur->queue);
 	edu->off = 0;
+	edu->sg = edu->cur->sgt->sgl;
+	edu->sg_off = 0;
 	/* Nothing completes while busy, so this is the number done() gives. */
 	edu->seq = lring_next_seq(edu->ring);
 	edu->cur_seed = READ_ONCE(edu->seed);
+	edu->cur_len = READ_ONCE(edu->block_size);
+	if (!edu->cur_len || edu->cur_len > edu->cur->size)
+		edu->cur_len = edu->cur->size;
 	edu->busy = true;
 	lring_edu_seed_piece(edu);
 }
@@ -132,12 +151,18 @@ static struct lring_buffer *lring_edu_advance(struct lring_edu *edu)
 		return NULL;
 	}
 	if (!edu->to_ram) {
-		lring_edu_dma(edu, LRING_EDU_BUF_ADDR, buf->dma_addr + edu->off,
-			      edu->len, true);
+		lring_edu_dma(edu, LRING_EDU_BUF_ADDR,
+			      sg_dma_address(edu->sg) + edu->sg_off, edu->len, true);
 		return NULL;
 	}
 	edu->off += edu->len;
-	if (edu->off < buf->size) {
+	edu->sg_off += edu->len;
+	if (edu->sg_off == sg_dma_len(edu->sg)) {
+		/* The core's segments cover the buffer: there is a next one. */
+		edu->sg = sg_next(edu->sg);
+		edu->sg_off = 0;
+	}
+	if (edu->off < edu->cur_len) {
 		lring_edu_seed_piece(edu);
 		return NULL;
 	}
@@ -175,7 +200,7 @@ static irqreturn_t lring_edu_irq(int irq, void *data)
 		return IRQ_HANDLED;
 
 	/* Without our lock: done() may call lring_edu_queue(). */
-	lring_buffer_done(edu->ring, buf, buf->size, 0);
+	lring_buffer_done(edu->ring, buf, edu->cur_len, 0);
 	spin_lock(&edu->lock);
 	edu->busy = false;
 	if (!edu->running)
@@ -242,6 +267,7 @@ static const struct lring_device_ops lring_edu_ops = {
 	.start = lring_edu_start,
 	.stop = lring_edu_stop,
 	.queue = lring_edu_queue,
+	.max_segments = UINT_MAX,
 };
 /* tutorial-end: edu-ops */
 
@@ -276,9 +302,36 @@ static ssize_t seed_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(seed);
 
+/*
+ * A block shorter than the buffer, as a capture card's frame may be: a
+ * whole 8 MiB buffer would take the engine seven minutes to fill.
+ */
+static ssize_t block_size_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct lring_edu *edu = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(edu->block_size));
+}
+
+static ssize_t block_size_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct lring_edu *edu = dev_get_drvdata(dev);
+	u32 val;
+	int ret = kstrtou32(buf, 0, &val);
+
+	if (!ret)
+		WRITE_ONCE(edu->block_size, val);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(block_size);
+
 static struct attribute *lring_edu_attrs[] = {
 	&dev_attr_spurious_irqs.attr,
 	&dev_attr_seed.attr,
+	&dev_attr_block_size.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(lring_edu);
@@ -314,6 +367,8 @@ static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	/* tutorial-end: edu-mask */
+	/* Segments of any length: the driver cuts them into transfers itself. */
+	dma_set_max_seg_size(dev, UINT_MAX);
 	edu->stage = dmam_alloc_coherent(dev, LRING_EDU_XFER_MAX,
 					 &edu->stage_dma, GFP_KERNEL);
 	if (!edu->stage)

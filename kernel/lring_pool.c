@@ -63,6 +63,17 @@ static int lring_layout_init(struct device *dev,
 		}
 	}
 
+	/*
+	 * Every backend but user memory gives a buffer one DMA segment (an
+	 * IOMMU maps even a noncontiguous one as one range): the device must
+	 * be able to take it whole. DMA-API debug warns otherwise.
+	 */
+	if (!alloc->user_memory && cfg->buf_size > dma_get_max_seg_size(dev)) {
+		dev_notice_ratelimited(dev, "buffer size %u above the device's DMA segment limit %u (%s backend)\n",
+				       cfg->buf_size, dma_get_max_seg_size(dev), alloc->name);
+		return -EINVAL;
+	}
+
 	memset(l, 0, sizeof(*l));
 	l->buf_count = cfg->buf_count;
 	l->buf_size = cfg->buf_size;
