@@ -4,7 +4,12 @@
  * (lring.ko and lring_edu.ko loaded; the group adds iomem=relaxed so the
  * test can poke the device's registers through resource0).
  *
- *   edu_test stream [coherent|streaming] [blocks] [buf_size] [buf_count]
+ *   edu_test stream [BACKEND] [blocks] [buf_size] [buf_count] [block_size]
+ *                   [segments: N at least, =N exactly]
+ *                                       BACKEND: coherent, streaming,
+ *                                       noncontig or user (anonymous memory)
+ *   edu_test kill BACKEND               kill -9 mid-stream frees everything
+ *   edu_test fail BACKEND FUNCTION N    FUNCTION fails at its N-th call (debug)
  *   edu_test nosync_detected [blocks]   (lring.ko debug_skip_sync_for_cpu=1)
  *   edu_test spurious [backend]         interrupts nobody asked for
  *   edu_test rebind                     sysfs unbind/bind while streaming
@@ -29,16 +34,31 @@
 
 #define EDU_BUF_SIZE	4000	/* one piece: two transfers per block */
 
+static const char *const backend_names[] = {
+	[LRING_BACKEND_COHERENT] = "coherent",
+	[LRING_BACKEND_STREAMING] = "streaming",
+	[LRING_BACKEND_NONCONTIG] = "noncontig",
+	[LRING_BACKEND_USER] = "user",
+};
+
 static uint32_t parse_backend(const char *s)
 {
-	return s && !strcmp(s, "streaming") ? LRING_BACKEND_STREAMING :
-					      LRING_BACKEND_COHERENT;
+	uint32_t b;
+
+	for (b = 0; s && b < sizeof(backend_names) / sizeof(backend_names[0]); b++)
+		if (!strcmp(s, backend_names[b]))
+			return b;
+	return LRING_BACKEND_COHERENT;
 }
 
 static const char *backend_name(uint32_t b)
 {
-	return b == LRING_BACKEND_STREAMING ? "streaming" : "coherent";
+	return backend_names[b];
 }
+
+/* The application memory behind a user-backend pool, freed by edu_close(). */
+static void *user_region;
+static size_t user_region_len;
 
 static int read_text(const char *path, char *text, size_t size)
 {
@@ -151,12 +171,36 @@ static int edu_setup(int ring, const char *bdf, struct lring **out,
 	};
 	int ret;
 
-	ret = edu_set_attr(bdf, "seed", seed);
+	ret = edu_set_attr(bdf, "seed", seed) ?: edu_set_attr(bdf, "block_size", 0);
 	if (ret) {
-		ktest_diag("%s: seed: %s", bdf, strerror(-ret));
+		ktest_diag("%s: seed, block_size: %s", bdf, strerror(-ret));
 		return ret;
 	}
+	if (backend == LRING_BACKEND_USER) {
+		/* Plain anonymous pages: scattered, so many DMA segments. */
+		user_region_len = (size_t)buf_size * buf_count;
+		user_region = mmap(NULL, user_region_len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (user_region == MAP_FAILED)
+			return -errno;
+		madvise(user_region, user_region_len, MADV_NOHUGEPAGE);
+		/* Last page first: descending frames, which no segment merges. */
+		for (size_t off = user_region_len; off; off -= 4096)
+			((volatile char *)user_region)[off - 4096] = 0;
+		cfg.user_addr = (uintptr_t)user_region;
+		cfg.user_len = user_region_len;
+	}
 	return ktest_open_configured(ring, out, &cfg);
+}
+
+/* Closes @r (if any) and frees the application memory behind its pool. */
+static void edu_close(struct lring *r)
+{
+	if (r)
+		lring_close(r);
+	if (user_region && user_region != MAP_FAILED)
+		munmap(user_region, user_region_len);
+	user_region = NULL;
 }
 
 /*
@@ -218,23 +262,38 @@ static void test_stream(int argc, char **argv)
 	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 60;
 	uint32_t size = argc > 2 ? strtoul(argv[2], NULL, 0) : EDU_BUF_SIZE;
 	uint32_t nbufs = argc > 3 ? strtoul(argv[3], NULL, 0) : 32;
-	struct ktest_stream s = { .seed = 0xed0 + count, .expect_len = size,
+	uint32_t block = argc > 4 ? strtoul(argv[4], NULL, 0) : 0;
+	/* "N": at least N DMA segments per buffer; "=N": exactly N. */
+	const char *segs = argc > 5 ? argv[5] : "1";
+	bool exact = segs[0] == '=';
+	uint32_t want_segs = strtoul(segs + exact, NULL, 0);
+	uint32_t len = block ? block : size;
+	struct ktest_stream s = { .seed = 0xed0 + count, .expect_len = len,
 				  .shuffle = true, .seed_rng = 3 };
-	uint32_t pieces = (size + LRING_EDU_XFER_MAX - 1) / LRING_EDU_XFER_MAX;
+	uint32_t pieces = (len + LRING_EDU_XFER_MAX - 1) / LRING_EDU_XFER_MAX;
 	int64_t spurious0, spurious;
+	struct lring_info info;
 	uint64_t t0, ns;
 	struct lring *r;
-	char what[80], bdf[64];
+	char what[100], bdf[64];
 	int ring, ret;
 
-	snprintf(what, sizeof(what), "edu stream %s %llu x %u bytes (pool %u)",
-		 backend_name(backend), (unsigned long long)count, size, nbufs);
+	snprintf(what, sizeof(what), "edu stream %s %llu x %u of %u bytes (pool %u)",
+		 backend_name(backend), (unsigned long long)count, len, size, nbufs);
 	ring = edu_find(bdf, sizeof(bdf), 2000);
 	if (!ktest_ok(ring >= 0, "%s: edu ring found", what))
 		return;
 	if (!ktest_ok(!edu_setup(ring, bdf, &r, nbufs, size, backend, s.seed),
 		      "%s: setup (lring%d at %s)", what, ring, bdf))
 		return;
+	ktest_ok(!edu_set_attr(bdf, "block_size", block), "%s: block_size %u", what, block);
+	if (lring_get_info(r, &info))
+		info.segments_per_buf = 0;
+	ktest_ok(exact ? info.segments_per_buf == want_segs : info.segments_per_buf >= want_segs,
+		 "%s: %u DMA segments per buffer at most (%s%u expected)", what,
+		 info.segments_per_buf, exact ? "" : "at least ", want_segs);
+	/* Every segment boundary inside a block can cut one more piece. */
+	pieces += info.segments_per_buf;
 	lring_enable_eventfd(r, 1);
 	spurious0 = edu_attr(bdf, "spurious_irqs");
 	t0 = ktest_now_ns();
@@ -250,10 +309,68 @@ static void test_stream(int argc, char **argv)
 	spurious = edu_attr(bdf, "spurious_irqs");
 	ktest_ok(spurious == spurious0, "%s: no spurious interrupts (%lld)", what,
 		 (long long)(spurious - spurious0));
-	ktest_diag("%s: %llu bytes in %.1f s, %.0f ms per block (%u transfers)",
+	ktest_diag("%s: %llu bytes in %.1f s, %.0f ms per block",
 		   what, (unsigned long long)s.bytes, ns / 1e9,
-		   s.buffers ? ns / 1e6 / s.buffers : 0.0, 2 * pieces);
-	lring_close(r);
+		   s.buffers ? ns / 1e6 / s.buffers : 0.0);
+	edu_set_attr(bdf, "block_size", 0);
+	edu_close(r);
+}
+
+/*
+ * kill -9 of a consumer in the middle of a stream: every page it pinned is
+ * unpinned and every mapping undone (DMA-API debug checks the latter on the
+ * debug kernel), and the ring streams again for the next process.
+ */
+static void test_kill(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	struct ktest_stream s = { .seed = 0xdead, .expect_len = 16384 };
+	long long pins0 = ktest_pins_held();
+	volatile uint64_t *seen;
+	struct lring *r;
+	char bdf[64];
+	int ring, status, i;
+	pid_t pid;
+
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0, "kill %s: edu ring found", backend_name(backend)))
+		return;
+	seen = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	*seen = 0;
+	pid = fork();
+	if (pid == 0) {
+		struct ktest_stream cs = s;
+
+		if (edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed) || lring_start(r))
+			_exit(2);
+		lring_enable_eventfd(r, 1);
+		for (;;) {
+			edu_consume(r, &cs, cs.buffers + 1, 60000);
+			*seen = cs.buffers;
+		}
+	}
+	for (i = 0; i < 600 && !*seen && !waitpid(pid, &status, WNOHANG); i++)
+		ktest_sleep_ms(100);
+	ktest_ok(*seen > 0, "kill %s: the consumer streamed (%llu blocks)",
+		 backend_name(backend), (unsigned long long)*seen);
+	if (backend == LRING_BACKEND_USER)
+		ktest_ok(ktest_pins_held() - pins0 == 8 * 4,
+			 "kill user: the consumer pinned its 32 pages (%lld)",
+			 ktest_pins_held() - pins0);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ktest_sleep_ms(100);
+	ktest_ok(ktest_pins_held() == pins0,
+		 "kill %s: kill -9 mid-transfer leaves no page pinned (%lld)",
+		 backend_name(backend), ktest_pins_held() - pins0);
+	if (ktest_ok(!edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed) && !lring_start(r),
+		     "kill %s: the ring streams again", backend_name(backend))) {
+		lring_enable_eventfd(r, 1);
+		ktest_ok(!edu_consume(r, &s, 3, 60000) && !s.bad_data && !s.bad_seq,
+			 "kill %s: 3 blocks after it, every byte right", backend_name(backend));
+		edu_close(r);
+	}
+	munmap((void *)seen, 4096);
 }
 
 /*
@@ -282,7 +399,7 @@ static void test_nosync_detected(int argc, char **argv)
 	ktest_ok(s.bad_data > 0,
 		 "nosync: without the sync the consumer sees wrong data (%llu of %llu blocks)",
 		 (unsigned long long)s.bad_data, (unsigned long long)s.buffers);
-	lring_close(r);
+	edu_close(r);
 }
 
 /* BAR0 of the device, mapped through sysfs, to play a misbehaving device. */
@@ -383,7 +500,7 @@ static void test_spurious(int argc, char **argv)
 		 "spurious: the storm is counted (%lld counted, %u raised)",
 		 (long long)(after - before), st.raised);
 	check_stream(r, &s, "spurious");
-	lring_close(r);
+	edu_close(r);
 	munmap((void *)st.bar, 4096);
 }
 
@@ -463,7 +580,7 @@ static void stream_again(const char *what)
 	lring_stop(r);
 	ktest_ok(s.bad_data == 0 && s.bad_seq == 0,
 		 "%s: every byte of the new stream right", what);
-	lring_close(r);
+	edu_close(r);
 }
 
 /*
@@ -556,10 +673,55 @@ static void test_rebind(int argc, char **argv)
 	ktest_ok(ret == -ENODEV && (lring_flags(r) & LRING_F_DEAD),
 		 "rebind: the consumer sees the ring die (%d)", ret);
 	ktest_ok(s.bad_data == 0 && s.bad_seq == 0, "rebind: data before was right");
-	lring_close(r);
+	edu_close(r);
 	ktest_ok(edu_find(bdf, sizeof(bdf), 0) == -ENODEV, "rebind: no edu ring while unbound");
 	ktest_ok(!write_text("/sys/bus/pci/drivers/lring_edu/bind", bdf), "rebind: bind");
 	stream_again("rebind");
+}
+
+/*
+ * fail BACKEND FUNCTION N: the module's FUNCTION fails at its N-th call
+ * while an edu pool is configured (fail_function, debug kernel): the
+ * configure gets ENOMEM, what was pinned and mapped before is undone (pin
+ * count here, DMA-API debug in the kernel log), and the ring streams.
+ */
+static void test_fail(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	const char *func = argc > 1 ? argv[1] : "lring_user_pin";
+	unsigned nth = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
+	struct ktest_stream s = { .seed = 0xfa11, .expect_len = 16384 };
+	long long pins0 = ktest_pins_held();
+	struct lring *r = NULL;
+	char bdf[64];
+	int ring, ret;
+
+	if (access(KTEST_FAIL_FUNC "/inject", W_OK)) {
+		ktest_ok(true, "fail %s # SKIP kernel without fail_function", func);
+		return;
+	}
+	ring = edu_find(bdf, sizeof(bdf), 2000);
+	if (!ktest_ok(ring >= 0, "fail %s: edu ring found", func))
+		return;
+	ret = ktest_fail_function(func, -ENOMEM, nth, "1");
+	if (!ktest_ok(!ret, "fail %s: armed (%s)", func, strerror(-ret))) {
+		ktest_fail_function_off();
+		return;
+	}
+	ret = edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed);
+	ktest_fail_function_off();
+	edu_close(ret ? NULL : r);
+	ktest_ok(ret == -ENOMEM, "fail %s (call %u): a %s pool on edu gets ENOMEM (%s)",
+		 func, nth, backend_name(backend), strerror(-ret));
+	ktest_ok(ktest_pins_held() == pins0, "fail %s: no page left pinned (%lld)", func,
+		 ktest_pins_held() - pins0);
+	if (ktest_ok(!edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed) && !lring_start(r),
+		     "fail %s: the ring streams again", func)) {
+		lring_enable_eventfd(r, 1);
+		ktest_ok(!edu_consume(r, &s, 3, 60000) && !s.bad_data && !s.bad_seq,
+			 "fail %s: 3 blocks after it, every byte right", func);
+		edu_close(r);
+	}
 }
 
 static const struct {
@@ -567,6 +729,8 @@ static const struct {
 	void (*fn)(int argc, char **argv);
 } tests[] = {
 	{ "stream", test_stream },
+	{ "kill", test_kill },
+	{ "fail", test_fail },
 	{ "nosync_detected", test_nosync_detected },
 	{ "spurious", test_spurious },
 	{ "remove", test_remove },

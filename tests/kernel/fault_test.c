@@ -21,20 +21,6 @@
 #include <sys/syscall.h>
 
 #define DBG "/sys/kernel/debug"
-#define FAIL_FUNC DBG "/fail_function"
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-	ssize_t len = strlen(text);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
 
 /* A short verified stream: the ring still works after the failures. */
 static bool ring_still_works(uint32_t backend)
@@ -212,13 +198,13 @@ static void test_nth(void)
 	 * own radix tree must not, or it switches itself off.
 	 */
 	count_failslab_caches();
-	write_file(DBG "/failslab/cache-filter", "Y");
-	write_file(DBG "/failslab/ignore-gfp-wait", "N");
-	write_file(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
-	write_file(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
-	write_file(DBG "/fail_page_alloc/min-order", "0");
-	write_file(DBG "/failslab/verbose", "0");
-	write_file(DBG "/fail_page_alloc/verbose", "0");
+	ktest_write_file(DBG "/failslab/cache-filter", "Y");
+	ktest_write_file(DBG "/failslab/ignore-gfp-wait", "N");
+	ktest_write_file(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
+	ktest_write_file(DBG "/fail_page_alloc/ignore-gfp-highmem", "N");
+	ktest_write_file(DBG "/fail_page_alloc/min-order", "0");
+	ktest_write_file(DBG "/failslab/verbose", "0");
+	ktest_write_file(DBG "/fail_page_alloc/verbose", "0");
 
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		unsigned injected = 0, unclean = 0, broken = 0;
@@ -231,7 +217,7 @@ static void test_nth(void)
 				break;
 			}
 			snprintf(buf, sizeof(buf), "%d", nth);
-			write_file(path, buf);
+			ktest_write_file(path, buf);
 			ret = ops[i].run(fd);
 			memset(buf, 0, sizeof(buf));
 			{
@@ -241,7 +227,7 @@ static void test_nth(void)
 					buf[0] = 0;
 				left = atoi(buf);
 				close(f);
-				write_file(path, "0");	/* disarm what is left */
+				ktest_write_file(path, "0");	/* disarm what is left */
 			}
 			op_cleanup();
 			close(fd);
@@ -271,39 +257,6 @@ static void test_nth(void)
 		 ktest_pins_held() - pins0);
 }
 
-/* Arms fail_function for @func (which returns -errno) for this task only. */
-static int inject(const char *func, int err, unsigned interval, const char *times)
-{
-	char path[128], text[32];
-	int ret;
-
-	ret = write_file(FAIL_FUNC "/inject", func);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), FAIL_FUNC "/%s/retval", func);
-	snprintf(text, sizeof(text), "%#llx", (unsigned long long)(long long)err);
-	if ((ret = write_file(path, text)))
-		return ret;
-	snprintf(text, sizeof(text), "%u", interval);
-	if ((ret = write_file(FAIL_FUNC "/probability", "100")) ||
-	    (ret = write_file(FAIL_FUNC "/interval", text)) ||
-	    (ret = write_file(FAIL_FUNC "/times", times)) ||
-	    (ret = write_file(FAIL_FUNC "/verbose", "0")) ||
-	    /*
-	     * No task filter: the kprobe runs in the int3 handler, where
-	     * in_task() is false, so a filtered injection never fires. Only
-	     * this test calls the module meanwhile.
-	     */
-	    (ret = write_file(FAIL_FUNC "/task-filter", "N")))
-		return ret;
-	return 0;
-}
-
-static void uninject(void)
-{
-	write_file(FAIL_FUNC "/inject", "\n");
-}
-
 static int configure_fd(uint32_t backend, int *fdp)
 {
 	int fd = open("/dev/lring0", O_RDWR), ret;
@@ -320,15 +273,15 @@ static void check_function(const char *func, unsigned interval,
 {
 	int fd = -1, ret, again = 0;
 
-	if (inject(func, -ENOMEM, interval, "1")) {
+	if (ktest_fail_function(func, -ENOMEM, interval, "1")) {
 		ktest_ok(false, "fail_function: %s cannot be injected", func);
-		uninject();
+		ktest_fail_function_off();
 		return;
 	}
 	ret = configure_fd(backend, &fd);
 	if (!ret && map)
 		ret = op_mmap(fd);
-	uninject();
+	ktest_fail_function_off();
 	if (fd >= 0)
 		close(fd);
 	ktest_ok(ret == -ENOMEM, "fail_function: %s (call %u) fails the operation with ENOMEM (%s)",
@@ -348,7 +301,7 @@ static void test_functions(void)
 	long long pins0 = ktest_pins_held();
 	int ret;
 
-	if (access(FAIL_FUNC "/inject", W_OK)) {
+	if (access(KTEST_FAIL_FUNC "/inject", W_OK)) {
 		ktest_ok(true, "fail_function # SKIP kernel without fail_function");
 		return;
 	}
@@ -374,9 +327,9 @@ static void test_functions(void)
 	/* Device setup: the driver's probe sees lring_register() fail. */
 	ktest_ok(system("rmmod lring_sim") == 0, "fail_function: sim unloaded");
 	/* Every call fails: busybox insmod retries with init_module(). */
-	ret = inject("lring_register", -ENOMEM, 1, "-1");
+	ret = ktest_fail_function("lring_register", -ENOMEM, 1, "-1");
 	ret = ret ?: system("insmod $LRING_MODULES/lring_sim.ko nr_rings=4 2>/dev/null");
-	uninject();
+	ktest_fail_function_off();
 	ktest_ok(ret != 0, "fail_function: lring_register failing makes insmod fail cleanly");
 	ktest_ok(system("insmod $LRING_MODULES/lring_sim.ko nr_rings=4") == 0,
 		 "fail_function: insmod works again afterwards");

@@ -278,6 +278,59 @@ static inline bool ktest_consume_until(struct lring *r, struct ktest_stream *s,
 	return true;
 }
 
+
+static inline int ktest_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+	ssize_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+#define KTEST_FAIL_FUNC "/sys/kernel/debug/fail_function"
+
+/*
+ * Arms fail_function: @func (which returns -errno) returns @err at its
+ * @interval-th call, @times times ("-1": always). Debug kernel only.
+ */
+static inline int ktest_fail_function(const char *func, int err, unsigned interval,
+				      const char *times)
+{
+	char path[128], text[32];
+	int ret;
+
+	ret = ktest_write_file(KTEST_FAIL_FUNC "/inject", func);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), KTEST_FAIL_FUNC "/%s/retval", func);
+	snprintf(text, sizeof(text), "%#llx", (unsigned long long)(long long)err);
+	if ((ret = ktest_write_file(path, text)))
+		return ret;
+	snprintf(text, sizeof(text), "%u", interval);
+	if ((ret = ktest_write_file(KTEST_FAIL_FUNC "/probability", "100")) ||
+	    (ret = ktest_write_file(KTEST_FAIL_FUNC "/interval", text)) ||
+	    (ret = ktest_write_file(KTEST_FAIL_FUNC "/times", times)) ||
+	    (ret = ktest_write_file(KTEST_FAIL_FUNC "/verbose", "0")) ||
+	    /*
+	     * No task filter: the kprobe runs in the int3 handler, where
+	     * in_task() is false, so a filtered injection never fires. Only
+	     * the calling test uses the module meanwhile.
+	     */
+	    (ret = ktest_write_file(KTEST_FAIL_FUNC "/task-filter", "N")))
+		return ret;
+	return 0;
+}
+
+static inline void ktest_fail_function_off(void)
+{
+	ktest_write_file(KTEST_FAIL_FUNC "/inject", "\n");
+}
+
 /* nr_foll_pin_acquired - nr_foll_pin_released: pages pinned right now. */
 static inline long long ktest_pins_held(void)
 {
