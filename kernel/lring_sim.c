@@ -350,10 +350,41 @@ static ssize_t seed_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(seed);
 
+/*
+ * The DMA segment limit a real card may have (many take 64 KiB): the core
+ * must then refuse single-segment buffers above it and cut pinned user
+ * memory at it. Read at configure time.
+ */
+static void lring_sim_set_max_segment(struct lring_sim *sim, u64 val)
+{
+	dma_set_max_seg_size(&sim->pdev->dev, val);
+}
+
+static ssize_t max_segment_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dma_get_max_seg_size(dev));
+}
+
+static ssize_t max_segment_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t count)
+{
+	u64 val;
+
+	/* A page at least: buffers are made of pages. */
+	if (kstrtou64(buf, 0, &val) || val < PAGE_SIZE)
+		return -ERANGE;
+	return lring_sim_store_u64(dev, buf, count, U32_MAX,
+				   lring_sim_set_max_segment);
+}
+static DEVICE_ATTR_RW(max_segment);
+
 static struct attribute *lring_sim_attrs[] = {
 	&dev_attr_rate.attr,
 	&dev_attr_block_size.attr,
 	&dev_attr_seed.attr,
+	&dev_attr_max_segment.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(lring_sim);

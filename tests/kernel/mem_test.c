@@ -126,6 +126,20 @@ static void sim_params(uint64_t seed)
 	ktest_sim_set(0, "seed", seed);
 }
 
+/* Sets the pool of 2 MiB hugetlbfs pages that MAP_HUGETLB draws from. */
+static void reserve_hugepages(unsigned long n)
+{
+	char text[32];
+	int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
+
+	snprintf(text, sizeof(text), "%lu", n);
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			ktest_diag("nr_hugepages: %s", strerror(errno));
+		close(fd);
+	}
+}
+
 static void test_user_stream(int argc, char **argv)
 {
 	const char *kind = argc > 0 ? argv[0] : "plain";
@@ -140,17 +154,8 @@ static void test_user_stream(int argc, char **argv)
 	int ret;
 
 	snprintf(what, sizeof(what), "user %s %u x %u", kind, count, size);
-	if (!strcmp(kind, "hugetlb")) {
-		char n[32];
-		int fd = open("/proc/sys/vm/nr_hugepages", O_WRONLY);
-
-		snprintf(n, sizeof(n), "%lu", (unsigned long)((uint64_t)size * count / HUGE_2M + 1));
-		if (fd >= 0) {
-			if (write(fd, n, strlen(n)) < 0)
-				ktest_diag("nr_hugepages: %s", strerror(errno));
-			close(fd);
-		}
-	}
+	if (!strcmp(kind, "hugetlb"))
+		reserve_hugepages((uint64_t)size * count / HUGE_2M + 1);
 	region = region_alloc(kind, (size_t)size * count);
 	if (!ktest_ok(region != NULL, "%s: application memory", what))
 		return;
@@ -179,6 +184,69 @@ static void test_user_stream(int argc, char **argv)
 	lring_close(r);
 	ktest_ok(ktest_pins_held() == pins0, "%s: close unpins every page (%lld left)", what,
 		 ktest_pins_held() - pins0);
+}
+
+/*
+ * seg_limit: a device with a 64 KiB DMA segment limit (the sim's
+ * max_segment). Buffers the core would give one segment are refused above
+ * it; pinned user memory is cut at it (DMA-API debug on the debug kernel
+ * warns at any longer segment) and streams.
+ */
+static void test_seg_limit(int argc, char **argv)
+{
+	static const uint32_t one_segment[] = {
+		LRING_BACKEND_COHERENT, LRING_BACKEND_STREAMING, LRING_BACKEND_NONCONTIG,
+	};
+	static const char *const names[] = { "coherent", "streaming", "noncontig" };
+	const uint32_t size = 262144, count = 4;
+	struct lring_info info;
+	struct lring *r;
+	void *region;
+	unsigned i;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	sim_params(75);
+	if (!ktest_ok(ktest_sim_set(0, "max_segment", 65536) == 0,
+		      "seg_limit: the device takes segments of 64 KiB at most"))
+		return;
+	ktest_ok(ktest_sim_set(0, "max_segment", 4095) == -ERANGE,
+		 "seg_limit: a limit below a page gets ERANGE");
+	for (i = 0; i < sizeof(one_segment) / sizeof(one_segment[0]); i++) {
+		struct lring_config cfg = { .buf_count = count, .buf_size = size,
+					    .backend = one_segment[i] };
+		int fd = open("/dev/lring0", O_RDWR);
+
+		ret = fd < 0 ? -1 : ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ? errno : 0;
+		ktest_ok(ret == EINVAL, "seg_limit: a 256 KiB %s buffer gets EINVAL (%s)",
+			 names[i], ret ? strerror(ret) : "accepted");
+		cfg.buf_size = 65536;
+		ret = fd < 0 ? -1 : ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ? errno : 0;
+		ktest_ok(ret == 0, "seg_limit: a 64 KiB %s buffer is accepted (%s)",
+			 names[i], ret ? strerror(ret) : "ok");
+		if (fd >= 0)
+			close(fd);
+	}
+	/* One 2 MiB page: each 256 KiB buffer would be one segment uncut. */
+	reserve_hugepages(2);
+	region = region_alloc("hugetlb", (size_t)size * count);
+	if (ktest_ok(region && lring_open("/dev/lring0", &r) == 0, "seg_limit: user memory")) {
+		ret = configure_user(r, region, size, count);
+		if (ktest_ok(ret == 0, "seg_limit: user memory: configure (%s)",
+			     lring_strerror(ret))) {
+			lring_get_info(r, &info);
+			ktest_ok(info.segments_per_buf == size / 65536,
+				 "seg_limit: one huge page is cut at the limit (%u segments per 256 KiB)",
+				 info.segments_per_buf);
+			stream_verify(r, 75, 500, "seg_limit: user memory", region, size);
+		}
+		lring_close(r);
+	}
+	if (region)
+		munmap(region, (size_t)size * count);
+	ktest_ok(ktest_sim_set(0, "max_segment", 4294967295u) == 0,
+		 "seg_limit: the limit lifted again");
 }
 
 static int user_errno(void *addr, uint32_t size, uint32_t count, uint64_t len)
@@ -390,6 +458,8 @@ int main(int argc, char **argv)
 		test_big(argc - 2, argv + 2);
 	else if (!strcmp(argv[1], "user_expect"))
 		test_user_expect(argc - 2, argv + 2);
+	else if (!strcmp(argv[1], "seg_limit"))
+		test_seg_limit(argc - 2, argv + 2);
 	else
 		return 2;
 	return ktest_exit();
