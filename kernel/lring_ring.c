@@ -156,12 +156,13 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 		if (used == max(ring->ev_batch, 1U)) {
 			lring_eventfd_signal(ring->evctx);
 			pool->ctrl->counters.eventfd_signals++;
-			trace_lring_wakeup(ring, pool, true);
+			trace_lring_wakeup(ring, used, true);
 		}
 	}
 	if (wq_has_sleeper(&ring->wq)) {
 		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM);
-		trace_lring_wakeup(ring, pool, false);
+		trace_lring_wakeup(ring, lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer)),
+				   false);
 	}
 }
 /* tutorial-end: ring-notify */

@@ -107,9 +107,13 @@ TRACE_EVENT(lring_kick,
 		  __entry->need_wakeup)
 );
 
+/*
+ * @ready is the count the wakeup was decided on: read again here, a
+ * consumer on another CPU may already have taken everything.
+ */
 TRACE_EVENT(lring_wakeup,
-	TP_PROTO(struct lring *ring, struct lring_pool *pool, bool eventfd),
-	TP_ARGS(ring, pool, eventfd),
+	TP_PROTO(struct lring *ring, u32 ready, bool eventfd),
+	TP_ARGS(ring, ready, eventfd),
 	TP_STRUCT__entry(
 		__field(u32, ring)
 		__field(u32, ready)
@@ -117,8 +121,7 @@ TRACE_EVENT(lring_wakeup,
 	),
 	TP_fast_assign(
 		__entry->ring = MINOR(ring->dev.devt);
-		__entry->ready = pool->cq_prod -
-				 READ_ONCE(pool->user->cq_consumer);
+		__entry->ready = ready;
 		__entry->eventfd = eventfd;
 	),
 	TP_printk("ring=%u ready=%u via=%s", __entry->ring, __entry->ready,
