@@ -141,9 +141,11 @@ static inline void fk_count(__u64 *c, uint64_t n)
 
 static inline void fk_set_flag(struct fake_kernel *fk, uint32_t f, int on)
 {
-	uint32_t v = fk_read_once(fk->flags);
+	uint32_t v = fk_read_once(fk->flags), want = on ? v | f : v & ~f;
 
-	__atomic_store_n(fk->flags, on ? v | f : v & ~f, __ATOMIC_RELAXED);
+	/* As lring_set_flag(): an unchanged line stays clean in the reader's cache. */
+	if (want != v)
+		__atomic_store_n(fk->flags, want, __ATOMIC_RELAXED);
 }
 
 static inline uint64_t fk_now_ns(void)
@@ -384,7 +386,7 @@ static inline void fk_set_need_wakeup(struct fake_kernel *fk, int on)
 static inline void fk_refill_locked(struct fake_kernel *fk)
 {
 	uint32_t mask = fk->layout.fq_entries - 1;
-	uint32_t prod, avail, seen;
+	uint32_t prod, avail, seen, start;
 
 	/* Pairs with liblring's store-release of the fill producer. */
 	prod = fk_load_acquire(fk->fq_producer);
@@ -394,6 +396,7 @@ static inline void fk_refill_locked(struct fake_kernel *fk)
 			fk_count(&fk->counters->rejected_indices, 1);
 			avail = 0;
 		}
+		start = fk->fq_cons;
 		while (avail--) {
 			uint32_t id = fk_read_once(&fk->fqes[fk->fq_cons & mask].buf_id);
 
@@ -406,8 +409,9 @@ static inline void fk_refill_locked(struct fake_kernel *fk)
 			fk_devq_push(fk, id);
 			fk_count(&fk->counters->returned, 1);
 		}
-		/* Pairs with liblring's load-acquire of the fill consumer. */
-		fk_store_release(fk->fq_consumer, fk->fq_cons);
+		/* Pairs with liblring's load-acquire; published only on change. */
+		if (fk->fq_cons != start)
+			fk_store_release(fk->fq_consumer, fk->fq_cons);
 
 		if (fk->devq_len || !fk->running) {
 			fk_set_need_wakeup(fk, 0);
