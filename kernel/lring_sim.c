@@ -371,9 +371,12 @@ static ssize_t max_segment_store(struct device *dev,
 				 const char *buf, size_t count)
 {
 	u64 val;
+	int ret = kstrtou64(buf, 0, &val);
 
+	if (ret)
+		return ret;
 	/* A page at least: buffers are made of pages. */
-	if (kstrtou64(buf, 0, &val) || val < PAGE_SIZE)
+	if (val < PAGE_SIZE)
 		return -ERANGE;
 	return lring_sim_store_u64(dev, buf, count, U32_MAX,
 				   lring_sim_set_max_segment);
