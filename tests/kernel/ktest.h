@@ -78,6 +78,20 @@ static inline void ktest_sleep_ms(unsigned ms)
 		;
 }
 
+/*
+ * Re-evaluates @cond every millisecond until it holds or @ms pass, for
+ * states the kernel reaches on its own time: a slow (TCG, loaded) machine
+ * then waits longer instead of failing. Evaluates to @cond's last value.
+ */
+#define ktest_wait_for(cond, ms) ({					\
+	uint64_t ktest_until_ = ktest_now_ns() + (ms) * 1000000ull;	\
+	bool ktest_held_;						\
+									\
+	while (!(ktest_held_ = (cond)) && ktest_now_ns() < ktest_until_) \
+		ktest_sleep_ms(1);					\
+	ktest_held_;							\
+})
+
 /* Writes a sim parameter: /sys/class/lring/lringN/device/<attr>. */
 static inline int ktest_sim_set(int ring, const char *attr, uint64_t val)
 {

@@ -364,14 +364,15 @@ static void test_user_kill(int argc, char **argv)
 			lring_return(r, ids, n);
 		}
 	}
-	ktest_sleep_ms(1000);
+	ktest_wait_for(ktest_pins_held() - pins0 == 32 * 16, 20000);
 	ktest_ok(ktest_pins_held() - pins0 == 32 * 16, "user_kill: the consumer pinned its region (%lld)",
 		 ktest_pins_held() - pins0);
 	/* tutorial: test-user-kill */
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	ktest_sleep_ms(100);
-	ktest_ok(ktest_pins_held() == pins0, "user_kill: kill -9 mid-stream unpins every page (%lld left)",
+	ktest_wait_for(ktest_pins_held() == pins0, 5000);
+	ktest_ok(ktest_pins_held() == pins0,
+		 "user_kill: kill -9 mid-stream unpins every page (%lld left)",
 		 ktest_pins_held() - pins0);
 	/* tutorial-end: test-user-kill */
 	fd = open("/dev/lring0", O_RDWR);

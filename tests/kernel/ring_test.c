@@ -198,8 +198,8 @@ static void test_need_wakeup(int argc, char **argv)
 		lring_release(r, n);
 	}
 	ktest_ok(got == 8, "need_wakeup: the application holds all 8 buffers");
-	ktest_sleep_ms(50);
-	ktest_ok(lring_needs_wakeup(r), "need_wakeup: flag raised when the device ran dry");
+	ktest_ok(ktest_wait_for(lring_needs_wakeup(r), 10000),
+		 "need_wakeup: flag raised when the device ran dry");
 	counters(r, &c0);
 	return_without_kick(r, ids, 8);
 	ktest_sleep_ms(200);
@@ -208,8 +208,7 @@ static void test_need_wakeup(int argc, char **argv)
 		 "need_wakeup: without a kick the device stays idle (%llu -> %llu)",
 		 (unsigned long long)c0.delivered, (unsigned long long)c1.delivered);
 	ktest_ok(!lring_kick(r), "need_wakeup: kick");
-	ktest_sleep_ms(200);
-	counters(r, &c2);
+	ktest_wait_for((counters(r, &c2), c2.delivered > c1.delivered), 10000);
 	ktest_ok(c2.kicks == c1.kicks + 1, "need_wakeup: the kick is counted");
 	ktest_ok(c2.delivered > c1.delivered, "need_wakeup: the kick resumes the device");
 	ktest_ok(c2.returned == c0.returned + 8, "need_wakeup: all 8 returns accepted");
@@ -266,8 +265,7 @@ static void test_eventfd_busy(int argc, char **argv)
 		return;
 	lring_enable_eventfd(r, 1);
 	lring_start(r);
-	ktest_sleep_ms(300);
-	counters(r, &c0);
+	ktest_wait_for((counters(r, &c0), c0.delivered >= 50), 10000);
 	ktest_ok(c0.delivered >= 50 && c0.eventfd_signals == 1,
 		 "eventfd_busy: one signal for %llu unconsumed completions (%llu)",
 		 (unsigned long long)c0.delivered,
@@ -277,8 +275,8 @@ static void test_eventfd_busy(int argc, char **argv)
 	while (ktest_consume(r, &s, 256))
 		;
 	counters(r, &c1);
-	ktest_sleep_ms(200);	/* ~200 more blocks, not consumed */
-	counters(r, &c2);
+	/* Leave 20 or more waiting: past the batch, so its one signal is due. */
+	ktest_wait_for((counters(r, &c2), c2.delivered - c1.delivered >= 20), 10000);
 	lring_stop(r);
 	ktest_ok(c2.delivered - c1.delivered >= 20 &&
 		 c2.eventfd_signals - c1.eventfd_signals == 1,
