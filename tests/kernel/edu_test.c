@@ -317,6 +317,29 @@ static void test_stream(int argc, char **argv)
 }
 
 /*
+ * After a failure or a kill: a fresh @backend pool on @ring streams 3
+ * blocks, every byte right.
+ */
+static void check_streams_again(int ring, const char *bdf, uint32_t backend,
+				struct ktest_stream *s, const char *what)
+{
+	struct lring *r;
+	int ret;
+
+	ret = edu_setup(ring, bdf, &r, 8, 16384, backend, s->seed);
+	if (!ret && lring_start(r)) {
+		edu_close(r);
+		ret = -1;
+	}
+	if (!ktest_ok(!ret, "%s: the ring streams again", what))
+		return;
+	lring_enable_eventfd(r, 1);
+	ktest_ok(!edu_consume(r, s, 3, 60000) && !s->bad_data && !s->bad_seq,
+		 "%s: 3 blocks after it, every byte right", what);
+	edu_close(r);
+}
+
+/*
  * kill -9 of a consumer in the middle of a stream: every page it pinned is
  * unpinned and every mapping undone (DMA-API debug checks the latter on the
  * debug kernel), and the ring streams again for the next process.
@@ -327,8 +350,8 @@ static void test_kill(int argc, char **argv)
 	struct ktest_stream s = { .seed = 0xdead, .expect_len = 16384 };
 	long long pins0 = ktest_pins_held();
 	volatile uint64_t *seen;
+	char bdf[64], what[32];
 	struct lring *r;
-	char bdf[64];
 	int ring, status, i;
 	pid_t pid;
 
@@ -359,17 +382,12 @@ static void test_kill(int argc, char **argv)
 			 ktest_pins_held() - pins0);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	ktest_sleep_ms(100);
+	ktest_wait_for(ktest_pins_held() == pins0, 5000);
 	ktest_ok(ktest_pins_held() == pins0,
 		 "kill %s: kill -9 mid-transfer leaves no page pinned (%lld)",
 		 backend_name(backend), ktest_pins_held() - pins0);
-	if (ktest_ok(!edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed) && !lring_start(r),
-		     "kill %s: the ring streams again", backend_name(backend))) {
-		lring_enable_eventfd(r, 1);
-		ktest_ok(!edu_consume(r, &s, 3, 60000) && !s.bad_data && !s.bad_seq,
-			 "kill %s: 3 blocks after it, every byte right", backend_name(backend));
-		edu_close(r);
-	}
+	snprintf(what, sizeof(what), "kill %s", backend_name(backend));
+	check_streams_again(ring, bdf, backend, &s, what);
 	munmap((void *)seen, 4096);
 }
 
@@ -692,8 +710,8 @@ static void test_fail(int argc, char **argv)
 	unsigned nth = argc > 2 ? strtoul(argv[2], NULL, 0) : 1;
 	struct ktest_stream s = { .seed = 0xfa11, .expect_len = 16384 };
 	long long pins0 = ktest_pins_held();
+	char bdf[64], what[80];
 	struct lring *r = NULL;
-	char bdf[64];
 	int ring, ret;
 
 	if (access(KTEST_FAIL_FUNC "/inject", W_OK)) {
@@ -715,13 +733,8 @@ static void test_fail(int argc, char **argv)
 		 func, nth, backend_name(backend), strerror(-ret));
 	ktest_ok(ktest_pins_held() == pins0, "fail %s: no page left pinned (%lld)", func,
 		 ktest_pins_held() - pins0);
-	if (ktest_ok(!edu_setup(ring, bdf, &r, 8, 16384, backend, s.seed) && !lring_start(r),
-		     "fail %s: the ring streams again", func)) {
-		lring_enable_eventfd(r, 1);
-		ktest_ok(!edu_consume(r, &s, 3, 60000) && !s.bad_data && !s.bad_seq,
-			 "fail %s: 3 blocks after it, every byte right", func);
-		edu_close(r);
-	}
+	snprintf(what, sizeof(what), "fail %s", func);
+	check_streams_again(ring, bdf, backend, &s, what);
 }
 
 static const struct {
