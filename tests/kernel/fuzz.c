@@ -748,6 +748,19 @@ static void op_peek_pool(struct worker *w, uint64_t *s)
 
 static void do_op(struct worker *w, uint64_t *s, bool in_child);
 
+/* Prints each line of a /proc file as a diagnostic, after @prefix. */
+static void dump_proc_file(const char *path, const char *prefix)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		ktest_diag("%s%.*s", prefix, (int)strcspn(line, "\n"), line);
+	fclose(f);
+}
+
 /*
  * Prints where each thread of a process that ignores SIGKILL sits in the
  * kernel: its state (from stat) and its kernel stack. A task stuck in the
@@ -755,10 +768,9 @@ static void do_op(struct worker *w, uint64_t *s, bool in_child);
  */
 static void dump_stuck_task(pid_t pid)
 {
-	char path[96], line[256];
+	char path[96], prefix[32];
 	struct dirent *de;
 	DIR *dir;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	dir = opendir(path);
@@ -770,35 +782,21 @@ static void dump_stuck_task(pid_t pid)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stat", pid, de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(line, sizeof(line), f))
-			ktest_diag("  task %s: %.*s", de->d_name, (int)strcspn(line, "\n"), line);
-		if (f)
-			fclose(f);
+		snprintf(prefix, sizeof(prefix), "  task %.16s: ", de->d_name);
+		dump_proc_file(path, prefix);
 		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/syscall", pid, de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(line, sizeof(line), f))
-			ktest_diag("    syscall %.*s", (int)strcspn(line, "\n"), line);
-		if (f)
-			fclose(f);
+		dump_proc_file(path, "    syscall ");
+		/* Three samples: a task that moves is slow, one that does not is stuck. */
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stack", pid, de->d_name);
 		for (int sample = 0; sample < 3; sample++) {
-			snprintf(path, sizeof(path), "/proc/%d/task/%.16s/stack", pid, de->d_name);
-			f = fopen(path, "r");
-			while (f && fgets(line, sizeof(line), f))
-				ktest_diag("    %.*s", (int)strcspn(line, "\n"), line);
-			if (f)
-				fclose(f);
+			dump_proc_file(path, "    ");
 			ktest_diag("    --");
 			ktest_sleep_ms(300);
 		}
 	}
 	closedir(dir);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		ktest_diag("  map %.*s", (int)strcspn(line, "\n"), line);
-	if (f)
-		fclose(f);
+	dump_proc_file(path, "  map ");
 }
 
 /*
@@ -1471,7 +1469,7 @@ static int repro_mmap_lock(int ring, unsigned seconds)
 	uint64_t end, last[2] = { 0, 0 }, stall_since = 0;
 	struct repro *r;
 	bool stuck = false;
-	char path[32], cmd[160];
+	char path[32];
 	pid_t pid;
 	int status;
 
@@ -1516,11 +1514,7 @@ static int repro_mmap_lock(int ring, unsigned seconds)
 		 (unsigned long long)r->progress[0], (unsigned long long)r->progress[1]);
 	if (stuck) {
 		ktest_diag("repro-mmap-lock: no progress for 3 s; kernel stacks of the child:");
-		snprintf(cmd, sizeof(cmd), "for t in /proc/%d/task/*; do echo \"# $t\"; "
-			 "sed 's/^/#   /' $t/stack; done", pid);
-		fflush(stdout);
-		if (system(cmd))
-			ktest_diag("could not read the stacks");
+		dump_stuck_task(pid);
 		kill(pid, SIGKILL);
 		ktest_diag("repro-mmap-lock: the child (pid %d) stays in D state holding ring %d",
 			   pid, ring);
