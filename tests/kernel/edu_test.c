@@ -737,10 +737,7 @@ static void test_fail(int argc, char **argv)
 	check_streams_again(ring, bdf, backend, &s, what);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(int argc, char **argv);
-} tests[] = {
+static const struct ktest_subtest tests[] = {
 	{ "stream", test_stream },
 	{ "kill", test_kill },
 	{ "fail", test_fail },
@@ -752,18 +749,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: edu_test <subtest> [args]\n");
-		return 2;
-	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!strcmp(argv[1], tests[i].name)) {
-			tests[i].fn(argc - 2, argv + 2);
-			return ktest_exit();
-		}
-	}
-	fprintf(stderr, "edu_test: no subtest %s\n", argv[1]);
-	return 2;
+	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);
 }

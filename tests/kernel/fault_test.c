@@ -177,7 +177,7 @@ static void count_failslab_caches(void)
 	ktest_diag("failslab: %d slab caches may fail", marked);
 }
 
-static void test_nth(void)
+static void test_nth(int argc, char **argv)
 {
 	char path[64], buf[32];
 	long long pins0 = ktest_pins_held();
@@ -185,6 +185,8 @@ static void test_nth(void)
 	size_t i;
 	int nth;
 
+	(void)argc;
+	(void)argv;
 	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
 	if (access(path, W_OK) || access(DBG "/failslab", F_OK)) {
@@ -296,11 +298,13 @@ static void check_function(const char *func, unsigned interval,
 		 "fail_function: %s: the ring works afterwards", func);
 }
 
-static void test_functions(void)
+static void test_functions(int argc, char **argv)
 {
 	long long pins0 = ktest_pins_held();
 	int ret;
 
+	(void)argc;
+	(void)argv;
 	if (access(KTEST_FAIL_FUNC "/inject", W_OK)) {
 		ktest_ok(true, "fail_function # SKIP kernel without fail_function");
 		return;
@@ -338,17 +342,12 @@ static void test_functions(void)
 		 "fail_function: lring_register: the rings work afterwards");
 }
 
+static const struct ktest_subtest tests[] = {
+	{ "nth", test_nth },
+	{ "functions", test_functions },
+};
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: fault_test nth|functions\n");
-		return 2;
-	}
-	if (!strcmp(argv[1], "nth"))
-		test_nth();
-	else if (!strcmp(argv[1], "functions"))
-		test_functions();
-	else
-		return 2;
-	return ktest_exit();
+	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);
 }

@@ -378,4 +378,34 @@ static inline int ktest_exit(void)
 	return ktest_failures ? 1 : 0;
 }
 
+/* A subcommand of a test program: `PROGRAM NAME [ARGS...]` runs @fn. */
+struct ktest_subtest {
+	const char *name;
+	void (*fn)(int argc, char **argv);
+};
+
+#define KTEST_SUBTESTS(table) (table), sizeof(table) / sizeof((table)[0])
+
+/*
+ * Runs the subtest argv[1] names with the arguments after it.
+ * Return: the program's exit status; 2 for an unknown subtest.
+ */
+static inline int ktest_main(const struct ktest_subtest *tests, size_t n,
+			     int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; argc > 1 && i < n; i++) {
+		if (!strcmp(argv[1], tests[i].name)) {
+			tests[i].fn(argc - 2, argv + 2);
+			return ktest_exit();
+		}
+	}
+	fprintf(stderr, "usage: %s SUBTEST [ARGS...]\nsubtests:", argv[0]);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, " %s", tests[i].name);
+	fputc('\n', stderr);
+	return 2;
+}
+
 #endif /* LRING_KTEST_H */

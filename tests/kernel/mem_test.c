@@ -443,25 +443,16 @@ static void test_user_expect(int argc, char **argv)
 	ktest_ok(ktest_pins_held() == pins0, "user memory on %s: no pin left behind", dev);
 }
 
+static const struct ktest_subtest tests[] = {
+	{ "user_stream", test_user_stream },
+	{ "user_errors", test_user_errors },
+	{ "user_kill", test_user_kill },
+	{ "big", test_big },
+	{ "user_expect", test_user_expect },
+	{ "seg_limit", test_seg_limit },
+};
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: mem_test user_stream|user_errors|user_kill|big ...\n");
-		return 2;
-	}
-	if (!strcmp(argv[1], "user_stream"))
-		test_user_stream(argc - 2, argv + 2);
-	else if (!strcmp(argv[1], "user_errors"))
-		test_user_errors(argc - 2, argv + 2);
-	else if (!strcmp(argv[1], "user_kill"))
-		test_user_kill(argc - 2, argv + 2);
-	else if (!strcmp(argv[1], "big"))
-		test_big(argc - 2, argv + 2);
-	else if (!strcmp(argv[1], "user_expect"))
-		test_user_expect(argc - 2, argv + 2);
-	else if (!strcmp(argv[1], "seg_limit"))
-		test_seg_limit(argc - 2, argv + 2);
-	else
-		return 2;
-	return ktest_exit();
+	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);
 }

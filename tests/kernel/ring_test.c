@@ -957,10 +957,7 @@ static void test_unplug(int argc, char **argv)
 	/* tutorial-end: test-unplug-rmmod */
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(int argc, char **argv);
-} tests[] = {
+static const struct ktest_subtest tests[] = {
 	{ "stream", test_stream },
 	{ "wrap", test_wrap },
 	{ "drops", test_drops },
@@ -979,18 +976,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: ring_test <subtest> [args]\n");
-		return 2;
-	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!strcmp(argv[1], tests[i].name)) {
-			tests[i].fn(argc - 2, argv + 2);
-			return ktest_exit();
-		}
-	}
-	fprintf(stderr, "ring_test: no subtest %s\n", argv[1]);
-	return 2;
+	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);
 }

@@ -148,7 +148,7 @@ static void parse_trace(struct trace_counts *t, uint32_t buf_count,
 	fclose(f);
 }
 
-static void test_events(void)
+static void test_events(int argc, char **argv)
 {
 	static const char *const events[] = {
 		"lring_publish", "lring_return", "lring_drop", "lring_kick",
@@ -163,6 +163,8 @@ static void test_events(void)
 	unsigned i;
 	int ret;
 
+	(void)argc;
+	(void)argv;
 	if (!ktest_ok(find_tracefs(), "events: tracefs is mounted (%s)", tracefs))
 		return;
 	for (i = 0; i < 5; i++) {
@@ -278,7 +280,7 @@ static bool read_buffers(unsigned n[3], unsigned *lines, int64_t *user_field,
 	return ok;
 }
 
-static void test_debugfs(void)
+static void test_debugfs(int argc, char **argv)
 {
 	struct ktest_stream s = { .seed = 3, .expect_len = 4096 };
 	uint32_t idx, ids[16];
@@ -287,6 +289,8 @@ static void test_debugfs(void)
 	uint64_t deadline;
 	struct lring *r;
 
+	(void)argc;
+	(void)argv;
 	if (!ktest_ok(!ktest_setup(0, &r, 16, 4096, LRING_BACKEND_STREAMING,
 				   500, 0, s.seed, 0), "debugfs: setup"))
 		return;
@@ -332,17 +336,12 @@ static void test_debugfs(void)
 		 "debugfs: closed: the ring shows unconfigured");
 }
 
+static const struct ktest_subtest tests[] = {
+	{ "events", test_events },
+	{ "debugfs", test_debugfs },
+};
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: trace_test events|debugfs\n");
-		return 2;
-	}
-	if (!strcmp(argv[1], "events"))
-		test_events();
-	else if (!strcmp(argv[1], "debugfs"))
-		test_debugfs();
-	else
-		return 2;
-	return ktest_exit();
+	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);
 }
