@@ -631,7 +631,8 @@ static void test_remove(int argc, char **argv)
 	lring_enable_eventfd(w.r, 1);
 	lring_start(w.r);
 	pthread_create(&t, NULL, wait_thread, &w);
-	ktest_sleep_ms(1500);	/* a few blocks, and a transfer in flight */
+	/* A few blocks through, so a transfer is surely in flight. */
+	ktest_wait_for(__atomic_load_n(&w.s.buffers, __ATOMIC_RELAXED) >= 3, 30000);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", bdf);
 	ktest_ok(!write_text(path, "1"),
