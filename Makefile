@@ -7,6 +7,7 @@
 #   make unit       host unit tests only         make vm-test   VM tests only
 #   make modules    kernel modules for KDIR      make kmods     for every KERNELS
 #   make sparse     modules through sparse       make checkpatch  kernel style
+#   make style      checkpatch, sparse on 6.1 and 6.12, kernel-doc (as make check)
 #   make deps       install Debian packages      make kernels   fetch test kernels
 #   make selftest   prove the VM harness catches failures and kernel warnings
 #   make snippets   rewrite docs/tutorial's code blocks from the marked regions
@@ -51,7 +52,7 @@ PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
 TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
-.PHONY: all userspace lib modules kmods sparse checkpatch deps kernels unit \
+.PHONY: all userspace lib modules kmods sparse checkpatch style deps kernels unit \
 	vm-test check demo selftest bench fuzz clean
 .DELETE_ON_ERROR:
 
@@ -114,6 +115,9 @@ sparse:
 
 checkpatch:
 	@$(VM)/checkpatch.sh "$(KDIR)"
+
+style:
+	+@tests/style/kernel-style.sh
 
 deps:
 	@$(VM)/deps.sh

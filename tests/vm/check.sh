@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: deps, build, unit tests, then every VM test group on
-# every test kernel. Ends with the line "N passed, N failed"; exits non-zero on
-# any failure. This is what `make check` runs.
+# The whole test suite: deps, build, unit tests, packaging, kernel style, then
+# every VM test group on every test kernel. Ends with the line
+# "N passed, N failed"; exits non-zero on any failure. This is what
+# `make check` runs.
 #
 # Usage: check.sh [--kernels "6.1 6.12"] [--groups "smoke sim"] [--jobs N]
 #                 [--no-build] [--no-unit] [--no-selftest]
@@ -110,6 +111,18 @@ if [ "$unit" = 1 ]; then
 		LRING_PKG_KERNELS="$kernels" "$t" --result "$res/pkg-$n" || true
 		add "pkg $n" "$res/pkg-$n"
 	done
+fi
+
+# Kernel style: checkpatch, sparse on the stock kernels, kernel-doc.
+if [ "$unit" = 1 ]; then
+	echo "== kernel style (tests/style/kernel-style.sh)"
+	stock=""
+	for k in $kernels; do
+		case " $LRING_SERIES_ALL " in *" $k "*) stock="$stock $k" ;; esac
+	done
+	"$LRING_ROOT/tests/style/kernel-style.sh" --kernels "${stock# }" \
+		--result "$res/style" || true
+	add "kernel style" "$res/style"
 fi
 
 # Which groups.

@@ -2,6 +2,7 @@
 # Run the kernel's checkpatch.pl over the kernel-side sources (kernel/, uapi/).
 #
 # Usage: checkpatch.sh [KDIR]
+# LRING_KSRC overrides the source tree (default: the repository).
 # checkpatch.pl is looked for in KDIR/scripts, an unpacked /usr/src/linux-source-*,
 # and the lring cache; if none has it, it is taken from Debian's
 # linux-source-6.1 into the cache once (LRING_CHECKPATCH_FETCH=0: skip instead).
@@ -23,7 +24,7 @@ if [ -z "$cp" ]; then
 	fi
 	cp=$("$(dirname "$0")/kernel.sh" checkpatch)
 fi
-cd "$LRING_ROOT"
+cd "${LRING_KSRC:-$LRING_ROOT}"
 files=$(find kernel uapi -name '*.[ch]' 2>/dev/null | LC_ALL=C sort)
 if [ -z "$files" ]; then
 	log "no kernel sources to check"

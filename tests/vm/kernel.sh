@@ -10,8 +10,9 @@
 #                                 (fetches first if needed); for `eval`
 #   kernel.sh kdir SERIES         print the headers directory only
 #   kernel.sh krel KDIR           print the kernel release a headers dir builds for
-#   kernel.sh checkpatch          print the path of a checkpatch.pl, taken from
-#                                 Debian's linux-source-6.1 into the cache once
+#   kernel.sh checkpatch          print the path of a checkpatch.pl (kernel-doc
+#                                 beside it), taken from Debian's
+#                                 linux-source-6.1 into the cache once
 #   kernel.sh refresh             forget resolved versions; next fetch resolves anew
 #
 # The packages come from the machine's own Debian sources (plus bookworm-backports
@@ -277,11 +278,12 @@ print_env() {
 	echo "KMODULES=$root/lib/modules/$KREL"
 }
 
-# checkpatch.pl is not in the headers packages: take it (and the data files it
-# reads) out of linux-source-6.1 once, into $LRING_CACHE/checkpatch/.
+# checkpatch.pl and kernel-doc are not in the headers packages: take them (and
+# the data files checkpatch reads) out of linux-source-6.1 once, into
+# $LRING_CACHE/checkpatch/.
 checkpatch() {
 	local dir=$LRING_CACHE/checkpatch tmp v tarball
-	if [ -x "$dir/scripts/checkpatch.pl" ]; then
+	if [ -x "$dir/scripts/checkpatch.pl" ] && [ -f "$dir/scripts/kernel-doc" ]; then
 		echo "$dir/scripts/checkpatch.pl"
 		return
 	fi
@@ -297,7 +299,8 @@ checkpatch() {
 	[ -n "$tarball" ] || die "no source tarball in linux-source-6.1"
 	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb | tar -x -C "$tmp" "$tarball"
 	tar -xJf "$tmp/$tarball" -C "$tmp" --wildcards --strip-components=1 \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch'
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' '*/scripts/const_structs.checkpatch' \
+		'*/scripts/kernel-doc'
 	rm -rf "$dir"
 	mkdir -p "$dir/scripts"
 	mv "$tmp"/scripts/* "$dir/scripts/"

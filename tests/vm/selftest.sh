@@ -6,6 +6,7 @@
 #   - a hung guest is killed at the group timeout and reported
 #   - run-vm -- CMD returns the command's exit status
 #   - a clean group passes
+#   - the kernel style check fails a tree with one defect of each kind
 # Usage: selftest.sh [--kernel SERIES] [--result FILE]
 set -euo pipefail
 
@@ -115,6 +116,41 @@ erc=$?
 set -e
 check "run-vm -- CMD returns the command's status" test "$erc" = 3
 check "run-vm -- CMD output reaches the log" inlog exec '^hello from the guest'
+
+# The kernel style check on a copy of the sources with one defect for each
+# of its checks: trailing whitespace (checkpatch), a __user pointer
+# dereferenced (sparse), a parameter the kernel-doc leaves out, and an
+# export with no kernel-doc at all.
+mkdir -p "$tmp/bad"
+cp -r "$LRING_ROOT/Kbuild" "$LRING_ROOT/.checkpatch.conf" "$LRING_ROOT/kernel" \
+	"$LRING_ROOT/uapi" "$tmp/bad/"
+cat >>"$tmp/bad/kernel/lring_ring.c" <<'EOF'
+
+/**
+ * lring_selftest_doc() - a parameter is missing here
+ */
+static int __maybe_unused lring_selftest_doc(int x)
+{
+	return x;
+}
+
+int lring_selftest_undocumented(const char __user *p);
+int lring_selftest_undocumented(const char __user *p)
+{
+	return *p;
+}
+EXPORT_SYMBOL_GPL(lring_selftest_undocumented);
+EOF
+printf '/* trailing whitespace */ \n' >>"$tmp/bad/kernel/lring_ring.c"
+set +e
+LRING_KSRC=$tmp/bad LRING_BUILD=$tmp/build "$LRING_ROOT/tests/style/kernel-style.sh" \
+	--kernels "$kernel" --result "$tmp/style.res" >"$tmp/style.out" 2>&1
+src=$?
+set -e
+check "kernel style fails a bad tree" test "$src" != 0
+check "kernel style finds all 4 defects" test "$(cat "$tmp/style.res")" = "passed=0 failed=4 skipped=0"
+check "kernel style names the undocumented export" \
+	grep -q "not: lring_selftest_undocumented" "$tmp/style.out"
 
 echo "selftest: $pass passed, $fail failed"
 [ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The kernel side judged as a patch to the kernel would be: checkpatch.pl
+# clean, sparse clean (make C=2) against each test kernel, kernel-doc with no
+# warnings, and a kernel-doc comment on every exported function. The W=1
+# module build itself (any warning fails it) runs before the VM groups.
+#
+# Usage: kernel-style.sh [--kernels "6.1 6.12"] [--result FILE]
+# Prints TAP lines; --result FILE writes "passed=N failed=N skipped=N".
+# LRING_KSRC checks another tree (the harness selftest gives it a bad one).
+set -euo pipefail
+
+LRING_PROG=kernel-style
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
+VMDIR=$LRING_ROOT/tests/vm
+
+result="" kernels=$LRING_SERIES_ALL
+while [ $# -gt 0 ]; do
+	case $1 in
+	--result) result=$2; shift 2 ;;
+	--kernels) kernels=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+check() { # DESCRIPTION COMMAND...: ok if COMMAND succeeds
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else nok "$what"; fi
+}
+finish() {
+	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
+	[ "$fail" = 0 ]
+}
+
+cd "${LRING_KSRC:-$LRING_ROOT}"
+nfiles=$(find kernel uapi -name '*.[ch]' | wc -l)
+if out=$("$VMDIR/checkpatch.sh" 2>&1); then
+	ok "checkpatch.pl: $nfiles files in kernel/ and uapi/ clean"
+else
+	printf '%s\n' "$out" | sed 's/^/# /'
+	nok "checkpatch.pl: $nfiles files in kernel/ and uapi/ clean"
+fi
+
+for k in $kernels; do
+	if ! kdir=$("$VMDIR/kernel.sh" kdir "$k"); then
+		nok "sparse on $k: no kernel build directory"
+		continue
+	fi
+	if out=$("$VMDIR/build-kmod.sh" "$kdir" C=2 CHECK=sparse 2>&1 >/dev/null); then
+		ok "sparse on $k: the modules build with C=2 and not one warning"
+	else
+		printf '%s\n' "$out" | grep -E 'warning|error' | sed 's/^/# /'
+		nok "sparse on $k: the modules build with C=2 and not one warning"
+	fi
+done
+
+kdoc=$(dirname "$("$VMDIR/kernel.sh" checkpatch)")/kernel-doc
+mapfile -t ksrc < <(find kernel -name '*.[ch]' | LC_ALL=C sort)
+warnings=$(perl "$kdoc" -none "${ksrc[@]}" 2>&1 || true)
+[ -z "$warnings" ] || printf '%s\n' "$warnings" | sed 's/^/# /'
+check "kernel-doc: no warnings in kernel/" test -z "$warnings"
+
+exported=$(sed -n 's/^EXPORT_SYMBOL\(_GPL\)\?(\([a-z0-9_]*\));/\2/p' kernel/*.c | LC_ALL=C sort)
+documented=$(perl "$kdoc" -rst -export kernel/*.c 2>/dev/null |
+	sed -n 's/^\.\. c:function:: .*[ *]\([a-z0-9_]*\) (.*/\1/p' | LC_ALL=C sort)
+missing=$(LC_ALL=C comm -23 <(echo "$exported") <(echo "$documented") | xargs)
+check "kernel-doc: all $(echo "$exported" | wc -w) exported functions documented${missing:+ (not: $missing)}" \
+	test -z "$missing"
+finish
