@@ -508,20 +508,27 @@ static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(backend);
 
-/* A read-only attribute showing a u32 of the layout, 0 when unconfigured. */
+/*
+ * A read-only attribute showing @expr, a number computed from @pool, in
+ * @fmt; 0 when the ring is unconfigured.
+ */
+#define LRING_POOL_ATTR(name, fmt, expr)				\
+static ssize_t lring_##name##_show_locked(struct lring *ring,		\
+					  struct lring_pool *pool,	\
+					  char *buf)			\
+{									\
+	return sysfs_emit(buf, fmt "\n", pool ? (expr) : 0);		\
+}									\
+static ssize_t name##_show(struct device *dev,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return lring_show_locked(dev, buf, lring_##name##_show_locked);	\
+}									\
+static DEVICE_ATTR_RO(name)
+
+/* A u32 of the layout. */
 #define LRING_LAYOUT_ATTR(field)					\
-static ssize_t lring_##field##_show_locked(struct lring *ring,		\
-					   struct lring_pool *pool,	\
-					   char *buf)			\
-{									\
-	return sysfs_emit(buf, "%u\n", pool ? pool->layout.field : 0);	\
-}									\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return lring_show_locked(dev, buf, lring_##field##_show_locked); \
-}									\
-static DEVICE_ATTR_RO(field)
+	LRING_POOL_ATTR(field, "%u", pool->layout.field)
 
 LRING_LAYOUT_ATTR(buf_count);
 LRING_LAYOUT_ATTR(buf_size);
@@ -544,19 +551,7 @@ static const struct attribute_group lring_attr_group = {
 
 /* Counters: /sys/class/lring/lringN/counters/<name>, 0 when unconfigured. */
 #define LRING_COUNTER_ATTR(field)					\
-static ssize_t lring_##field##_show_locked(struct lring *ring,		\
-					   struct lring_pool *pool,	\
-					   char *buf)			\
-{									\
-	return sysfs_emit(buf, "%llu\n",				\
-			  pool ? READ_ONCE(pool->ctrl->counters.field) : 0); \
-}									\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return lring_show_locked(dev, buf, lring_##field##_show_locked); \
-}									\
-static DEVICE_ATTR_RO(field)
+	LRING_POOL_ATTR(field, "%llu", READ_ONCE(pool->ctrl->counters.field))
 
 LRING_COUNTER_ATTR(produced);
 LRING_COUNTER_ATTR(delivered);
