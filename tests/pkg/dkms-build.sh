@@ -28,17 +28,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
-finish() {
-	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
-	[ "$fail" = 0 ]
-}
+# shellcheck source=tests/vm/tap.sh
+. "$LRING_ROOT/tests/vm/tap.sh"
 
 if ! command -v dkms >/dev/null; then
 	nok "dkms is installed (make deps)"
-	finish
+	tap_finish
 	exit 1
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/lring-dkms.XXXXXX")
@@ -52,7 +47,7 @@ if make -s -C "$LRING_ROOT" dkms-src DESTDIR="$work" DKMSSRCDIR=/src/lring-"$ver
 else
 	cat "$work/src.log"
 	nok "make dkms-src"
-	finish
+	tap_finish
 	exit 1
 fi
 
@@ -102,4 +97,4 @@ if [ "$nbuilt" = "$(echo $kernels | wc -w)" ]; then
 else
 	nok "dkms status shows lring/$version built for every kernel ($nbuilt)"
 fi
-finish
+tap_finish

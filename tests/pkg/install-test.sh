@@ -16,17 +16,12 @@ LRING_PROG=install-test
 
 result=""
 [ "${1:-}" != --result ] || result=$2
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/vm/tap.sh
+. "$LRING_ROOT/tests/vm/tap.sh"
 check() {
 	local name=$1
 	shift
 	if "$@" >>"$work/check.log" 2>&1; then ok "$name"; else nok "$name"; fi
-}
-finish() {
-	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
-	[ "$fail" = 0 ]
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/lring-install.XXXXXX")
@@ -41,7 +36,7 @@ if make -s -C "$LRING_ROOT" install DESTDIR="$dest" PREFIX=$prefix LIBDIR=$libdi
 else
 	cat "$work/install.log"
 	nok "make install"
-	finish
+	tap_finish
 	exit 1
 fi
 
@@ -135,4 +130,4 @@ if [ "$fail" != 0 ]; then
 	echo "# log:"
 	sed 's/^/# /' "$work/check.log" | tail -n 40
 fi
-finish
+tap_finish

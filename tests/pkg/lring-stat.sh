@@ -12,13 +12,8 @@ LRING_PROG=lring-stat-test
 
 result=""
 [ "${1:-}" != --result ] || result=$2
-pass=0 fail=0 skip=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
-finish() {
-	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=$skip" >"$result"
-	[ "$fail" = 0 ]
-}
+# shellcheck source=tests/vm/tap.sh
+. "$LRING_ROOT/tests/vm/tap.sh"
 stat=$LRING_BUILD/tools/lring-stat
 [ -x "$stat" ] || make -s -C "$LRING_ROOT" "build/tools/lring-stat"
 
@@ -62,7 +57,7 @@ if echo "$out" | python3 -m json.tool >/dev/null; then
 	ok "--once --json prints one valid JSON object"
 else
 	nok "--once --json prints one valid JSON object"
-	finish
+	tap_finish
 	exit 1
 fi
 [ "$(q "[r['name'] for r in d['rings']]")" = "['lring0', 'lring1', 'lring10']" ] &&
@@ -111,7 +106,6 @@ if command -v tmux >/dev/null; then
 		nok "live view quits on Ctrl-C"
 	fi
 else
-	echo "ok - live view under tmux # SKIP tmux not installed"
-	skip=$((skip + 1))
+	skipped "live view under tmux" "tmux not installed"
 fi
-finish
+tap_finish

@@ -22,17 +22,12 @@ while [ $# -gt 0 ]; do
 	*) die "unknown option $1" ;;
 	esac
 done
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+# shellcheck source=tests/vm/tap.sh
+. "$LRING_ROOT/tests/vm/tap.sh"
 check() { # DESCRIPTION COMMAND...: ok if COMMAND succeeds
 	local what=$1
 	shift
 	if "$@"; then ok "$what"; else nok "$what"; fi
-}
-finish() {
-	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=0" >"$result"
-	[ "$fail" = 0 ]
 }
 
 cd "${LRING_KSRC:-$LRING_ROOT}"
@@ -69,4 +64,4 @@ documented=$(perl "$kdoc" -rst -export kernel/*.c 2>/dev/null |
 missing=$(LC_ALL=C comm -23 <(echo "$exported") <(echo "$documented") | xargs)
 check "kernel-doc: all $(echo "$exported" | wc -w) exported functions documented${missing:+ (not: $missing)}" \
 	test -z "$missing"
-finish
+tap_finish

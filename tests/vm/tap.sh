@@ -1,0 +1,15 @@
+# shellcheck shell=bash
+# TAP for the host-side test scripts (tests/pkg, tests/style): source it
+# after lib.sh and set $result to the --result file, if any.
+#   ok / nok WHAT          print "ok - WHAT" / "not ok - WHAT" and count it
+#   skipped WHAT WHY       print "ok - WHAT # SKIP WHY" and count a skip
+#   tap_finish             write "passed=N failed=N skipped=N" to $result
+#                          (when set); fails if anything failed
+pass=0 fail=0 skip=0 result=${result:-}
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - $*"; fail=$((fail + 1)); }
+skipped() { echo "ok - $1 # SKIP $2"; skip=$((skip + 1)); }
+tap_finish() {
+	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=$skip" >"$result"
+	[ "$fail" = 0 ]
+}
