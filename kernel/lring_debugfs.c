@@ -90,13 +90,19 @@ void lring_debugfs_remove(struct lring *ring)
 	ring->debugfs = NULL;
 }
 
-/** lring_debugfs_init() - create /sys/kernel/debug/lring/ */
+/**
+ * lring_debugfs_init() - create /sys/kernel/debug/lring/
+ *
+ * Without debugfs the rings simply have no debug files.
+ */
 void lring_debugfs_init(void)
 {
 	lring_debugfs_root = debugfs_create_dir("lring", NULL);
 }
 
-/** lring_debugfs_exit() - remove /sys/kernel/debug/lring/ */
+/**
+ * lring_debugfs_exit() - remove /sys/kernel/debug/lring/ and all below it
+ */
 void lring_debugfs_exit(void)
 {
 	debugfs_remove_recursive(lring_debugfs_root);
