@@ -14,12 +14,7 @@ LRING_PROG=dkms-build
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-# the Debian series only: other kernel series (debug) have no headers package
-kernels="" result=""
-for k in ${LRING_PKG_KERNELS:-$LRING_SERIES_ALL}; do
-	[[ " $LRING_SERIES_ALL " != *" $k "* ]] || kernels="$kernels $k"
-done
-kernels=${kernels:-$LRING_SERIES_ALL}
+kernels=$(stock_series "${LRING_PKG_KERNELS:-}") result=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) kernels=$2; shift 2 ;;

@@ -116,11 +116,7 @@ fi
 # Kernel style: checkpatch, sparse on the stock kernels, kernel-doc.
 if [ "$unit" = 1 ]; then
 	echo "== kernel style (tests/style/kernel-style.sh)"
-	stock=""
-	for k in $kernels; do
-		case " $LRING_SERIES_ALL " in *" $k "*) stock="$stock $k" ;; esac
-	done
-	"$LRING_ROOT/tests/style/kernel-style.sh" --kernels "${stock# }" \
+	"$LRING_ROOT/tests/style/kernel-style.sh" --kernels "$(stock_series "$kernels")" \
 		--result "$res/style" || true
 	add "kernel style" "$res/style"
 fi

@@ -16,5 +16,16 @@ LRING_SERIES_ALL="6.1 6.12"
 log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# stock_series LIST: the Debian series in LIST (other names, e.g. debug, have
+# no headers package); all of them when LIST names none.
+stock_series() {
+	local k out=""
+	for k in $1; do
+		[[ " $LRING_SERIES_ALL " != *" $k "* ]] || out="$out $k"
+	done
+	out=${out# }
+	printf '%s\n' "${out:-$LRING_SERIES_ALL}"
+}
+
 # series_key 6.12 -> 6_12 (for variable names in resolved.env)
 series_key() { printf '%s' "${1//./_}"; }
