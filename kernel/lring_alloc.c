@@ -16,7 +16,9 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "lring_compat.h"
 #include "lring_internal.h"
@@ -54,7 +56,7 @@ static noinline int lring_coherent_alloc(struct lring_pool *pool,
 
 	/* dma_alloc_coherent() always returns zeroed memory. */
 	buf->cpu_addr = dma_alloc_coherent(pool->dev, stride, &buf->dma_addr,
-					   GFP_KERNEL | __GFP_NOWARN);
+					   LRING_GFP_POOL);
 	if (!buf->cpu_addr)
 		return -ENOMEM;
 
@@ -71,6 +73,33 @@ static noinline int lring_coherent_alloc(struct lring_pool *pool,
 }
 ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
 /* tutorial-end: coherent-alloc */
+
+/*
+ * The pages behind a coherent buffer are known only through its table:
+ * one entry, unless an IOMMU remapped scattered pages (then a short walk).
+ */
+static struct page *lring_sgt_page(struct lring_pool *pool,
+				   struct lring_buffer *buf, u32 offset)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sgtable_sg(buf->sgt, sg, i) {
+		if (offset < sg->length)
+			return nth_page(sg_page(sg), offset >> PAGE_SHIFT);
+		offset -= sg->length;
+	}
+	return ZERO_PAGE(0);	/* not reached: the table covers the stride */
+}
+
+/* Buffers the kernel maps, linearly or through vmap(). */
+static struct page *lring_kernel_page(struct lring_pool *pool,
+				      struct lring_buffer *buf, u32 offset)
+{
+	void *addr = buf->cpu_addr + offset;
+
+	return is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
+}
 
 static void lring_coherent_free(struct lring_pool *pool,
 				struct lring_buffer *buf)
@@ -132,9 +161,7 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 	u32 stride = pool->layout.buf_stride;
 	int ret;
 
-	/* Charged to the caller's memory cgroup, like any of its memory. */
-	buf->cpu_addr = alloc_pages_exact(stride, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					  __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
+	buf->cpu_addr = alloc_pages_exact(stride, LRING_GFP_POOL | __GFP_ZERO |
 					  lring_streaming_zone(pool->dev));
 	if (!buf->cpu_addr)
 		return -ENOMEM;
@@ -217,7 +244,7 @@ static noinline int lring_noncontig_alloc(struct lring_pool *pool,
 	struct sg_table *sgt;
 
 	sgt = dma_alloc_noncontiguous(pool->dev, stride, DMA_FROM_DEVICE,
-				      GFP_KERNEL | __GFP_NOWARN, 0);
+				      LRING_GFP_POOL, 0);
 	if (!sgt)
 		return -ENOMEM;
 	buf->cpu_addr = dma_vmap_noncontiguous(pool->dev, stride, sgt);
@@ -257,6 +284,64 @@ static unsigned int lring_max_segment(struct device *dev)
 			   dma_max_mapping_size(dev));
 
 	return max_t(size_t, round_down(max, PAGE_SIZE), PAGE_SIZE);
+}
+
+/*
+ * Memory a device may write into for as long as the pool lives: anonymous,
+ * hugetlbfs or shmem (memfd, MAP_SHARED|MAP_ANONYMOUS). A regular file's
+ * page cache is refused, as io_uring refuses it for fixed buffers: the
+ * filesystem would write back (or truncate) pages a device still writes.
+ */
+static bool lring_user_vma_ok(struct vm_area_struct *vma)
+{
+	return !vma->vm_file || is_vm_hugetlb_page(vma) ||
+	       shmem_file(vma->vm_file);
+}
+
+/*
+ * Every page of [@start, @start + @len) is mapped, and mapped from memory
+ * lring_user_vma_ok() accepts. Return: 0, -EFAULT or -EOPNOTSUPP.
+ */
+static int lring_user_range_ok(unsigned long start, unsigned long len)
+{
+	unsigned long end = start + len;
+	struct vm_area_struct *vma;
+	int ret = 0;
+
+	mmap_read_lock(current->mm);
+	while (start < end) {
+		vma = find_vma(current->mm, start);
+		if (!vma || vma->vm_start > start) {
+			ret = -EFAULT;
+			break;
+		}
+		if (!lring_user_vma_ok(vma)) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		start = vma->vm_end;
+	}
+	mmap_read_unlock(current->mm);
+	return ret;
+}
+
+/*
+ * The same rule for the pages actually pinned: the mapping may have changed
+ * since lring_user_range_ok() looked.
+ */
+static bool lring_user_pages_ok(struct page **pages, int npages)
+{
+	struct address_space *mapping;
+	int i;
+
+	for (i = 0; i < npages; i++) {
+		if (PageAnon(pages[i]) || PageHuge(pages[i]))
+			continue;
+		mapping = lring_page_mapping(pages[i]);
+		if (!mapping || !shmem_mapping(mapping))
+			return false;
+	}
+	return true;
 }
 
 /* Its own function so that fault injection can fail the mapping alone. */
@@ -304,6 +389,10 @@ static noinline int lring_user_alloc(struct lring_pool *pool,
 	    dma_max_mapping_size(pool->dev) == SIZE_MAX)
 		return -EINVAL;
 
+	ret = lring_user_range_ok(pool->user_addr + (unsigned long)buf->id * stride,
+				  stride);
+	if (ret)
+		return ret;
 	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
@@ -311,6 +400,10 @@ static noinline int lring_user_alloc(struct lring_pool *pool,
 			     npages, pages);
 	if (ret)
 		goto err_free_pages;
+	if (!lring_user_pages_ok(pages, npages)) {
+		ret = -EOPNOTSUPP;
+		goto err_unpin;
+	}
 
 	ret = sg_alloc_table_from_pages_segment(&buf->own_sgt, pages, npages,
 						0, stride,
@@ -338,6 +431,15 @@ err_free_pages:
 ALLOW_ERROR_INJECTION(lring_user_alloc, ERRNO);
 /* tutorial-end: user-alloc */
 
+/* The pinned pages, one per entry: O(1) even for a buffer of 4 KiB pages. */
+static struct page *lring_user_page(struct lring_pool *pool,
+				    struct lring_buffer *buf, u32 offset)
+{
+	struct page **pages = buf->alloc_priv;
+
+	return pages[offset >> PAGE_SHIFT];
+}
+
 /* tutorial: user-free */
 static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 {
@@ -362,6 +464,7 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.free = lring_coherent_free,
 		.sync_for_cpu = lring_no_sync_for_cpu,
 		.sync_for_device = lring_no_sync_for_device,
+		.page = lring_sgt_page,
 	},
 	[LRING_BACKEND_STREAMING] = {
 		.name = "streaming",
@@ -370,6 +473,7 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.free = lring_streaming_free,
 		.sync_for_cpu = lring_streaming_sync_for_cpu,
 		.sync_for_device = lring_streaming_sync_for_device,
+		.page = lring_kernel_page,
 	},
 	[LRING_BACKEND_NONCONTIG] = {
 		.name = "noncontig",
@@ -377,6 +481,7 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.free = lring_noncontig_free,
 		.sync_for_cpu = lring_sg_sync_for_cpu,
 		.sync_for_device = lring_sg_sync_for_device,
+		.page = lring_kernel_page,
 	},
 	[LRING_BACKEND_USER] = {
 		.name = "user",
@@ -385,6 +490,7 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.free = lring_user_free,
 		.sync_for_cpu = lring_sg_sync_for_cpu,
 		.sync_for_device = lring_sg_sync_for_device,
+		.page = lring_user_page,
 	},
 };
 

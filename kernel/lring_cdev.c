@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -88,88 +89,113 @@ static int lring_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static bool lring_pool_mapped(struct lring *ring)
+/*
+ * Checks that a new pool may replace the current one: not while the device
+ * streams into it or an application maps it. Caller holds ring->lock.
+ */
+static int lring_may_configure(struct lring *ring)
 {
-	bool mapped;
+	int ret = 0;
 
+	if (ring->dead)
+		return -ENODEV;
 	mutex_lock(&ring->map_lock);
-	mapped = ring->pool && atomic_read(&ring->pool->map_count);
+	if (ring->running || (ring->pool && atomic_read(&ring->pool->map_count)))
+		ret = -EBUSY;
 	mutex_unlock(&ring->map_lock);
-	return mapped;
+	return ret;
 }
 
-static int lring_ioc_configure(struct lring *ring, void __user *arg)
+/*
+ * Builds the new pool under no lock of the ring: allocating pins user
+ * memory and may fault on it (a page that never resolves must not hold up
+ * the device's removal), then installs it if nothing changed meanwhile.
+ */
+static int lring_ioc_configure(struct lring *ring,
+			       const struct lring_config *cfg)
 {
 	struct lring_pool *pool, *old;
-	struct lring_config cfg;
 	unsigned long irqflags;
+	int ret;
 
-	if (copy_from_user(&cfg, arg, sizeof(cfg)))
-		return -EFAULT;
-	if (ring->running || lring_pool_mapped(ring))
-		return -EBUSY;
+	mutex_lock(&ring->lock);
+	ret = lring_may_configure(ring);
+	mutex_unlock(&ring->lock);
+	if (ret)
+		return ret;
 
-	/* Allocating may fault on user memory: not under map_lock. */
-	pool = lring_pool_create(ring->dma_dev, &cfg,
+	pool = lring_pool_create(ring->dma_dev, cfg,
 				 max(ring->ops->max_segments, 1U));
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
 
+	mutex_lock(&ring->lock);
+	ret = lring_may_configure(ring);
+	if (ret) {
+		/* Removed, started or mapped while we allocated. */
+		mutex_unlock(&ring->lock);
+		lring_pool_destroy(pool);
+		return ret;
+	}
 	mutex_lock(&ring->map_lock);
 	old = ring->pool;
-	if (old && atomic_read(&old->map_count)) {
-		/* Mapped meanwhile by another thread. */
-		mutex_unlock(&ring->map_lock);
-		lring_pool_destroy(pool);
-		return -EBUSY;
-	}
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	ring->pool = pool;
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	mutex_unlock(&ring->map_lock);
-
-	if (old)
-		lring_pool_destroy(old);
 	ring->read_off = 0;
 	ring->read_cqe.len = 0;
+	if (old)
+		lring_pool_destroy(old);
+	mutex_unlock(&ring->lock);
 	return 0;
 }
 
-static int lring_ioc_get_info(struct lring *ring, void __user *arg)
+static void lring_ioc_get_info(struct lring *ring, struct lring_info *info)
 {
-	struct lring_info info = {
-		.abi_version = LRING_ABI_VERSION,
-	};
-
+	memset(info, 0, sizeof(*info));
+	info->abi_version = LRING_ABI_VERSION;
 	if (ring->pool) {
-		info.configured = 1;
-		info.backend = ring->pool->backend_id;
-		info.flags = READ_ONCE(ring->pool->ctrl->flags);
-		info.segments_per_buf = ring->pool->segs_per_buf;
-		info.layout = ring->pool->layout;
+		info->configured = 1;
+		info->backend = ring->pool->backend_id;
+		info->flags = READ_ONCE(ring->pool->ctrl->flags);
+		info->segments_per_buf = ring->pool->segs_per_buf;
+		info->layout = ring->pool->layout;
 	}
-	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
-static int lring_ioc_set_eventfd(struct lring *ring, void __user *arg)
+/* One snapshot: produced == delivered + dropped holds in every copy. */
+static void lring_ioc_get_counters(struct lring *ring,
+				   struct lring_counters *cnt)
 {
-	struct lring_eventfd req;
+	unsigned long irqflags;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	*cnt = ring->pool->ctrl->counters;
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+
+static int lring_ioc_set_eventfd(struct lring *ring,
+				 const struct lring_eventfd *req)
+{
 	struct eventfd_ctx *ctx = NULL, *old;
 	unsigned long irqflags;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if (req.resv[0] || req.resv[1] || req.fd < -1)
+	if (req->resv[0] || req->resv[1] || req->fd < -1)
 		return -EINVAL;
-	if (req.fd >= 0) {
-		ctx = eventfd_ctx_fdget(req.fd);
+	/* A batch the completion ring can never hold would never signal. */
+	if (req->batch > (ring->pool ? ring->pool->layout.cq_entries :
+					LRING_MAX_RING_ENTRIES))
+		return -EINVAL;
+	if (req->fd >= 0) {
+		ctx = eventfd_ctx_fdget(req->fd);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 	}
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	old = ring->evctx;
 	ring->evctx = ctx;
-	ring->ev_batch = req.batch;
+	ring->ev_batch = req->batch;
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	if (old)
 		eventfd_ctx_put(old);
@@ -180,44 +206,59 @@ static int lring_ioc_set_eventfd(struct lring *ring, void __user *arg)
  * Completions waiting, for sleepers that do not hold ring->lock: ring->pool
  * is replaced only under irq_lock too, so holding it keeps the pool alive.
  */
-static u32 lring_ready_unlocked(struct lring *ring, bool count_wait)
+static u32 lring_ready_unlocked(struct lring *ring)
 {
 	unsigned long irqflags;
 	u32 ready = 0;
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	if (ring->pool) {
+	if (ring->pool)
 		ready = lring_ring_ready(ring->pool);
-		if (count_wait)
-			ring->pool->ctrl->counters.waits++;
-	}
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	return ready;
 }
 
-static long lring_ioc_wait(struct lring *ring, void __user *arg)
+/* Stops so far: a sleeper that sees this change wakes for good. */
+static u32 lring_stops(struct lring *ring)
 {
-	struct lring_wait req;
-	u32 min, ready;
+	return READ_ONCE(ring->stops);
+}
+
+static long lring_ioc_wait(struct lring *ring, const struct lring_wait *req)
+{
+	u32 stops = lring_stops(ring), cq_entries = 0, min, ready;
+	unsigned long irqflags;
 	long ret;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
-	if (req.resv)
+	if (req->resv)
 		return -EINVAL;
-	min = max(req.min_entries, 1U);
-	lring_ready_unlocked(ring, true);
-
-	ret = wait_event_interruptible_hrtimeout(ring->wq,
-			READ_ONCE(ring->dead) ||
-			lring_ready_unlocked(ring, false) >= min,
-			ns_to_ktime(min_t(u64, req.timeout_ns, KTIME_MAX)));
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	if (ring->pool) {
+		cq_entries = ring->pool->layout.cq_entries;
+		lring_count(&ring->pool->ctrl->counters.waits);
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	if (READ_ONCE(ring->dead))
 		return -ENODEV;
-	if (ret && ret != -ETIME)
-		return ret;
-	ready = lring_ready_unlocked(ring, false);
-	return ready >= min ? ready : -ETIMEDOUT;
+	if (!cq_entries)
+		return -EINVAL;
+	min = max(req->min_entries, 1U);
+	if (min > cq_entries)
+		return -EINVAL;	/* could never be met */
+
+	ret = wait_event_interruptible_hrtimeout(ring->wq,
+			READ_ONCE(ring->dead) || lring_stops(ring) != stops ||
+			lring_ready_unlocked(ring) >= min,
+			ns_to_ktime(min_t(u64, req->timeout_ns, KTIME_MAX)));
+	if (READ_ONCE(ring->dead))
+		return -ENODEV;
+	/* Not -ERESTARTSYS: a restart would sleep the whole timeout again. */
+	if (ret == -ERESTARTSYS)
+		return -EINTR;
+	ready = lring_ready_unlocked(ring);
+	if (ready >= min)
+		return ready;
+	return lring_stops(ring) != stops ? -ENODATA : -ETIMEDOUT;
 }
 
 /* Checks that the kernel may consume the ring for the caller; ring->lock held. */
@@ -231,57 +272,80 @@ static int lring_kernel_consumer_ok(struct lring *ring)
 }
 
 /*
- * Runs @take under ring->lock until it stops saying -EAGAIN, sleeping in
- * between unless the file is non-blocking.
+ * Runs @take under consume_lock until it stops saying -EAGAIN, sleeping in
+ * between (without any lock) unless the file is non-blocking. A stop during
+ * the call ends it with -ENODATA once nothing is left to take.
  */
-static long lring_take_blocking(struct lring *ring, struct file *file,
-				long (*take)(struct lring *ring, void *arg),
-				void *arg)
+static long lring_consume(struct lring *ring, struct file *file,
+			  long (*take)(struct lring *ring, void *arg), void *arg)
 {
+	u32 stops = lring_stops(ring);
+	bool last_try = false;
 	long ret;
 
 	for (;;) {
-		mutex_lock(&ring->lock);
-		ret = lring_kernel_consumer_ok(ring);
-		if (!ret)
-			ret = take(ring, arg);
-		mutex_unlock(&ring->lock);
+		if (mutex_lock_interruptible(&ring->consume_lock))
+			return -ERESTARTSYS;
+		ret = take(ring, arg);
+		mutex_unlock(&ring->consume_lock);
 		if (ret != -EAGAIN || (file->f_flags & O_NONBLOCK))
 			return ret;
+		if (lring_stops(ring) != stops) {
+			/* What the device finished before stopping is still taken. */
+			if (last_try)
+				return -ENODATA;
+			last_try = true;
+			continue;
+		}
 		ret = wait_event_interruptible(ring->wq,
 					       READ_ONCE(ring->dead) ||
-					       lring_ready_unlocked(ring, false));
+					       lring_stops(ring) != stops ||
+					       lring_ready_unlocked(ring));
 		if (ret)
 			return ret;
 	}
 }
 
-static long lring_take_cqe(struct lring *ring, void *cqe)
+struct lring_dqbuf_req {
+	struct lring_cqe __user *dst;
+	long copied;
+};
+
+/*
+ * Takes one completion and copies it out, outside ring->lock. A completion
+ * that cannot be copied out is put back: the application never loses a
+ * buffer it was not told about.
+ */
+static long lring_take_cqe(struct lring *ring, void *arg)
 {
-	return lring_ring_dequeue(ring, cqe);
+	struct lring_dqbuf_req *req = arg;
+	struct lring_cqe cqe;
+	u32 cons;
+	long ret;
+
+	mutex_lock(&ring->lock);
+	ret = lring_kernel_consumer_ok(ring);
+	if (!ret)
+		ret = lring_ring_dequeue(ring, &cqe, &cons);
+	mutex_unlock(&ring->lock);
+	if (ret)
+		return ret;
+	if (copy_to_user(req->dst, &cqe, sizeof(cqe))) {
+		lring_ring_undo_dequeue(ring, cons);
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static long lring_ioc_dqbuf(struct lring *ring, struct file *file,
-			    void __user *arg)
+			    struct lring_cqe __user *dst)
 {
-	struct lring_cqe cqe;
-	long ret;
+	struct lring_dqbuf_req req = { .dst = dst };
 
-	ret = lring_take_blocking(ring, file, lring_take_cqe, &cqe);
-	if (ret)
-		return ret;
-	return copy_to_user(arg, &cqe, sizeof(cqe)) ? -EFAULT : 0;
-}
-
-static int lring_ioc_qbuf(struct lring *ring, void __user *arg)
-{
-	u32 id;
-
-	if (!ring->pool)
-		return -EINVAL;
-	if (get_user(id, (u32 __user *)arg))
+	/* Fail before taking anything when the entry has nowhere to go. */
+	if (clear_user(dst, sizeof(*dst)))
 		return -EFAULT;
-	return lring_ring_give_back(ring, id);
+	return lring_consume(ring, file, lring_take_cqe, &req);
 }
 
 struct lring_read_req {
@@ -291,25 +355,56 @@ struct lring_read_req {
 };
 
 /*
+ * Copies from a buffer to the reader without faulting (ring->lock held, and
+ * a fault on memory that never resolves must not hold it): on a fault, drop
+ * the lock, fault the page in and try again.
+ * Return: 0, -EFAULT, or -EAGAIN when the ring changed while unlocked.
+ */
+static int lring_read_copy(struct lring *ring, struct lring_pool *pool,
+			   char __user *dst, const void *src, size_t n)
+{
+	while (copy_to_user_nofault(dst, src, n)) {
+		mutex_unlock(&ring->lock);
+		n = lring_fault_in_writeable(dst, n) ? 0 : n;
+		mutex_lock(&ring->lock);
+		if (!n)
+			return -EFAULT;
+		if (ring->dead || ring->pool != pool)
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/*
  * Copies waiting blocks into the reader's buffer; a block stays pending
  * across calls until it has been copied completely, then goes back to the
- * device. Return: 0 when something was copied or the buffer is full,
- * -EAGAIN when nothing is waiting, or an error.
+ * device. Each completion is checked anew: the application may map the
+ * ring (and rewrite its consumer index) at any time, so the walk stops
+ * there, and it yields the CPU between completions.
+ * Return: 0 when something was copied or the buffer is full, -EAGAIN when
+ * nothing is waiting, or an error.
  */
-static long lring_take_read(struct lring *ring, void *arg)
+static long lring_take_read_locked(struct lring *ring,
+				   struct lring_read_req *req)
 {
-	struct lring_read_req *req = arg;
 	struct lring_cqe *cqe = &ring->read_cqe;
 	struct lring_pool *pool = ring->pool;
 	struct lring_buffer *buf;
 	size_t n;
+	u32 cons;
 	int ret;
 
-	if (atomic_read(&pool->map_count))
-		return -EBUSY;	/* the mapping's owner consumes the ring */
+	/* No kernel address to copy from: refuse before taking anything. */
+	if (pool->allocator->user_memory)
+		return -EOPNOTSUPP;
 	while (req->done < req->count) {
+		if (atomic_read(&pool->map_count))
+			return req->done ? 0 : -EBUSY;	/* the mapping's owner consumes */
+		if (signal_pending(current))
+			return req->done ? 0 : -ERESTARTSYS;
+		cond_resched();
 		if (ring->read_off >= cqe->len) {
-			ret = lring_ring_dequeue(ring, cqe);
+			ret = lring_ring_dequeue(ring, cqe, &cons);
 			if (ret)
 				return req->done ? 0 : ret;
 			ring->read_off = 0;
@@ -320,19 +415,31 @@ static long lring_take_read(struct lring *ring, void *arg)
 				continue;
 			}
 		}
-		buf = &pool->bufs[cqe->buf_id];
-		if (!buf->cpu_addr)
-			return req->done ? 0 : -EOPNOTSUPP;	/* user memory */
+		buf = &pool->bufs[array_index_nospec(cqe->buf_id,
+						     pool->layout.buf_count)];
 		n = min_t(size_t, req->count - req->done, cqe->len - ring->read_off);
-		if (copy_to_user(req->ubuf + req->done,
-				 buf->cpu_addr + ring->read_off, n))
-			return req->done ? 0 : -EFAULT;
+		ret = lring_read_copy(ring, pool, req->ubuf + req->done,
+				      buf->cpu_addr + ring->read_off, n);
+		if (ret)
+			return req->done ? 0 : ret;
 		req->done += n;
 		ring->read_off += n;
 		if (ring->read_off == cqe->len)
 			lring_ring_give_back(ring, cqe->buf_id);
 	}
 	return 0;
+}
+
+static long lring_take_read(struct lring *ring, void *arg)
+{
+	long ret;
+
+	mutex_lock(&ring->lock);
+	ret = lring_kernel_consumer_ok(ring);
+	if (!ret)
+		ret = lring_take_read_locked(ring, arg);
+	mutex_unlock(&ring->lock);
+	return ret;
 }
 
 static ssize_t lring_read(struct file *file, char __user *ubuf, size_t count,
@@ -344,74 +451,107 @@ static ssize_t lring_read(struct file *file, char __user *ubuf, size_t count,
 
 	if (!count)
 		return 0;
-	ret = lring_take_blocking(ring, file, lring_take_read, &req);
-	return req.done ? req.done : ret;
+	ret = lring_consume(ring, file, lring_take_read, &req);
+	if (req.done)
+		return req.done;
+	return ret == -ENODATA ? 0 : ret;	/* stopped: end of stream */
 }
 
+/* Every ioctl's argument, copied in before any lock and out after. */
+union lring_ioc_arg {
+	struct lring_config cfg;
+	struct lring_info info;
+	struct lring_eventfd ev;
+	struct lring_wait wait;
+	struct lring_counters counters;
+	u32 buf_id;
+};
+
+/* The ioctls that run under ring->lock and touch no user memory. */
+static long lring_ioctl_locked(struct lring *ring, unsigned int cmd,
+			       union lring_ioc_arg *karg)
+{
+	struct lring_pool *pool = ring->pool;
+
+	switch (cmd) {
+	case LRING_IOC_GET_INFO:
+		lring_ioc_get_info(ring, &karg->info);
+		return 0;
+	case LRING_IOC_SET_EVENTFD:
+		return lring_ioc_set_eventfd(ring, &karg->ev);
+	}
+	if (!pool)
+		return -EINVAL;
+	switch (cmd) {
+	case LRING_IOC_START:
+		return ring->running ? -EBUSY : lring_ring_start(ring);
+	case LRING_IOC_STOP:
+		lring_ring_stop(ring);
+		return 0;
+	case LRING_IOC_KICK:
+		lring_ring_kick(ring);
+		return 0;
+	case LRING_IOC_GET_COUNTERS:
+		lring_ioc_get_counters(ring, &karg->counters);
+		return 0;
+	case LRING_IOC_QBUF:
+		return lring_ring_give_back(ring, karg->buf_id);
+	}
+	return -ENOTTY;
+}
+
+/*
+ * As video_usercopy() does: the argument is copied in before ring->lock is
+ * taken and out after it is dropped, so that a fault on user memory that
+ * never resolves (userfaultfd, a stuck FUSE file) blocks only the caller,
+ * never the device's removal or a sysfs reader.
+ */
 static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct lring *ring = file->private_data;
 	void __user *uarg = (void __user *)arg;
-	struct lring_pool *pool;
+	union lring_ioc_arg karg;
 	long ret;
-
-	mutex_lock(&ring->lock);
-	if (ring->dead) {
-		mutex_unlock(&ring->lock);
-		return -ENODEV;
-	}
-	pool = ring->pool;
 
 	switch (cmd) {
 	case LRING_IOC_CONFIGURE:
-		ret = lring_ioc_configure(ring, uarg);
-		break;
 	case LRING_IOC_GET_INFO:
-		ret = lring_ioc_get_info(ring, uarg);
-		break;
 	case LRING_IOC_SET_EVENTFD:
-		ret = lring_ioc_set_eventfd(ring, uarg);
-		break;
 	case LRING_IOC_START:
-		if (!pool)
-			ret = -EINVAL;
-		else if (ring->running)
-			ret = -EBUSY;
-		else
-			ret = lring_ring_start(ring);
-		break;
 	case LRING_IOC_STOP:
-		ret = pool ? 0 : -EINVAL;
-		if (pool)
-			lring_ring_stop(ring);
-		break;
 	case LRING_IOC_KICK:
-		ret = pool ? 0 : -EINVAL;
-		if (pool)
-			lring_ring_kick(ring);
-		break;
 	case LRING_IOC_GET_COUNTERS:
-		if (!pool) {
-			ret = -EINVAL;
-			break;
-		}
-		ret = copy_to_user(uarg, &pool->ctrl->counters,
-				   sizeof(struct lring_counters)) ? -EFAULT : 0;
-		break;
 	case LRING_IOC_QBUF:
-		ret = lring_ioc_qbuf(ring, uarg);
+	case LRING_IOC_WAIT:
 		break;
 	case LRING_IOC_DQBUF:
-		mutex_unlock(&ring->lock);
+		if (READ_ONCE(ring->dead))
+			return -ENODEV;
 		return lring_ioc_dqbuf(ring, file, uarg);
+	default:
+		return -ENOTTY;
+	}
+	memset(&karg, 0, sizeof(karg));
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) &&
+	    copy_from_user(&karg, uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+
+	switch (cmd) {
+	case LRING_IOC_CONFIGURE:
+		ret = lring_ioc_configure(ring, &karg.cfg);
+		break;
 	case LRING_IOC_WAIT:
 		/* Sleeps without ring->lock, so that stop and kick still work. */
-		mutex_unlock(&ring->lock);
-		return pool ? lring_ioc_wait(ring, uarg) : -EINVAL;
+		ret = lring_ioc_wait(ring, &karg.wait);
+		break;
 	default:
-		ret = -ENOTTY;
+		mutex_lock(&ring->lock);
+		ret = ring->dead ? -ENODEV : lring_ioctl_locked(ring, cmd, &karg);
+		mutex_unlock(&ring->lock);
 	}
-	mutex_unlock(&ring->lock);
+	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, _IOC_SIZE(cmd)))
+		ret = -EFAULT;
 	return ret;
 }
 
@@ -422,18 +562,27 @@ static __poll_t lring_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ring->wq, wait);
 	if (READ_ONCE(ring->dead))
 		return EPOLLERR | EPOLLHUP;
-	return lring_ready_unlocked(ring, false) ? EPOLLIN | EPOLLRDNORM : 0;
+	return lring_ready_unlocked(ring) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 /*
  * Called with mmap_lock held: takes only map_lock, which nobody holds while
- * touching user memory (ring->lock may be: an ioctl copying its argument).
+ * touching user memory.
  */
 static int lring_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct lring *ring = file->private_data;
 	int ret;
 
+	/*
+	 * The application writes its indices through the mapping: a file
+	 * opened read-only cannot drive the rings, and one open file per
+	 * ring leaves no room for a read-only observer (lring-stat reads
+	 * sysfs instead). Said plainly, not as the EINVAL a read-only
+	 * file's mapping would otherwise get for lacking VM_SHARED.
+	 */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EACCES;
 	mutex_lock(&ring->map_lock);
 	if (ring->dead)
 		ret = -ENODEV;
@@ -631,6 +780,7 @@ struct lring *lring_register(struct device *dma_dev,
 	ring->priv = priv;
 	mutex_init(&ring->lock);
 	mutex_init(&ring->map_lock);
+	mutex_init(&ring->consume_lock);
 	spin_lock_init(&ring->irq_lock);
 	init_waitqueue_head(&ring->wq);
 

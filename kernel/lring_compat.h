@@ -13,6 +13,8 @@
 #include <linux/eventfd.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
+#include <linux/pagemap.h>
+#include <linux/uaccess.h>
 
 /* tutorial: vm-flags */
 #if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
@@ -49,6 +51,23 @@ static inline void lring_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx, 1);
 #else
 	eventfd_signal(ctx);
+#endif
+}
+
+/* The page cache (or swap cache) mapping a pinned page belongs to, or NULL. */
+#if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE
+#define lring_page_mapping(page)	page_mapping(page)
+#else
+#define lring_page_mapping(page)	folio_mapping(page_folio(page))
+#endif
+
+/* Return: the bytes at @uaddr that could not be faulted in writable. */
+static inline size_t lring_fault_in_writeable(char __user *uaddr, size_t size)
+{
+#if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE
+	return fault_in_pages_writeable(uaddr, size) ? size : 0;
+#else
+	return fault_in_writeable(uaddr, size);
 #endif
 }
 

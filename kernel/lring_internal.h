@@ -8,12 +8,21 @@
 
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/gfp.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/lring.h>
 
 #include "lring_driver.h"
+
+/*
+ * Buffer memory is charged to the memory cgroup of the process that
+ * configures the pool, like the rest of its memory (CMA excepted, which no
+ * cgroup owns); past its limit the pool fails with ENOMEM, quietly, and
+ * never calls the OOM killer on the caller's behalf.
+ */
+#define LRING_GFP_POOL	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* Ownership of a buffer; kept here, never in memory userspace can write. */
 enum lring_buf_state {
@@ -34,6 +43,8 @@ struct lring_pool;
  * @free:	undo @alloc for buffers [0, @count)
  * @sync_for_cpu: make @len bytes the device wrote visible to the CPU
  * @sync_for_device: give the buffer back to the device
+ * @page:	the page at byte @offset of the buffer, for the fault handler:
+ *		found directly, not by walking the buffer's table
  */
 struct lring_allocator {
 	const char *name;
@@ -46,6 +57,8 @@ struct lring_allocator {
 			     u32 len);
 	void (*sync_for_device)(struct lring_pool *pool,
 				struct lring_buffer *buf);
+	struct page *(*page)(struct lring_pool *pool, struct lring_buffer *buf,
+			     u32 offset);
 };
 
 /**
@@ -111,18 +124,24 @@ struct lring_pool {
  * @ops:	the driver's ops
  * @priv:	the driver's data
  * @lock:	serialises configuration, start/stop, eventfd setup,
- *		open/release and unregistration (process context); may be
- *		held while touching user memory
+ *		open/release and unregistration (process context); never
+ *		held while touching user memory, so that a fault that never
+ *		resolves cannot hold up the device's removal
  * @map_lock:	serialises ->mmap() against replacing the pool and against
  *		unregistration; taken under mmap_lock, so nothing may fault
  *		on user memory while holding it
- * @irq_lock:	protects the pool's indices, buffer states and counters, and
- *		@evctx; taken from the device's interrupt handler
+ * @consume_lock: serialises the kernel-side consumers (read(), DQBUF), so
+ *		that a completion one of them could not copy out can be put
+ *		back; held while touching user memory, never taken by
+ *		unregistration
+ * @irq_lock:	protects the pool's indices, buffer states and counters,
+ *		@evctx and @stops; taken from the device's interrupt handler
  * @pool:	current configuration, or NULL; changed under both locks
  * @mapping:	address space of the open file, to revoke mappings on removal
  * @evctx:	eventfd to signal, or NULL
  * @ev_batch:	signal when this many completions are waiting
  * @wq:		poll() and LRING_IOC_WAIT sleepers
+ * @stops:	LRING_IOC_STOPs so far; a sleeper that sees it change wakes
  * @read_cqe:	the block read() is in the middle of copying
  * @read_off:	bytes of @read_cqe already copied; a block is pending while
  *		this is below read_cqe.len
@@ -142,12 +161,14 @@ struct lring {
 
 	struct mutex lock;
 	struct mutex map_lock;
+	struct mutex consume_lock;
 	spinlock_t irq_lock;
 	struct lring_pool *pool;
 	struct address_space *mapping;
 	struct eventfd_ctx *evctx;
 	u32 ev_batch;
 	wait_queue_head_t wq;
+	u32 stops;
 	struct lring_cqe read_cqe;
 	u32 read_off;
 
@@ -158,6 +179,15 @@ struct lring {
 	bool dead;
 	struct dentry *debugfs;
 };
+
+/*
+ * Counters live in the control page, read by userspace while they change:
+ * each is written whole (irq_lock held), never torn by the compiler.
+ */
+static inline void lring_count(__u64 *counter)
+{
+	WRITE_ONCE(*counter, *counter + 1);
+}
 
 /* lring_pool.c */
 struct lring_pool *lring_pool_create(struct device *dev,
@@ -177,7 +207,8 @@ extern bool lring_debug_skip_sync_for_cpu;
 int lring_ring_start(struct lring *ring);
 void lring_ring_stop(struct lring *ring);
 void lring_ring_kick(struct lring *ring);
-int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe);
+int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons);
+bool lring_ring_undo_dequeue(struct lring *ring, u32 cons);
 int lring_ring_give_back(struct lring *ring, u32 id);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);

@@ -146,8 +146,11 @@ static void lring_pool_uncharge(struct lring_pool *pool)
 
 static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
 {
-	while (count--)
+	/* 65536 buffers take seconds on a debug kernel: let others run. */
+	while (count--) {
 		pool->allocator->free(pool, &pool->bufs[count]);
+		cond_resched();
+	}
 }
 
 /*
@@ -249,7 +252,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->shared_size = pool->layout.pool_off;
 	/* Zeroed: nothing stale reaches userspace; quiet: failure is ENOMEM. */
 	pool->shared = __vmalloc(pool->shared_size,
-				 GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+				 GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_NOWARN);
 	if (!pool->shared) {
 		ret = -ENOMEM;
 		goto err_put_dev;
@@ -260,7 +263,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->fqes = pool->shared + pool->layout.fq_entries_off;
 
 	pool->bufs = kvcalloc(pool->layout.buf_count, sizeof(*pool->bufs),
-			      GFP_KERNEL);
+			      GFP_KERNEL_ACCOUNT);
 	if (!pool->bufs) {
 		ret = -ENOMEM;
 		goto err_free_shared;
@@ -355,20 +358,14 @@ static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 }
 /* tutorial-end: pfn-mkwrite */
 
-/* The page at @off of the pool's buffers (CPU side of the buffer's table). */
+/* The page at @off of the pool's buffers, as its backend finds it. */
 static unsigned long lring_pool_pfn(struct lring_pool *pool, u64 off)
 {
-	struct lring_buffer *buf = &pool->bufs[div_u64(off, pool->layout.buf_stride)];
-	u32 in_buf = off - (u64)buf->id * pool->layout.buf_stride;
-	struct scatterlist *sg;
-	int i;
+	u32 id = div_u64(off, pool->layout.buf_stride);
+	struct lring_buffer *buf = &pool->bufs[id];
 
-	for_each_sgtable_sg(buf->sgt, sg, i) {
-		if (in_buf < sg->length)
-			return page_to_pfn(sg_page(sg)) + (in_buf >> PAGE_SHIFT);
-		in_buf -= sg->length;
-	}
-	return page_to_pfn(ZERO_PAGE(0));	/* not reached: stride is covered */
+	return page_to_pfn(pool->allocator->page(pool, buf,
+			   off - (u64)id * pool->layout.buf_stride));
 }
 
 /* Readers: faults on a pool's buffers; writer: lring_pool_revoke(). */

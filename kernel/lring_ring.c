@@ -18,6 +18,7 @@
 #include <linux/eventfd.h>
 #include <linux/export.h>
 #include <linux/ktime.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 
 #include "lring_compat.h"
@@ -75,15 +76,19 @@ static void lring_take_back(struct lring *ring, struct lring_pool *pool,
 {
 	struct lring_counters *cnt = &pool->ctrl->counters;
 
-	if (id >= pool->layout.buf_count ||
-	    pool->bufs[id].state != LRING_BUF_USER) {
-		cnt->rejected_ids++;
-		trace_lring_return(ring, id, false);
-		return;
-	}
-	cnt->returned++;
+	if (id >= pool->layout.buf_count)
+		goto reject;
+	/* The id comes from userspace: no speculative load beyond the pool. */
+	id = array_index_nospec(id, pool->layout.buf_count);
+	if (pool->bufs[id].state != LRING_BUF_USER)
+		goto reject;
+	lring_count(&cnt->returned);
 	trace_lring_return(ring, id, true);
 	lring_give_to_device(ring, pool, &pool->bufs[id]);
+	return;
+reject:
+	lring_count(&cnt->rejected_ids);
+	trace_lring_return(ring, id, false);
 }
 /* tutorial-end: ring-take-back */
 
@@ -105,7 +110,7 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 	for (;;) {
 		avail = prod - pool->fq_cons;
 		if (avail > pool->layout.fq_entries) {
-			pool->ctrl->counters.rejected_indices++;
+			lring_count(&pool->ctrl->counters.rejected_indices);
 			avail = 0;
 		}
 		start = pool->fq_cons;
@@ -125,7 +130,7 @@ static void lring_refill(struct lring *ring, struct lring_pool *pool)
 		}
 		if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
 			lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
-			pool->ctrl->counters.need_wakeups++;
+			lring_count(&pool->ctrl->counters.need_wakeups);
 		}
 		/* Flag before re-reading; pairs with lring_smp_mb() in return. */
 		smp_mb();
@@ -153,9 +158,10 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 		/* cq_producer before cq_consumer; pairs with lring_wait(). */
 		smp_mb();
 		used = lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer));
-		if (used == max(ring->ev_batch, 1U)) {
+		/* A pool configured smaller than the batch still signals. */
+		if (used == clamp(ring->ev_batch, 1U, pool->layout.cq_entries)) {
 			lring_eventfd_signal(ring->evctx);
-			pool->ctrl->counters.eventfd_signals++;
+			lring_count(&pool->ctrl->counters.eventfd_signals);
 			trace_lring_wakeup(ring, used, true);
 		}
 	}
@@ -169,8 +175,10 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 
 static void lring_count_drop(struct lring *ring, struct lring_pool *pool)
 {
-	pool->ctrl->counters.dropped++;
-	pool->gap++;
+	lring_count(&pool->ctrl->counters.dropped);
+	/* Saturates: a gap of 2^32 blocks must not read as no gap. */
+	if (pool->gap != U32_MAX)
+		pool->gap++;
 	trace_lring_drop(ring, pool);
 }
 
@@ -200,10 +208,10 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 		goto out_unlock;
 
 	pool->nr_device--;
-	pool->ctrl->counters.irqs++;
-	pool->ctrl->counters.produced++;
+	lring_count(&pool->ctrl->counters.irqs);
+	lring_count(&pool->ctrl->counters.produced);
 	if (flags & LRING_CQE_F_ERROR)
-		pool->ctrl->counters.device_errors++;
+		lring_count(&pool->ctrl->counters.device_errors);
 	flags &= LRING_CQE_F_ERROR;
 	if (len > buf->size) {
 		len = buf->size;
@@ -215,7 +223,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	cons = smp_load_acquire(&pool->user->cq_consumer);
 	if (lring_cq_used(pool, cons) >= pool->layout.cq_entries) {
 		if (lring_cq_used(pool, cons) > pool->layout.cq_entries)
-			pool->ctrl->counters.rejected_indices++;
+			lring_count(&pool->ctrl->counters.rejected_indices);
 		lring_count_drop(ring, pool);
 		pool->seq++;
 		/* The CPU never looked at it: straight back to the device. */
@@ -238,7 +246,7 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	pool->cq_prod++;
 	/* Entry before index; pairs with lring_load_acquire() in lring_peek(). */
 	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
-	pool->ctrl->counters.delivered++;
+	lring_count(&pool->ctrl->counters.delivered);
 	trace_lring_publish(ring, cqe);
 	lring_notify(ring, pool);
 	/* tutorial-end: ring-publish */
@@ -266,8 +274,8 @@ void lring_block_dropped(struct lring *ring)
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	pool = ring->pool;
 	if (pool && ring->running) {
-		pool->ctrl->counters.irqs++;
-		pool->ctrl->counters.produced++;
+		lring_count(&pool->ctrl->counters.irqs);
+		lring_count(&pool->ctrl->counters.produced);
 		lring_count_drop(ring, pool);
 		pool->seq++;
 		lring_refill(ring, pool);
@@ -321,6 +329,8 @@ EXPORT_SYMBOL_GPL(lring_next_seq);
  * lring_ring_dequeue() - consume the oldest completion on the caller's behalf
  * @ring:	a configured ring
  * @cqe:	receives a copy of the entry
+ * @cons_out:	receives the consumer index the entry was taken at, for
+ *		lring_ring_undo_dequeue()
  *
  * For the kernel-side consumers (read(), LRING_IOC_DQBUF): the kernel then
  * writes the completion consumer index itself.
@@ -328,7 +338,7 @@ EXPORT_SYMBOL_GPL(lring_next_seq);
  * Return: 0, -EAGAIN when no completion is waiting, or -EIO when the
  * consumer index userspace wrote is impossible.
  */
-int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe)
+int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons_out)
 {
 	struct lring_pool *pool;
 	unsigned long irqflags;
@@ -342,7 +352,7 @@ int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe)
 	if (!used) {
 		ret = -EAGAIN;
 	} else if (used > pool->layout.cq_entries) {
-		pool->ctrl->counters.rejected_indices++;
+		lring_count(&pool->ctrl->counters.rejected_indices);
 		ret = -EIO;
 	} else {
 		*cqe = pool->cqes[cons & (pool->layout.cq_entries - 1)];
@@ -350,7 +360,36 @@ int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe)
 		smp_store_release(&pool->user->cq_consumer, cons + 1);
 	}
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	*cons_out = cons;
 	return ret;
+}
+
+/**
+ * lring_ring_undo_dequeue() - put back a completion the caller never got
+ * @ring:	a configured ring
+ * @cons:	what lring_ring_dequeue() reported
+ *
+ * For a kernel-side consumer that took a completion and then could not
+ * copy it out: the entry is still in its slot, and the consumer index goes
+ * back to it unless someone consumed past it meanwhile.
+ *
+ * Return: true if the completion is waiting again.
+ */
+bool lring_ring_undo_dequeue(struct lring *ring, u32 cons)
+{
+	struct lring_pool *pool;
+	unsigned long irqflags;
+	bool undone = false;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	if (pool && READ_ONCE(pool->user->cq_consumer) == cons + 1 &&
+	    lring_cq_used(pool, cons) <= pool->layout.cq_entries) {
+		WRITE_ONCE(pool->user->cq_consumer, cons);
+		undone = true;
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return undone;
 }
 
 /**
@@ -386,7 +425,7 @@ void lring_ring_kick(struct lring *ring)
 	unsigned long irqflags;
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	ring->pool->ctrl->counters.kicks++;
+	lring_count(&ring->pool->ctrl->counters.kicks);
 	trace_lring_kick(ring, ring->pool);
 	lring_refill(ring, ring->pool);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
@@ -426,7 +465,8 @@ int lring_ring_start(struct lring *ring)
  * lring_ring_stop() - quiesce the device and take back its buffers
  * @ring: a ring; ring->lock held
  *
- * Buffers the application owns stay with it.
+ * Buffers the application owns stay with it. Every sleeper in DQBUF, read()
+ * or LRING_IOC_WAIT wakes: nothing more will come until the next start.
  */
 void lring_ring_stop(struct lring *ring)
 {
@@ -455,8 +495,11 @@ void lring_ring_stop(struct lring *ring)
 	ring->running = false;
 	ring->stopping = false;
 	ring->device_polling = false;
+	WRITE_ONCE(ring->stops, ring->stops + 1);
 	lring_set_flag(pool, LRING_F_RUNNING | LRING_F_NEED_WAKEUP, false);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	/* Nothing more will come: sleepers in DQBUF, read() and WAIT return. */
+	wake_up_interruptible_all(&ring->wq);
 }
 
 /**

@@ -96,6 +96,13 @@ struct lring_fqe {
  *		was ignored
  * @need_wakeups: times the device ran dry and NEED_WAKEUP was raised
  * @device_errors: blocks the device flagged with an error
+ *
+ * LRING_IOC_GET_COUNTERS copies all of them at one instant: in its copy,
+ * produced == delivered + dropped always holds. The copy in the control
+ * page changes field by field while the device streams; each field is
+ * written whole (a 64-bit reader never sees a torn value, a 32-bit one may
+ * while the counter changes), and the sums hold only once the ring is
+ * stopped.
  */
 struct lring_counters {
 	__u64 produced;
@@ -275,7 +282,12 @@ enum lring_backend {
  * @resv:	zero
  *
  * Allowed only while the ring is stopped and not mapped (else EBUSY).
- * Replaces any previous pool. Every buffer starts owned by the kernel and is
+ * Replaces any previous pool. For LRING_BACKEND_USER, a range that is not
+ * page-aligned or not inside the user address space gets EINVAL, one with
+ * a hole in it EFAULT, and memory a device must not write for long gets
+ * EOPNOTSUPP: only anonymous, hugetlbfs and shmem (memfd,
+ * MAP_SHARED|MAP_ANONYMOUS) memory is taken, never a regular file's page
+ * cache. Every buffer starts owned by the kernel and is
  * handed to the device by LRING_IOC_START.
  */
 struct lring_config {
@@ -322,7 +334,9 @@ struct lring_info {
  * @batch:	signal when this many unconsumed completions are waiting:
  *		1 (or 0) signals on every empty to non-empty transition. A
  *		consumer that uses a batch above 1 bounds its latency with the
- *		timeout of its wait.
+ *		timeout of its wait. At most cq_entries (LRING_MAX_RING_ENTRIES
+ *		before the first LRING_IOC_CONFIGURE), else EINVAL; a pool
+ *		configured later with fewer entries signals when it is full.
  * @resv:	zero
  */
 struct lring_eventfd {
@@ -334,11 +348,14 @@ struct lring_eventfd {
 /**
  * struct lring_wait - argument of LRING_IOC_WAIT
  * @timeout_ns:	longest time to sleep; 0 returns at once
- * @min_entries: wake when this many completions are waiting (0 means 1)
+ * @min_entries: wake when this many completions are waiting (0 means 1);
+ *		at most cq_entries, else EINVAL
  * @resv:	zero
  *
  * Returns the number of completions waiting (>= min_entries), or fails with
- * ETIMEDOUT, EINTR, or ENODEV when the device went away.
+ * ETIMEDOUT; EINTR when a signal arrived (never restarted, even with
+ * SA_RESTART: the timeout is relative); ENODATA when the ring was stopped
+ * meanwhile and fewer are waiting; ENODEV when the device went away.
  */
 struct lring_wait {
 	__u64 timeout_ns;
@@ -365,14 +382,21 @@ struct lring_wait {
  * LRING_IOC_DQBUF sleeps until a completion is waiting (EAGAIN at once with
  * O_NONBLOCK), copies its entry out and consumes it from the completion ring
  * on the caller's behalf. The buffer's data is read through the mapping.
- * LRING_IOC_QBUF hands the buffer with the given id back to the device.
+ * An argument that cannot be written gets EFAULT, and the completion stays
+ * on the ring. LRING_IOC_QBUF hands the buffer with the given id back to
+ * the device.
  *
  * read() is the copying path for the simplest consumers: it copies the
  * waiting blocks' data into the caller's buffer (several blocks per call if
  * they fit, a block across several calls if it does not) and hands each
  * buffer back once it has been copied completely. It sleeps only until the
  * first block is there (EAGAIN with O_NONBLOCK). read() refuses with EBUSY
- * while the ring is mapped, since the mapping's owner consumes the ring.
+ * while the ring is mapped, since the mapping's owner consumes the ring,
+ * and with EOPNOTSUPP on a LRING_BACKEND_USER pool, whose data the
+ * application already has.
+ *
+ * LRING_IOC_STOP wakes every sleeper: once nothing is left to take, DQBUF
+ * fails with ENODATA and read() returns 0, the end of the stream.
  */
 #define LRING_IOC_DQBUF		_IOR(LRING_IOC_MAGIC, 9, struct lring_cqe)
 #define LRING_IOC_QBUF		_IOW(LRING_IOC_MAGIC, 10, __u32)
