@@ -431,6 +431,38 @@ static void *map_file(int file, size_t len)
 	return p;
 }
 
+/*
+ * Where USER memory is not: beyond the user address space (TASK_SIZE) is
+ * EINVAL, the man page's promise; a range below it that is not mapped, or
+ * has a hole (e.g. past 2^47 with 5-level page tables, where mmap() only
+ * goes when asked), EFAULT; and nothing stays pinned.
+ */
+static void test_user_address_errors(int argc, char **argv)
+{
+	long long pins = ktest_pins_held();
+	char *mem;
+	int fd, err;
+
+	(void)argc;
+	(void)argv;
+	fd = open_unmapped(1000, 31);
+	mem = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!ktest_ok(fd >= 0 && mem != MAP_FAILED && !munmap(mem + 2 * PAGE, PAGE),
+		      "user address: setup"))
+		return;
+	/* The kernel's half: past TASK_SIZE with 4- and 5-level page tables. */
+	err = configure_user_at(fd, (void *)(uintptr_t)0xffff800000000000ull, 4);
+	ktest_ok(err == EINVAL, "user address: a range past the user address space gets EINVAL (%s)",
+		 strerror(err));
+	err = configure_user_at(fd, mem, 4);
+	ktest_ok(err == EFAULT, "user address: a range with a hole gets EFAULT (%s)",
+		 strerror(err));
+	ktest_ok(ktest_pins_held() == pins, "user address: no page stays pinned");
+	close(fd);
+	munmap(mem, 4 * PAGE);
+}
+
 static void test_user_file_backed(int argc, char **argv)
 {
 	const char *dir = "/tmp/lring-ramfs";
@@ -646,6 +678,7 @@ static const struct ktest_subtest tests[] = {
 	{ "wait_signal_eintr", test_wait_signal_eintr },
 	{ "dqbuf_bad_pointer", test_dqbuf_bad_pointer },
 	{ "read_rewind", test_read_rewind },
+	{ "user_address_errors", test_user_address_errors },
 	{ "user_file_backed", test_user_file_backed },
 	{ "readonly_mapping", test_readonly_mapping },
 	{ "cgroup_limit", test_cgroup_limit },

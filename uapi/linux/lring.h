@@ -283,11 +283,11 @@ enum lring_backend {
  *
  * Allowed only while the ring is stopped and not mapped (else EBUSY).
  * Replaces any previous pool. For LRING_BACKEND_USER, a range that is not
- * page-aligned or not inside the user address space gets EINVAL, one with
- * a hole in it EFAULT, and memory a device must not write for long gets
- * EOPNOTSUPP: only anonymous, hugetlbfs and shmem (memfd,
- * MAP_SHARED|MAP_ANONYMOUS) memory is taken, never a regular file's page
- * cache. Every buffer starts owned by the kernel and is
+ * page-aligned or not inside the user address space (TASK_SIZE) gets
+ * EINVAL, one not mapped in full EFAULT, and memory a device must not
+ * write for long gets EOPNOTSUPP: only anonymous, hugetlbfs and shmem
+ * (memfd, MAP_SHARED|MAP_ANONYMOUS) memory is taken, never a regular
+ * file's page cache. Every buffer starts owned by the kernel and is
  * handed to the device by LRING_IOC_START.
  */
 struct lring_config {
