@@ -211,12 +211,19 @@ static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
 static void lring_streaming_sync_for_device(struct lring_pool *pool,
 					    struct lring_buffer *buf)
 {
+	/* What the device may write: buf_size, not the page-rounded stride. */
 	dma_sync_single_for_device(pool->dev, buf->dma_addr,
-				   pool->layout.buf_stride, DMA_FROM_DEVICE);
+				   pool->layout.buf_size, DMA_FROM_DEVICE);
 }
 /* tutorial-end: streaming-sync */
 
-/* Scatter-gather backends (noncontig, user) sync the whole table. */
+/*
+ * Scatter-gather backends (noncontig, user) sync the whole table, whatever
+ * the length: the DMA API syncs an sg mapping only whole (DMA-API debug
+ * reports a partial entry count as a driver bug), and a single-range sync
+ * of one merged DMA segment would be wrong behind an IOMMU, where the
+ * segment spans pages scattered in physical memory.
+ */
 static void lring_sg_sync_for_cpu(struct lring_pool *pool,
 				  struct lring_buffer *buf, u32 len)
 {

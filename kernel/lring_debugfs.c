@@ -6,6 +6,7 @@
  * interface, not an ABI.
  */
 #include <linux/debugfs.h>
+#include <linux/mm.h>
 #include <linux/seq_file.h>
 
 #include "lring_internal.h"
@@ -18,14 +19,39 @@ static const char *const lring_state_names[] = {
 	[LRING_BUF_USER] = "USER",
 };
 
+/* Buffer states copied per irq_lock hold: interrupts stay off briefly. */
+#define LRING_DEBUGFS_CHUNK	256
+
+/*
+ * Copies every buffer's state, a chunk at a time under irq_lock; the list
+ * and the totals printed from it agree with each other, though the pool may
+ * have moved on between chunks.
+ */
+static void lring_debugfs_states(struct lring *ring, struct lring_pool *pool,
+				 u8 *states)
+{
+	u32 i, end, count = pool->layout.buf_count;
+	unsigned long irqflags;
+
+	for (i = 0; i < count; ) {
+		end = min(i + LRING_DEBUGFS_CHUNK, count);
+		spin_lock_irqsave(&ring->irq_lock, irqflags);
+		for (; i < end; i++)
+			states[i] = min_t(u32, pool->bufs[i].state, LRING_BUF_USER);
+		spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	}
+}
+
 static void lring_debugfs_show_pool(struct seq_file *m, struct lring *ring,
-				    struct lring_pool *pool)
+				    struct lring_pool *pool, const u8 *states)
 {
 	u32 count[ARRAY_SIZE(lring_state_names)] = { 0 };
-	u32 i, state;
+	unsigned long irqflags;
+	u32 i;
 
 	for (i = 0; i < pool->layout.buf_count; i++)
-		count[min_t(u32, pool->bufs[i].state, LRING_BUF_USER)]++;
+		count[states[i]]++;
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	seq_printf(m, "running: %d\n", ring->running);
 	seq_printf(m, "flags: 0x%x\n", READ_ONCE(pool->ctrl->flags));
 	seq_printf(m, "cq_producer: %u\n", pool->cq_prod);
@@ -35,32 +61,38 @@ static void lring_debugfs_show_pool(struct seq_file *m, struct lring *ring,
 	seq_printf(m, "seq: %llu\n", pool->seq);
 	seq_printf(m, "gap: %u\n", pool->gap);
 	seq_printf(m, "nr_device: %u\n", pool->nr_device);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	seq_printf(m, "buf_count: %u\n", pool->layout.buf_count);
 	seq_printf(m, "free: %u\ndevice: %u\nuser: %u\n",
 		   count[LRING_BUF_FREE], count[LRING_BUF_DEVICE],
 		   count[LRING_BUF_USER]);
 	seq_puts(m, "id state\n");
-	for (i = 0; i < pool->layout.buf_count; i++) {
-		state = pool->bufs[i].state;
-		seq_printf(m, "%u %s\n", i,
-			   state < ARRAY_SIZE(lring_state_names) ?
-			   lring_state_names[state] : "?");
-	}
+	for (i = 0; i < pool->layout.buf_count; i++)
+		seq_printf(m, "%u %s\n", i, lring_state_names[states[i]]);
 }
 
 static int lring_buffers_show(struct seq_file *m, void *unused)
 {
 	struct lring *ring = m->private;
-	unsigned long irqflags;
+	struct lring_pool *pool;
+	u8 *states;
 
-	/* ring->lock keeps the pool; irq_lock makes the states one snapshot. */
+	/* ring->lock keeps the pool; irq_lock is taken in short pieces. */
 	mutex_lock(&ring->lock);
-	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	if (ring->pool)
-		lring_debugfs_show_pool(m, ring, ring->pool);
-	else
+	pool = ring->pool;
+	if (!pool) {
 		seq_puts(m, "unconfigured\n");
-	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+		goto out;
+	}
+	states = kvmalloc(pool->layout.buf_count, GFP_KERNEL);
+	if (!states) {
+		mutex_unlock(&ring->lock);
+		return -ENOMEM;
+	}
+	lring_debugfs_states(ring, pool, states);
+	lring_debugfs_show_pool(m, ring, pool, states);
+	kvfree(states);
+out:
 	mutex_unlock(&ring->lock);
 	return 0;
 }

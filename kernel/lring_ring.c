@@ -56,6 +56,14 @@ static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 }
 
 /* tutorial: ring-take-back */
+static void lring_queue_to_device(struct lring *ring, struct lring_pool *pool,
+				  struct lring_buffer *buf)
+{
+	buf->state = LRING_BUF_DEVICE;
+	pool->nr_device++;
+	ring->ops->queue(ring, buf);
+}
+
 /* Hands a buffer to the device, or keeps it when the ring is not streaming. */
 static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
 				 struct lring_buffer *buf)
@@ -65,9 +73,7 @@ static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
 		return;
 	}
 	pool->allocator->sync_for_device(pool, buf);
-	buf->state = LRING_BUF_DEVICE;
-	pool->nr_device++;
-	ring->ops->queue(ring, buf);
+	lring_queue_to_device(ring, pool, buf);
 }
 
 /* Takes one id from the fill ring, if the application really owns it. */
@@ -94,52 +100,81 @@ reject:
 
 /* tutorial: ring-refill */
 /*
+ * Fill ring entries one look takes at most. The look runs with interrupts
+ * off, so its length must not grow with what userspace writes: as AF_XDP
+ * bounds its work per poll, a refill takes at most this many ids, and only
+ * a kick (process context) goes on, in steps, past a run of bad ids.
+ */
+#define LRING_REFILL_BUDGET	64
+
+/* Takes up to @budget ids from the fill ring, up to @prod. */
+static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
+			    u32 prod, u32 budget)
+{
+	u32 mask = pool->layout.fq_entries - 1;
+	u32 avail = prod - pool->fq_cons, start = pool->fq_cons;
+
+	if (avail > pool->layout.fq_entries) {
+		lring_count(&pool->ctrl->counters.rejected_indices);
+		return;
+	}
+	avail = min(avail, budget);
+	while (avail--) {
+		u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
+
+		pool->fq_cons++;
+		lring_take_back(ring, pool, id);
+	}
+	if (pool->fq_cons != start) /* pairs with lring_fill_free() */
+		smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
+}
+
+/* The device streams but holds no buffer, and will not look by itself. */
+static bool lring_device_dry(struct lring *ring, struct lring_pool *pool)
+{
+	return !pool->nr_device && ring->running && !ring->stopping &&
+	       !ring->device_polling;
+}
+
+/*
  * Moves returned buffers from the fill ring to the device. When the device
  * is left with nothing, raise NEED_WAKEUP and look once more, so that a
  * buffer returned while the flag was going up is not stranded (the
  * application does the mirror image: publish, barrier, test the flag).
+ * Return: true if the device is dry and ids are left that this call did
+ * not look at (only an application that wrote a run of bad ids gets here).
  */
-static void lring_refill(struct lring *ring, struct lring_pool *pool)
+static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 {
-	u32 mask = pool->layout.fq_entries - 1;
-	u32 prod, avail, seen, start;
+	u32 prod;
 
 	lockdep_assert_held(&ring->irq_lock);
 	/* Pairs with lring_store_release() of fq_producer in lring_return(). */
 	prod = smp_load_acquire(&pool->user->fq_producer);
-	for (;;) {
-		avail = prod - pool->fq_cons;
-		if (avail > pool->layout.fq_entries) {
-			lring_count(&pool->ctrl->counters.rejected_indices);
-			avail = 0;
-		}
-		start = pool->fq_cons;
-		while (avail--) {
-			u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
-
-			pool->fq_cons++;
-			lring_take_back(ring, pool, id);
-		}
-		if (pool->fq_cons != start) /* pairs with lring_fill_free() */
-			smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
-
-		if (pool->nr_device || !ring->running || ring->stopping ||
-		    ring->device_polling) {
-			lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
-			return;
-		}
-		if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
-			lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
-			lring_count(&pool->ctrl->counters.need_wakeups);
-		}
-		/* Flag before re-reading; pairs with lring_smp_mb() in return. */
-		smp_mb();
-		seen = prod;
-		/* Pairs with lring_store_release() of fq_producer, as above. */
-		prod = smp_load_acquire(&pool->user->fq_producer);
-		if (prod == seen)
-			return;
+	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
+	if (!lring_device_dry(ring, pool)) {
+		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+		return false;
 	}
+	if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
+		lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
+		lring_count(&pool->ctrl->counters.need_wakeups);
+	}
+	if (pool->fq_cons != prod)
+		return prod - pool->fq_cons <= pool->layout.fq_entries;
+	/* Flag before re-reading; pairs with lring_smp_mb() in return. */
+	smp_mb();
+	/* Pairs with lring_store_release() of fq_producer, as above. */
+	prod = smp_load_acquire(&pool->user->fq_producer);
+	if (prod == pool->fq_cons)
+		return false;
+	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
+	if (!lring_device_dry(ring, pool)) {
+		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+		return false;
+	}
+	return pool->fq_cons != prod &&
+	       prod - pool->fq_cons <= pool->layout.fq_entries;
 }
 /* tutorial-end: ring-refill */
 
@@ -418,17 +453,30 @@ int lring_ring_give_back(struct lring *ring, u32 id)
 
 /**
  * lring_ring_kick() - hand the fill ring's buffers to the device now
- * @ring: a configured ring
+ * @ring: a configured ring; ring->lock held
+ *
+ * Looks at every id the fill ring held when called, LRING_REFILL_BUDGET at
+ * a time with interrupts enabled in between.
  */
 void lring_ring_kick(struct lring *ring)
 {
+	struct lring_pool *pool = ring->pool;
+	u32 steps = pool->layout.fq_entries / LRING_REFILL_BUDGET + 1;
 	unsigned long irqflags;
+	bool more;
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	lring_count(&ring->pool->ctrl->counters.kicks);
-	trace_lring_kick(ring, ring->pool);
-	lring_refill(ring, ring->pool);
+	lring_count(&pool->ctrl->counters.kicks);
+	trace_lring_kick(ring, pool);
+	more = lring_refill(ring, pool);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	/* Past a run of bad ids: bounded steps, interrupts on in between. */
+	while (more && --steps) {
+		cond_resched();
+		spin_lock_irqsave(&ring->irq_lock, irqflags);
+		more = lring_refill(ring, pool);
+		spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	}
 }
 
 /**
@@ -441,16 +489,34 @@ int lring_ring_start(struct lring *ring)
 {
 	struct lring_pool *pool = ring->pool;
 	unsigned long irqflags;
-	u32 i;
+	u32 i, j, end;
 	int ret;
 
 	lockdep_assert_held(&ring->lock);
+	/*
+	 * The device is stopped and nothing else moves a FREE buffer, so the
+	 * syncs need no lock; the hand-over goes in steps, so that interrupts
+	 * are never off for the whole pool.
+	 */
+	for (i = 0; i < pool->layout.buf_count; i++) {
+		if (pool->bufs[i].state == LRING_BUF_FREE)
+			pool->allocator->sync_for_device(pool, &pool->bufs[i]);
+		cond_resched();
+	}
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	ring->running = true;
 	ring->stopping = false;
-	for (i = 0; i < pool->layout.buf_count; i++)
-		if (pool->bufs[i].state == LRING_BUF_FREE)
-			lring_give_to_device(ring, pool, &pool->bufs[i]);
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	for (i = 0; i < pool->layout.buf_count; i = end) {
+		end = min(i + LRING_REFILL_BUDGET, pool->layout.buf_count);
+		spin_lock_irqsave(&ring->irq_lock, irqflags);
+		for (j = i; j < end; j++)
+			if (pool->bufs[j].state == LRING_BUF_FREE)
+				lring_queue_to_device(ring, pool, &pool->bufs[j]);
+		spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+		cond_resched();
+	}
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	lring_refill(ring, pool);
 	lring_set_flag(pool, LRING_F_RUNNING, true);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
