@@ -226,8 +226,14 @@ static void lring_count_drop(struct lring *ring, struct lring_pool *pool)
  *
  * Publishes the buffer on the completion ring for the application, or drops
  * it (counted, and reported with the next completion) when the completion
- * ring is full, then refills the device from the fill ring. Safe in hard-IRQ
- * context. The caller must not hold locks that its ->queue() op takes.
+ * ring is full, then refills the device from the fill ring. The caller must
+ * not hold locks that its ->queue() op takes.
+ *
+ * Context: anywhere a spinlock_t may be taken: an interrupt handler from
+ * request_irq() (on PREEMPT_RT it runs in a thread), a softirq, an hrtimer
+ * that is not HRTIMER_MODE_*_HARD, a thread. Not under a raw_spinlock_t,
+ * from a _HARD hrtimer or an IRQF_NO_THREAD handler: on PREEMPT_RT the
+ * ring's locks sleep.
  */
 void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 		       u32 len, u32 flags)
@@ -299,7 +305,9 @@ EXPORT_SYMBOL_GPL(lring_buffer_done);
  *
  * Counts the drop; the next completion carries the gap. Also refills the
  * device, so a device that keeps producing picks up returned buffers even
- * if the application did not kick. Safe in hard-IRQ context.
+ * if the application did not kick.
+ *
+ * Context: as lring_buffer_done().
  */
 void lring_block_dropped(struct lring *ring)
 {
@@ -329,7 +337,7 @@ EXPORT_SYMBOL_GPL(lring_block_dropped);
  * hands the device whatever the application returned, and while @polling
  * is true NEED_WAKEUP stays down, so the application need not kick. The
  * call with @polling false raises NEED_WAKEUP if the device is still dry.
- * Safe in any context.
+ * Context: as lring_buffer_done().
  */
 void lring_device_poll(struct lring *ring, bool polling)
 {

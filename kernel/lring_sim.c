@@ -191,10 +191,16 @@ static int lring_sim_thread(void *data)
 		}
 		len = lring_sim_block_len(sim, buf);
 		lring_sim_fill(sim, buf, min(len, buf->size));
-		/* Complete as an interrupt handler would. */
-		local_irq_disable();
+		/*
+		 * Complete as an interrupt handler would: interrupts off,
+		 * except on PREEMPT_RT, where handlers run in threads and the
+		 * core's spinlock_t locks may sleep.
+		 */
+		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+			local_irq_disable();
 		lring_buffer_done(sim->ring, buf, len, 0);
-		local_irq_enable();
+		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+			local_irq_enable();
 		cond_resched();
 	}
 	return 0;
@@ -223,7 +229,7 @@ static int lring_sim_start(struct lring *ring)
 		sim->blocks_per_tick = DIV_ROUND_UP(sim->rate, LRING_SIM_MAX_TICKS);
 		sim->period = ns_to_ktime(div_u64((u64)NSEC_PER_SEC *
 						  sim->blocks_per_tick, sim->rate));
-		hrtimer_start(&sim->timer, sim->period, HRTIMER_MODE_REL_HARD);
+		hrtimer_start(&sim->timer, sim->period, HRTIMER_MODE_REL);
 	} else {
 		sim->thread = kthread_run(lring_sim_thread, sim, "lring_sim/%d",
 					  sim->pdev->id);
@@ -412,7 +418,11 @@ static struct lring_sim *lring_sim_create(int id)
 	INIT_LIST_HEAD(&sim->queue);
 	mutex_init(&sim->param_lock);
 	init_waitqueue_head(&sim->thread_wq);
-	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	/*
+	 * Not _HARD: a hard interrupt elsewhere, but on PREEMPT_RT a softirq,
+	 * where lring_buffer_done()'s spinlock_t may sleep.
+	 */
+	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	sim->timer.function = lring_sim_tick;
 	sim->rate = 1000;
 	sim->seed = id;

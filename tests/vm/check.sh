@@ -146,10 +146,11 @@ for k in $kernels; do
 		continue
 	fi
 	eval "$env"
-	case $k in
-	6.1 | 6.12) echo "kernel $k: Debian package $KVER ($KREL)" ;;
-	*) echo "kernel $k: $KVER ($KREL)" ;;
-	esac
+	if debian_series "$k"; then
+		echo "kernel $k: Debian package $KVER ($KREL)"
+	else
+		echo "kernel $k: $KVER ($KREL)"
+	fi
 	if [ -f "${LRING_KSRC:-$LRING_ROOT}/Kbuild" ]; then
 		if ! "$VMDIR/build-kmod.sh" "$KDIR" >/dev/null 2>"$res/kmod-$k.log"; then
 			cat "$res/kmod-$k.log"
@@ -162,6 +163,10 @@ for k in $kernels; do
 	for f in "${gfiles[@]}"; do
 		only=$(sed -n 's/^#[[:space:]]*kernels:[[:space:]]*//p' "$f" | head -n 1)
 		if [ -n "$only" ] && [[ " $only " != *" $k "* ]]; then
+			continue
+		fi
+		# an opt-in kernel runs only the groups that name it
+		if [ -z "$only" ] && [[ " $LRING_SERIES_OPT_IN " == *" $k "* ]]; then
 			continue
 		fi
 		jobs_k+=("$k") jobs_g+=("$f")

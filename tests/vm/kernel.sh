@@ -2,7 +2,7 @@
 # Fetch, unpack and describe the Debian test kernels kept in the lring cache.
 #
 # Usage:
-#   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12) is in the cache
+#   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12, 6.12-rt) is in the cache
 #
 # A SERIES other than 6.1 and 6.12 names a kernel made by tests/vm/SERIES-kernel.sh
 # (e.g. "debug" for debug-kernel.sh), which must print KREL= KDIR= KIMAGE= for `env`.
@@ -126,14 +126,17 @@ depends_of() {
 		tr ',|' '\n\n' | sed -E 's/^ *//; s/ .*//' | sed '/^$/d'
 }
 
-# Resolve the newest kernel of SERIES (6.1 or 6.12) built for bookworm, from
-# any configured suite (bookworm, -updates, -security, -backports).
+# Resolve the newest kernel of SERIES (6.1, 6.12, or 6.12-rt for the
+# PREEMPT_RT flavour) built for bookworm, from any configured suite
+# (bookworm, -updates, -security, -backports).
 resolve() {
 	local s=$1 k best="" v meta="" p krel hdr common kbuild image
+	local ver=$s flavour=amd64
+	case $s in *-rt) ver=${s%-rt} flavour=rt-amd64 ;; esac
 	k=$(series_key "$s")
-	for p in linux-headers-amd64 "linux-headers-$s-amd64"; do
+	for p in "linux-headers-$flavour" "linux-headers-$ver-$flavour"; do
 		for v in $(acache madison "$p" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'); do
-			case $v in "$s".*) ;; *) continue ;; esac
+			case $v in "$ver".*) ;; *) continue ;; esac
 			if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
 				best=$v meta=$p
 			fi
@@ -143,7 +146,7 @@ resolve() {
 	hdr=$(depends_of "$meta" "$best" | grep -m1 '^linux-headers-') ||
 		die "cannot resolve headers of $meta=$best"
 	krel=${hdr#linux-headers-}
-	common=$(depends_of "$hdr" "$best" | grep -m1 -- '^linux-headers-.*-common$') ||
+	common=$(depends_of "$hdr" "$best" | grep -m1 -E -- '^linux-headers-.*-common(-rt)?$') ||
 		die "no -common headers for $hdr"
 	kbuild=$(depends_of "$hdr" "$best" | grep -m1 '^linux-kbuild-') ||
 		die "no linux-kbuild for $hdr"
@@ -310,7 +313,7 @@ checkpatch() {
 }
 
 valid_series() {
-	case " $LRING_SERIES_ALL " in *" $1 "*) ;; *) die "unknown kernel series '$1' (have: $LRING_SERIES_ALL)" ;; esac
+	debian_series "$1" || die "unknown kernel series '$1' (have: $LRING_SERIES_ALL $LRING_SERIES_OPT_IN)"
 }
 
 # Kernels from elsewhere: a series NAME with a script tests/vm/NAME-kernel.sh

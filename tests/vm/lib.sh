@@ -10,8 +10,11 @@ LRING_CACHE=${LRING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lring}
 LRING_BUILD=${LRING_BUILD:-$LRING_ROOT/build}
 LRING_KERNELS=$LRING_CACHE/kernels
 
-# Kernel series the harness knows how to fetch.
+# Kernel series the harness knows how to fetch. The opt-in ones run only the
+# groups whose "# kernels:" line names them: 6.12-rt is Debian's PREEMPT_RT
+# flavour, for what changes when spinlocks sleep.
 LRING_SERIES_ALL="6.1 6.12"
+LRING_SERIES_OPT_IN="6.12-rt"
 
 log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -27,5 +30,11 @@ stock_series() {
 	printf '%s\n' "${out:-$LRING_SERIES_ALL}"
 }
 
-# series_key 6.12 -> 6_12 (for variable names in resolved.env)
-series_key() { printf '%s' "${1//./_}"; }
+# series_key 6.12-rt -> 6_12_rt (for variable names in resolved.env)
+series_key() {
+	local k=${1//./_}
+	printf '%s' "${k//-/_}"
+}
+
+# debian_series NAME: whether NAME is a Debian kernel the harness fetches
+debian_series() { [[ " $LRING_SERIES_ALL $LRING_SERIES_OPT_IN " == *" $1 "* ]]; }
