@@ -37,18 +37,19 @@ t0=$(date +%s)
 mkdir -p "$LRING_BUILD/check"
 res=$(mktemp -d "$LRING_BUILD/check/run.XXXXXX")
 trap 'rm -rf "$res"' EXIT
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 retried=0
 lines=()
 
 # add NAME FILE: fold a "passed=N failed=N skipped=N" result file into the totals
 add() {
-	local p=0 f=1 s=0
+	local p=0 f=1 s=0 r=0
 	if [ -f "$2" ]; then
 		p=$(sed -n 's/.*passed=\([0-9]*\).*/\1/p' "$2")
 		f=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' "$2")
 		s=$(sed -n 's/.*skipped=\([0-9]*\).*/\1/p' "$2")
+		r=$(sed -n 's/.*retried=\([0-9]*\).*/\1/p' "$2")
 	fi
-	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s)) retried=$((retried + ${r:-0}))
 	lines+=("$(printf '%-40s %4d passed %4d failed %4d skipped' "$1" "$p" "$f" "$s")")
 }
 # failed NAME WHY: one failure that is not a test result (build, fetch)
@@ -64,6 +65,8 @@ summary() {
 	echo "== summary ($(($(date +%s) - t0))s)"
 	for l in ${lines[@]+"${lines[@]}"}; do echo "  $l"; done
 	[ "$skip" = 0 ] || echo "($skip skipped)"
+	[ "$retried" = 0 ] ||
+		echo "($retried guests died before their tests started and were booted again)"
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 }

@@ -4,6 +4,8 @@
 #   - a group with a "not ok" line and a failing command fails
 #   - a kernel WARN (from a throwaway module built here) fails "dmesg clean"
 #   - a hung guest is killed at the group timeout and reported
+#   - a guest dead before its first command is booted once more, one that
+#     dies in a test is not
 #   - run-vm -- CMD returns the command's exit status
 #   - a clean group passes
 #   - the kernel style check fails a tree with one defect of each kind
@@ -88,19 +90,19 @@ echo "ok - fine"; echo "not ok - deliberate failure"
 false
 true'
 check "failing group exits non-zero" test "$(rc failing)" != 0
-check "failing group counts 3 passed, 2 failed" test "$(res failing)" = "passed=3 failed=2 skipped=0"
+check "failing group counts 3 passed, 2 failed" test "$(res failing)" = "passed=3 failed=2 skipped=0 retried=0"
 
 run warn '# timeout: 120
 insmod /lring/modules/lring_selftest_warn.ko warn=1'
 check "kernel WARN fails the run" test "$(rc warn)" != 0
 check "kernel WARN is reported as 'not ok - dmesg clean'" inlog warn '^not ok - dmesg clean'
-check "kernel WARN counts 1 passed, 1 failed" test "$(res warn)" = "passed=1 failed=1 skipped=0"
+check "kernel WARN counts 1 passed, 1 failed" test "$(res warn)" = "passed=1 failed=1 skipped=0 retried=0"
 
 run clean '# timeout: 120
 insmod /lring/modules/lring_selftest_warn.ko && rmmod lring_selftest_warn
 echo "ok - a # SKIP not here"'
 check "clean group passes" test "$(rc clean)" = 0
-check "clean group counts 2 passed, 1 skipped" test "$(res clean)" = "passed=2 failed=0 skipped=1"
+check "clean group counts 2 passed, 1 skipped" test "$(res clean)" = "passed=2 failed=0 skipped=1 retried=0"
 
 run hang '# timeout: 20
 # cmd-timeout: 300
@@ -108,6 +110,22 @@ sleep 600'
 check "hung guest fails the run" test "$(rc hang)" != 0
 check "hung guest is reported as timed out" inlog hang 'timed out after 20s'
 check "no QEMU left after the timeout" eval '! pgrep -f -- "$tmp/build/vm/" >/dev/null'
+
+# A guest that dies before its first command (here: no init to run) is
+# booted once more, then fails; one that dies after a command started (a
+# deliberate panic) fails at once.
+run noinit '# timeout: 60
+true' --append rdinit=/lring-selftest-no-such-init
+check "a guest dead before its tests fails the run" test "$(rc noinit)" != 0
+check "a guest dead before its tests is booted again, once" \
+	test "$(grep -c 'died before its tests started' "$tmp/noinit.log")" = 1
+check "a guest dead before its tests counts as retried" eval 'res noinit | grep -q "retried=1$"'
+
+run panic '# timeout: 60
+echo c >/proc/sysrq-trigger'
+check "a guest that panics in a test fails the run" test "$(rc panic)" != 0
+check "a guest that panics in a test is not booted again" \
+	eval '! inlog panic "died before its tests started" && res panic | grep -q "retried=0$"'
 
 set +e
 LRING_BUILD=$tmp/build "$VMDIR/run-vm" --kernel "$kernel" --modules "$mods" --quiet \
