@@ -40,14 +40,16 @@ guest=$(
 set -e
 insmod \$LRING_MODULES/lring.ko
 insmod \$LRING_MODULES/lring_sim.ko nr_rings=3
+# name CMD...: run an example, counting its process's every system call
+run() { n=\$1; shift; count_syscalls.sh "\$@" 2>&1 | sed "s/^result=/\$n: result=/; s/^syscalls=/\$n: syscalls=/"; }
 echo "== busy_poll: $mib MiB, 64 KiB blocks, device as fast as buffers return"
-busy_poll --dev /dev/lring0 --count $count --buf-size 65536 --buf-count 32 --rate 0 2>&1 | sed "s/^result=/busy_poll: result=/"
+run busy_poll busy_poll --dev /dev/lring0 --count $count --buf-size 65536 --buf-count 32 --rate 0
 echo "== busy_poll latency: 2000 blocks of 4 KiB at 1000 blocks/s"
-busy_poll --dev /dev/lring0 --count 2000 --buf-size 4096 --buf-count 32 --rate 1000 2>&1 | sed "s/^result=/busy_poll_latency: result=/"
+run busy_poll_latency busy_poll --dev /dev/lring0 --count 2000 --buf-size 4096 --buf-count 32 --rate 1000
 echo "== eventfd_consumer: $mib MiB, sleeps when idle, wakes per batch of 16"
-eventfd_consumer --dev /dev/lring1 --count $count --buf-size 65536 --buf-count 32 --rate 0 --batch 16 2>&1 | sed "s/^result=/eventfd_consumer: result=/"
+run eventfd_consumer eventfd_consumer --dev /dev/lring1 --count $count --buf-size 65536 --buf-count 32 --rate 0 --batch 16
 echo "== lring-cat --verify: $mib MiB to /dev/null"
-lring-cat --dev /dev/lring2 --verify --count $count --buf-size 65536 --buf-count 32 --rate 0 -o /dev/null 2>&1 | sed "s/^result=/lring-cat: result=/"
+run lring-cat lring-cat --dev /dev/lring2 --verify --count $count --buf-size 65536 --buf-count 32 --rate 0 -o /dev/null
 set +e
 $edu
 EOF
@@ -61,12 +63,17 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 
-# The examples end with "name: result=ok key=value ...": make a table of them.
-summary=$(grep -E '^[a-z_-]+: result=' "$out" | tr -d '\r' || true)
-[ -n "$summary" ] || die "no example reported a result (VM exit status $rc)"
+# The examples end with "name: result=ok key=value ...", and the syscall
+# count follows as "name: syscalls=N pid=P": one line each, then a table.
+results=$(grep -E '^[a-z_-]+: (result|syscalls)=' "$out" | tr -d '\r' || true)
+[ -n "$results" ] || die "no example reported a result (VM exit status $rc)"
+summary=""
 for name in busy_poll busy_poll_latency eventfd_consumer lring-cat ${edu:+edu}; do
-	grep -q "^$name: " <<<"$summary" || die "$name reported no result (see above)"
+	line=$(grep -m1 "^$name: result=" <<<"$results") || die "$name reported no result (see above)"
+	sc=$(grep -m1 "^$name: syscalls=" <<<"$results" | sed 's/^[^:]*: //' || true)
+	summary+="$line $sc"$'\n'
 done
+summary=${summary%$'\n'}
 echo
 echo "lring demo on kernel $kernel: every byte verified against the device's pattern"
 printf '%s\n' "$summary" | awk '
@@ -75,8 +82,8 @@ printf '%s\n' "$summary" | awk '
 		return "-"
 	}
 	BEGIN {
-		printf "%-18s %-6s %10s %9s %9s %6s %12s %12s %10s %10s\n", "example", "result", "MiB", "buffers",
-			"MiB/s", "drops", "syscalls/buf", "wakeups/buf", "p50 us", "p99 us"
+		printf "%-18s %-6s %8s %8s %8s %6s %9s %12s %12s %9s %9s\n", "example", "result", "MiB", "buffers",
+			"MiB/s", "drops", "syscalls", "syscalls/buf", "wakeups/buf", "p50 us", "p99 us"
 	}
 	{
 		name = $1; sub(/:$/, "", name)
@@ -85,15 +92,15 @@ printf '%s\n' "$summary" | awk '
 		if (blocks == "-") blocks = get("blocks_checked")
 		mibs = (bytes == "-") ? "-" : sprintf("%.1f", bytes / 1048576)
 		rate = (bytes == "-" || secs == "-" || secs == 0) ? "-" : sprintf("%.1f", bytes / 1048576 / secs)
-		sc = get("syscalls_per_buf")
-		if (sc == "-" && get("delivered") != "-" && get("delivered") > 0)
-			sc = sprintf("%.6f", (get("kicks") + get("waits")) / get("delivered"))
+		# every syscall of the process, counted by the kernel
+		sc = get("syscalls")
+		scb = (sc == "-" || blocks == "-" || blocks == 0) ? "-" : sprintf("%.6f", sc / blocks)
 		wk = get("wakeups_per_buf")
 		p50 = get("p50_ns"); p99 = get("p99_ns")
 		p50 = (p50 == "-") ? "-" : sprintf("%.1f", p50 / 1000)
 		p99 = (p99 == "-") ? "-" : sprintf("%.1f", p99 / 1000)
-		printf "%-18s %-6s %10s %9s %9s %6s %12s %12s %10s %10s\n", name, get("result"), mibs,
-			blocks, rate, get("dropped"), sc, wk, p50, p99
+		printf "%-18s %-6s %8s %8s %8s %6s %9s %12s %12s %9s %9s\n", name, get("result"), mibs,
+			blocks, rate, get("dropped"), sc, scb, wk, p50, p99
 	}'
 echo
 echo "(Timings are from a TCG-emulated VM: compare ratios, not absolute numbers.)"
