@@ -363,11 +363,13 @@ struct lring_read_req {
 static int lring_read_copy(struct lring *ring, struct lring_pool *pool,
 			   char __user *dst, const void *src, size_t n)
 {
+	bool faulted_in;
+
 	while (copy_to_user_nofault(dst, src, n)) {
 		mutex_unlock(&ring->lock);
-		n = lring_fault_in_writeable(dst, n) ? 0 : n;
+		faulted_in = !lring_fault_in_writeable(dst, n);
 		mutex_lock(&ring->lock);
-		if (!n)
+		if (!faulted_in)
 			return -EFAULT;
 		if (ring->dead || ring->pool != pool)
 			return -EAGAIN;
