@@ -136,6 +136,16 @@ static bool lring_device_dry(struct lring *ring, struct lring_pool *pool)
 	       !ring->device_polling;
 }
 
+/* One budget of fill ids; true if the device now holds a buffer. */
+static bool lring_feed(struct lring *ring, struct lring_pool *pool, u32 prod)
+{
+	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
+	if (lring_device_dry(ring, pool))
+		return false;
+	lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+	return true;
+}
+
 /*
  * Moves returned buffers from the fill ring to the device. When the device
  * is left with nothing, raise NEED_WAKEUP and look once more, so that a
@@ -151,11 +161,8 @@ static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 	lockdep_assert_held(&ring->irq_lock);
 	/* Pairs with lring_store_release() of fq_producer in lring_return(). */
 	prod = smp_load_acquire(&pool->user->fq_producer);
-	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
-	if (!lring_device_dry(ring, pool)) {
-		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+	if (lring_feed(ring, pool, prod))
 		return false;
-	}
 	if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
 		lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
 		lring_count(&pool->ctrl->counters.need_wakeups);
@@ -166,13 +173,8 @@ static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 	smp_mb();
 	/* Pairs with lring_store_release() of fq_producer, as above. */
 	prod = smp_load_acquire(&pool->user->fq_producer);
-	if (prod == pool->fq_cons)
+	if (prod == pool->fq_cons || lring_feed(ring, pool, prod))
 		return false;
-	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
-	if (!lring_device_dry(ring, pool)) {
-		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
-		return false;
-	}
 	return pool->fq_cons != prod &&
 	       prod - pool->fq_cons <= pool->layout.fq_entries;
 }
