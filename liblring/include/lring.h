@@ -65,28 +65,13 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------
- * Barriers, named for what they do. Built on liburcu 0.13, which offers
- * cmm_smp_mb/rmb/wmb, cmm_barrier and CMM_LOAD/STORE_SHARED but no
- * acquire/release primitive.
- *
- * An acquire must order the load before every later load and store; a
- * release must order every earlier load and store before the store.
- * x86 is TSO: loads are not reordered with later loads or stores, and
- * stores are not reordered with earlier loads or stores, so only the
- * compiler must be held back; there cmm_smp_rmb()/cmm_smp_wmb() are exactly
- * cmm_barrier(). liburcu's rmb/wmb promise only load/load and store/store
- * ordering elsewhere, so other architectures use the full barrier.
+ * Barriers, named for what they do. The indices are read with C11 acquire
+ * loads and published with release stores (GCC's __atomic builtins, as
+ * liburing does): plain moves on x86, LDAR/STLR on arm64, never a full
+ * barrier. Each pairs with the kernel's smp_load_acquire() or
+ * smp_store_release() of the same index.
  */
 /* tutorial: lib-barriers */
-#if defined(__x86_64__) || defined(__i386__)
-#define lring_acquire_barrier()	cmm_smp_rmb()
-#define lring_release_barrier()	cmm_smp_wmb()
-#else
-#define lring_acquire_barrier()	cmm_smp_mb()
-#define lring_release_barrier()	cmm_smp_mb()
-#endif
-/* tutorial-end: lib-barriers */
-
 /*
  * lring_load_acquire - read a shared index written by the other side.
  * Later loads (ring entries, buffer data) and stores are ordered after it.
@@ -94,10 +79,7 @@ extern "C" {
  */
 static inline uint32_t lring_load_acquire(const uint32_t *p)
 {
-	uint32_t v = CMM_LOAD_SHARED(*p);
-
-	lring_acquire_barrier();
-	return v;
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -107,15 +89,17 @@ static inline uint32_t lring_load_acquire(const uint32_t *p)
  */
 static inline void lring_store_release(uint32_t *p, uint32_t v)
 {
-	lring_release_barrier();
-	CMM_STORE_SHARED(*p, v);
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+/* tutorial-end: lib-barriers */
 
 /*
  * lring_smp_mb - full barrier: orders earlier stores before later loads,
  * which acquire/release do not. Used only where a store must be visible
  * before a flag or index of the other side is read (Dekker pattern):
  * before testing NEED_WAKEUP and before going to sleep in lring_wait().
+ * liburcu's cmm_smp_mb() is the userspace smp_mb() of the kernel's half of
+ * the pattern (mfence on x86, dmb ish on arm64).
  */
 static inline void lring_smp_mb(void)
 {
