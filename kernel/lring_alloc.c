@@ -30,67 +30,91 @@ MODULE_PARM_DESC(debug_skip_sync_for_cpu,
 		 "Test only: never sync buffers for the CPU, to prove the tests catch it");
 
 /*
- * A backend that maps one range for the device describes it as the single
- * DMA segment of its table, so that drivers walk every backend alike.
+ * One physically contiguous block per buffer (coherent, streaming): the
+ * table's one entry gives the CPU side its pages, and its one DMA segment
+ * the device its address. Its own function so that fault injection can
+ * fail it after the DMA API allocated the block.
  */
-static void lring_set_one_segment(struct lring_pool *pool,
-				  struct lring_buffer *buf)
+static noinline int lring_block_table(struct lring_pool *pool,
+				      struct lring_buffer *buf)
 {
+	int ret;
+
+	ret = sg_alloc_table(&buf->own_sgt, 1, GFP_KERNEL);
+	if (ret)
+		return ret;
+	sg_set_page(buf->own_sgt.sgl, virt_to_page(buf->cpu_addr),
+		    pool->layout.buf_stride, 0);
 	buf->sgt = &buf->own_sgt;
 	buf->own_sgt.nents = 1;
 	sg_dma_address(buf->own_sgt.sgl) = buf->dma_addr;
 	sg_dma_len(buf->own_sgt.sgl) = pool->layout.buf_stride;
+	return 0;
 }
+ALLOW_ERROR_INJECTION(lring_block_table, ERRNO);
 
 /*
- * Coherent: dma_alloc_coherent() memory needs no syncs. Its pages are found
- * through dma_get_sgtable(), since the CPU address may be a remapping (an
- * IOMMU, a non-coherent architecture) rather than the linear map.
+ * The application maps the pool together with the rings, with one
+ * protection for all of it: ordinary cacheable memory. Coherent memory is
+ * that only on a device that snoops the CPU caches, where the DMA layer
+ * hands out pages of the kernel's linear map. Elsewhere (most ARM SoCs,
+ * a device's own memory region) the kernel reaches it through a remapping
+ * with another protection, and
+ * only dma_mmap_coherent(), which takes a whole mapping of its own, could
+ * map it for the application: such a device gets cached memory and a sync
+ * per hand-off from the streaming backend instead.
+ */
+/* tutorial: coherent-uncached */
+static noinline bool lring_coherent_uncached(struct lring_pool *pool,
+					     struct lring_buffer *buf)
+{
+	if (!virt_addr_valid(buf->cpu_addr))
+		return true;
+	/* Architectures without one non-coherent device have no sync hooks. */
+	if (!IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE) &&
+	    !IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) &&
+	    !IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL))
+		return false;
+	return dma_need_sync(pool->dev, buf->dma_addr);
+}
+/* tutorial-end: coherent-uncached */
+ALLOW_ERROR_INJECTION(lring_coherent_uncached, TRUE);
+
+/*
+ * Coherent: memory that needs no syncs. One contiguous block even behind
+ * an IOMMU, which would otherwise remap scattered pages into the vmalloc
+ * area; buffers that big are the noncontiguous backend's.
  */
 /* tutorial: coherent-alloc */
 static noinline int lring_coherent_alloc(struct lring_pool *pool,
 					 struct lring_buffer *buf)
 {
 	u32 stride = pool->layout.buf_stride;
-	int ret;
+	int ret = -EOPNOTSUPP;
 
-	/* dma_alloc_coherent() always returns zeroed memory. */
-	buf->cpu_addr = dma_alloc_coherent(pool->dev, stride, &buf->dma_addr,
-					   LRING_GFP_POOL);
+	/* dma_alloc_attrs() always returns zeroed memory. */
+	buf->cpu_addr = dma_alloc_attrs(pool->dev, stride, &buf->dma_addr,
+					LRING_GFP_POOL, DMA_ATTR_FORCE_CONTIGUOUS);
 	if (!buf->cpu_addr)
 		return -ENOMEM;
-
-	ret = dma_get_sgtable(pool->dev, &buf->own_sgt, buf->cpu_addr,
-			      buf->dma_addr, stride);
-	if (ret) {
-		dma_free_coherent(pool->dev, stride, buf->cpu_addr,
-				  buf->dma_addr);
-		buf->cpu_addr = NULL;
-		return ret;
+	if (lring_coherent_uncached(pool, buf)) {
+		dev_notice_ratelimited(pool->dev,
+				       "coherent memory of this device is not cacheable: use the streaming backend\n");
+		goto err_free;
 	}
-	lring_set_one_segment(pool, buf);
+	ret = lring_block_table(pool, buf);
+	if (ret)
+		goto err_free;
 	return 0;
+
+err_free:
+	dma_free_attrs(pool->dev, stride, buf->cpu_addr, buf->dma_addr,
+		       DMA_ATTR_FORCE_CONTIGUOUS);
+	buf->cpu_addr = NULL;
+	return ret;
 }
 ALLOW_ERROR_INJECTION(lring_coherent_alloc, ERRNO);
 /* tutorial-end: coherent-alloc */
-
-/*
- * The pages behind a coherent buffer are known only through its table:
- * one entry, unless an IOMMU remapped scattered pages (then a short walk).
- */
-static struct page *lring_sgt_page(struct lring_pool *pool,
-				   struct lring_buffer *buf, u32 offset)
-{
-	struct scatterlist *sg;
-	int i;
-
-	for_each_sgtable_sg(buf->sgt, sg, i) {
-		if (offset < sg->length)
-			return nth_page(sg_page(sg), offset >> PAGE_SHIFT);
-		offset -= sg->length;
-	}
-	return ZERO_PAGE(0);	/* not reached: the table covers the stride */
-}
 
 /* Buffers the kernel maps, linearly or through vmap(). */
 static struct page *lring_kernel_page(struct lring_pool *pool,
@@ -105,8 +129,8 @@ static void lring_coherent_free(struct lring_pool *pool,
 				struct lring_buffer *buf)
 {
 	sg_free_table(&buf->own_sgt);
-	dma_free_coherent(pool->dev, pool->layout.buf_stride, buf->cpu_addr,
-			  buf->dma_addr);
+	dma_free_attrs(pool->dev, pool->layout.buf_stride, buf->cpu_addr,
+		       buf->dma_addr, DMA_ATTR_FORCE_CONTIGUOUS);
 	buf->cpu_addr = NULL;
 }
 
@@ -122,66 +146,33 @@ static void lring_no_sync_for_device(struct lring_pool *pool,
 
 /*
  * Streaming: cacheable pages mapped once for the device for the pool's
- * lifetime; ownership moves with dma_sync_single_for_{cpu,device}(). With
- * bounce buffers (swiotlb) the sync for the CPU is the copy that makes the
- * data appear at all.
+ * lifetime; ownership moves with dma_sync_single_for_{cpu,device}().
+ * dma_alloc_pages() takes them from where this device reaches them (below
+ * its DMA mask, from CMA, behind its IOMMU), so they are never bounced. It
+ * allocates a power-of-two block, which the pool's memory budget counts.
  */
-
-/*
- * Pages the device reaches without help: when its mask does not cover all
- * of RAM, take them from the zone below the mask, as dma-direct does for
- * coherent memory. Bounce buffers cannot be relied on instead: x86 has none
- * below 4 GiB of RAM unless forced, and puts them high in low memory.
- */
-/* tutorial: streaming-zone */
-static gfp_t lring_streaming_zone(struct device *dev)
-{
-	u64 limit = min_not_zero(dma_get_mask(dev), dev->bus_dma_limit);
-
-	if (!dma_addressing_limited(dev))
-		return 0;
-	return limit < DMA_BIT_MASK(32) ? GFP_DMA : GFP_DMA32;
-}
-/* tutorial-end: streaming-zone */
-
-/* Its own function so that fault injection can fail the mapping alone. */
-static noinline int lring_streaming_map(struct lring_pool *pool,
-					struct lring_buffer *buf)
-{
-	buf->dma_addr = dma_map_single(pool->dev, buf->cpu_addr,
-				       pool->layout.buf_stride, DMA_FROM_DEVICE);
-	return dma_mapping_error(pool->dev, buf->dma_addr) ? -ENOMEM : 0;
-}
-ALLOW_ERROR_INJECTION(lring_streaming_map, ERRNO);
-
 /* tutorial: streaming-alloc */
 static noinline int lring_streaming_alloc(struct lring_pool *pool,
 					  struct lring_buffer *buf)
 {
 	u32 stride = pool->layout.buf_stride;
+	struct page *page;
 	int ret;
 
-	buf->cpu_addr = alloc_pages_exact(stride, LRING_GFP_POOL | __GFP_ZERO |
-					  lring_streaming_zone(pool->dev));
-	if (!buf->cpu_addr)
+	/* Zeroed, and owned by the device until synced for the CPU. */
+	page = dma_alloc_pages(pool->dev, stride, &buf->dma_addr,
+			       DMA_FROM_DEVICE, LRING_GFP_POOL);
+	if (!page)
 		return -ENOMEM;
-
-	ret = sg_alloc_table(&buf->own_sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto err_free_pages;
-	sg_set_page(buf->own_sgt.sgl, virt_to_page(buf->cpu_addr), stride, 0);
-
-	ret = lring_streaming_map(pool, buf);
-	if (ret)
-		goto err_free_table;
-	lring_set_one_segment(pool, buf);
-	return 0;
-
-err_free_table:
-	sg_free_table(&buf->own_sgt);
-err_free_pages:
-	free_pages_exact(buf->cpu_addr, stride);
-	buf->cpu_addr = NULL;
+	buf->cpu_addr = page_address(page);
+	/* 6.1's DMA-API debug files the block as a mapping to be checked. */
+	ret = dma_mapping_error(pool->dev, buf->dma_addr) ? -ENOMEM :
+	      lring_block_table(pool, buf);
+	if (ret) {
+		dma_free_pages(pool->dev, stride, page, buf->dma_addr,
+			       DMA_FROM_DEVICE);
+		buf->cpu_addr = NULL;
+	}
 	return ret;
 }
 /* tutorial-end: streaming-alloc */
@@ -192,9 +183,9 @@ static void lring_streaming_free(struct lring_pool *pool,
 {
 	u32 stride = pool->layout.buf_stride;
 
-	dma_unmap_single(pool->dev, buf->dma_addr, stride, DMA_FROM_DEVICE);
 	sg_free_table(&buf->own_sgt);
-	free_pages_exact(buf->cpu_addr, stride);
+	dma_free_pages(pool->dev, stride, virt_to_page(buf->cpu_addr),
+		       buf->dma_addr, DMA_FROM_DEVICE);
 	buf->cpu_addr = NULL;
 }
 
@@ -466,12 +457,11 @@ static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 	[LRING_BACKEND_COHERENT] = {
 		.name = "coherent",
-		.coherent = true,
 		.alloc = lring_coherent_alloc,
 		.free = lring_coherent_free,
 		.sync_for_cpu = lring_no_sync_for_cpu,
 		.sync_for_device = lring_no_sync_for_device,
-		.page = lring_sgt_page,
+		.page = lring_kernel_page,
 	},
 	[LRING_BACKEND_STREAMING] = {
 		.name = "streaming",

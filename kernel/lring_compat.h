@@ -71,4 +71,13 @@ static inline size_t lring_fault_in_writeable(char __user *uaddr, size_t size)
 #endif
 }
 
+/* Memory encryption (SEV, TDX, SME) makes DMA memory shared pages. */
+#if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE
+#include <linux/mem_encrypt.h>
+#define lring_mem_encrypted()	mem_encrypt_active()
+#else
+#include <linux/cc_platform.h>
+#define lring_mem_encrypted()	cc_platform_has(CC_ATTR_MEM_ENCRYPT)
+#endif
+
 #endif /* _LRING_COMPAT_H */

@@ -36,7 +36,6 @@ struct lring_pool;
 /**
  * struct lring_allocator - an allocator for the buffer pool
  * @name:	as shown in sysfs
- * @coherent:	memory from dma_alloc_coherent(): map it as the kernel does
  * @contiguous:	each buffer is one physically contiguous allocation
  * @user_memory: buffers are the application's pinned pages
  * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
@@ -48,7 +47,6 @@ struct lring_pool;
  */
 struct lring_allocator {
 	const char *name;
-	bool coherent;
 	bool contiguous;
 	bool user_memory;
 	int (*alloc)(struct lring_pool *pool, struct lring_buffer *buf);

@@ -4,7 +4,6 @@
  * buffer pool (its buffers come from lring_alloc.c), and how all of it is
  * mapped into the application with one mmap().
  */
-#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
 #include <linux/mm.h>
@@ -52,15 +51,20 @@ static int lring_layout_init(struct device *dev,
 	    !cfg->buf_size || cfg->buf_size > LRING_MAX_BUF_SIZE)
 		return -EINVAL;
 
-	if (alloc->contiguous) {
-		size_t max_size = min_t(size_t, LRING_MAX_CONTIG_SIZE,
-					dma_max_mapping_size(dev));
-
-		if (cfg->buf_size > max_size) {
-			dev_notice_ratelimited(dev, "buffer size %u above the %s backend's limit %zu\n",
-					       cfg->buf_size, alloc->name, max_size);
-			return -EINVAL;
-		}
+	if (alloc->contiguous && cfg->buf_size > LRING_MAX_CONTIG_SIZE) {
+		dev_notice_ratelimited(dev, "buffer size %u above the %s backend's limit %lu\n",
+				       cfg->buf_size, alloc->name,
+				       LRING_MAX_CONTIG_SIZE);
+		return -EINVAL;
+	}
+	/*
+	 * A memory-encrypted machine's DMA memory is shared (decrypted) pages,
+	 * which only dma_mmap_*() map correctly, each into a mapping of its
+	 * own; the application's own memory is bounced instead.
+	 */
+	if (!alloc->user_memory && lring_mem_encrypted()) {
+		dev_notice_ratelimited(dev, "memory encryption: only the user backend can be mapped\n");
+		return -EOPNOTSUPP;
 	}
 
 	/*
@@ -126,7 +130,9 @@ static atomic_long_t lring_kernel_pages = ATOMIC_LONG_INIT(0);
 
 static int lring_pool_charge(struct lring_pool *pool)
 {
-	unsigned long pages = pool->layout.pool_size >> PAGE_SHIFT;
+	/* The DMA API allocates each buffer as a power-of-two block. */
+	unsigned long pages = (unsigned long)pool->layout.buf_count <<
+			      get_order(pool->layout.buf_stride);
 	unsigned long limit = totalram_pages() - totalram_pages() / 4;
 
 	if (atomic_long_add_return(pages, &lring_kernel_pages) > limit) {
@@ -410,9 +416,6 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 		return vmf_insert_pfn_prot(vma, vmf->address,
 					   vmalloc_to_pfn(pool->shared + off), prot);
 
-	/* As the kernel maps it: uncached where the device does not snoop. */
-	if (pool->allocator->coherent && !dev_is_dma_coherent(pool->dev))
-		prot = pgprot_dmacoherent(prot);
 	idx = srcu_read_lock(&lring_map_srcu);
 	if (READ_ONCE(pool->revoked))
 		pfn = page_to_pfn(ZERO_PAGE(vmf->address));

@@ -270,12 +270,16 @@ static int configure_fd(uint32_t backend, int *fdp)
 	return ret;
 }
 
-static void check_function(const char *func, unsigned interval,
-			   uint32_t backend, bool map)
+/*
+ * @func returns @retval at its @interval-th call: the configure (or the
+ * mmap) must fail with @expect, and the ring must work afterwards.
+ */
+static void check_injected(const char *func, int retval, int expect,
+			   unsigned interval, uint32_t backend, bool map)
 {
 	int fd = -1, ret, again = 0;
 
-	if (ktest_fail_function(func, -ENOMEM, interval, "1")) {
+	if (ktest_fail_function(func, retval, interval, "1")) {
 		ktest_ok(false, "fail_function: %s cannot be injected", func);
 		ktest_fail_function_off();
 		return;
@@ -286,8 +290,8 @@ static void check_function(const char *func, unsigned interval,
 	ktest_fail_function_off();
 	if (fd >= 0)
 		close(fd);
-	ktest_ok(ret == -ENOMEM, "fail_function: %s (call %u) fails the operation with ENOMEM (%s)",
-		 func, interval, strerror(-ret));
+	ktest_ok(ret == expect, "fail_function: %s (call %u) fails the operation with %s (%s)",
+		 func, interval, strerror(-expect), strerror(-ret));
 	if (backend == LRING_BACKEND_USER) {
 		/* The same region can be pinned again: nothing stayed behind. */
 		again = configure_fd(backend, &fd);
@@ -296,6 +300,12 @@ static void check_function(const char *func, unsigned interval,
 	}
 	ktest_ok(!again && ring_still_works(backend),
 		 "fail_function: %s: the ring works afterwards", func);
+}
+
+static void check_function(const char *func, unsigned interval,
+			   uint32_t backend, bool map)
+{
+	check_injected(func, -ENOMEM, -ENOMEM, interval, backend, map);
 }
 
 static void test_functions(int argc, char **argv)
@@ -314,9 +324,13 @@ static void test_functions(int argc, char **argv)
 	check_function("lring_coherent_alloc", 1, LRING_BACKEND_COHERENT, false);
 	/* The fifth buffer fails: the four before it must be unwound. */
 	check_function("lring_coherent_alloc", 5, LRING_BACKEND_COHERENT, false);
+	/* Memory the application could not map cacheable is refused. */
+	check_injected("lring_coherent_uncached", 1, -EOPNOTSUPP, 3,
+		       LRING_BACKEND_COHERENT, false);
+	check_function("lring_block_table", 5, LRING_BACKEND_COHERENT, false);
 	check_function("lring_streaming_alloc", 3, LRING_BACKEND_STREAMING, false);
-	check_function("lring_streaming_map", 1, LRING_BACKEND_STREAMING, false);
-	check_function("lring_streaming_map", 5, LRING_BACKEND_STREAMING, false);
+	check_function("lring_block_table", 1, LRING_BACKEND_STREAMING, false);
+	check_function("lring_block_table", 5, LRING_BACKEND_STREAMING, false);
 	check_function("lring_pool_mmap", 1, LRING_BACKEND_STREAMING, true);
 	check_function("lring_noncontig_alloc", 3, LRING_BACKEND_NONCONTIG, false);
 	/* The third buffer's pin or mapping fails: two are undone. */

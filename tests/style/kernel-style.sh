@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The kernel side judged as a patch to the kernel would be: checkpatch.pl
 # clean, sparse clean (make C=2) against each test kernel, kernel-doc with no
-# warnings, and a kernel-doc comment on every function another file calls.
+# warnings, a kernel-doc comment on every function another file calls, and
+# no header of the DMA layer's internals.
 # The W=1 module build itself (any warning fails it) runs before the VM
 # groups.
 #
@@ -55,6 +56,14 @@ for k in $kernels; do
 		nok "sparse on $k: the modules build with C=2 and not one warning"
 	fi
 done
+
+# Only the DMA API drivers are meant to use: these headers are the DMA
+# layer's own (dma-map-ops.h answers "is this device coherent", which a
+# driver must leave to the DMA API's mapping and sync calls).
+internal=$(grep -nE '#include <linux/(dma-map-ops|dma-direct|swiotlb)\.h>' \
+	$(find kernel -name '*.[ch]' | LC_ALL=C sort) || true)
+[ -z "$internal" ] || printf '%s\n' "$internal" | sed 's/^/# /'
+check "DMA API: no DMA-layer internal header in kernel/" test -z "$internal"
 
 kdoc=$(dirname "$("$VMDIR/kernel.sh" checkpatch)")/kernel-doc
 mapfile -t ksrc < <(find kernel -name '*.[ch]' | LC_ALL=C sort)

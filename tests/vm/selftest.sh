@@ -137,8 +137,8 @@ check "run-vm -- CMD output reaches the log" inlog exec '^hello from the guest'
 
 # The kernel style check on a copy of the sources with one defect for each
 # of its checks: trailing whitespace (checkpatch), a __user pointer
-# dereferenced (sparse), a parameter the kernel-doc leaves out, and an
-# export with no kernel-doc at all.
+# dereferenced (sparse), a parameter the kernel-doc leaves out, an
+# export with no kernel-doc at all, and a DMA-layer internal header.
 mkdir -p "$tmp/bad"
 cp -r "$LRING_ROOT/Kbuild" "$LRING_ROOT/.checkpatch.conf" "$LRING_ROOT/kernel" \
 	"$LRING_ROOT/uapi" "$tmp/bad/"
@@ -160,13 +160,14 @@ int lring_selftest_undocumented(const char __user *p)
 EXPORT_SYMBOL_GPL(lring_selftest_undocumented);
 EOF
 printf '/* trailing whitespace */ \n' >>"$tmp/bad/kernel/lring_ring.c"
+sed -i '1a #include <linux/dma-map-ops.h>' "$tmp/bad/kernel/lring_alloc.c"
 set +e
 LRING_KSRC=$tmp/bad LRING_BUILD=$tmp/build "$LRING_ROOT/tests/style/kernel-style.sh" \
 	--kernels "$kernel" --result "$tmp/style.res" >"$tmp/style.out" 2>&1
 src=$?
 set -e
 check "kernel style fails a bad tree" test "$src" != 0
-check "kernel style finds all 4 defects" test "$(cat "$tmp/style.res")" = "passed=0 failed=4 skipped=0"
+check "kernel style finds all 5 defects" test "$(cat "$tmp/style.res")" = "passed=0 failed=5 skipped=0"
 check "kernel style names the undocumented export" \
 	grep -q "not: lring_selftest_undocumented" "$tmp/style.out"
 

@@ -238,12 +238,16 @@ struct lring_user {
  */
 enum lring_backend {
 	/*
-	 * dma_alloc_coherent(): no syncs; uncached on some architectures.
-	 * Physically contiguous without an IOMMU: above 4 MiB only from a CMA
-	 * area (cma= on the kernel command line).
+	 * dma_alloc_coherent(): no syncs. Only on a device that snoops the
+	 * CPU caches (EOPNOTSUPP elsewhere: use STREAMING). Physically
+	 * contiguous: above 4 MiB only from a CMA area (cma= on the kernel
+	 * command line).
 	 */
 	LRING_BACKEND_COHERENT = 0,
-	/* Cacheable pages with a streaming mapping, synced by the kernel. */
+	/*
+	 * dma_alloc_pages(): cacheable pages where the device reaches them,
+	 * synced by the kernel, never bounced. Up to 4 MiB.
+	 */
 	LRING_BACKEND_STREAMING = 1,
 	/*
 	 * dma_alloc_noncontiguous(): cacheable pages the device sees as one
