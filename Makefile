@@ -34,7 +34,7 @@ UNIT_LDLIBS ?= -lcriterion
 # Kernel for `make modules`: the running kernel's build dir if there is one,
 # else the cached Debian 6.1 test kernel (fetched on first use).
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
-KERNELS  ?= 6.1 6.12 6.12-rt debug
+KERNELS  ?= 6.1 6.12 6.12-rt 5.10 debug
 GROUPS   ?=
 JOBS     ?= 1
 

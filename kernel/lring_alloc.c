@@ -229,6 +229,7 @@ static void lring_sg_sync_for_device(struct lring_pool *pool,
 	dma_sync_sgtable_for_device(pool->dev, buf->sgt, DMA_FROM_DEVICE);
 }
 
+#ifdef LRING_HAVE_NONCONTIG
 /*
  * Noncontiguous: dma_alloc_noncontiguous() gives cacheable pages that an
  * IOMMU maps as one range, so a buffer may exceed the largest contiguous
@@ -269,6 +270,20 @@ static void lring_noncontig_free(struct lring_pool *pool,
 	buf->cpu_addr = NULL;
 	buf->sgt = NULL;
 }
+#else
+/* Before 5.13 the DMA API has no noncontiguous allocation to build on. */
+static int lring_noncontig_alloc(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+	dev_notice_ratelimited(pool->dev, "the noncontig backend needs Linux 5.13 or later\n");
+	return -EOPNOTSUPP;
+}
+
+static void lring_noncontig_free(struct lring_pool *pool,
+				 struct lring_buffer *buf)
+{
+}
+#endif
 
 /*
  * User: the application's own pages, pinned for the pool's lifetime
@@ -293,7 +308,7 @@ static unsigned int lring_max_segment(struct device *dev)
 static bool lring_user_vma_ok(struct vm_area_struct *vma)
 {
 	return !vma->vm_file || is_vm_hugetlb_page(vma) ||
-	       shmem_file(vma->vm_file);
+	       lring_shmem_mapping(vma->vm_file->f_mapping);
 }
 
 /*
@@ -336,7 +351,7 @@ static bool lring_user_pages_ok(struct page **pages, int npages)
 		if (PageAnon(pages[i]) || PageHuge(pages[i]))
 			continue;
 		mapping = lring_page_mapping(pages[i]);
-		if (!mapping || !shmem_mapping(mapping))
+		if (!mapping || !lring_shmem_mapping(mapping))
 			return false;
 	}
 	return true;
@@ -403,10 +418,8 @@ static noinline int lring_user_alloc(struct lring_pool *pool,
 		goto err_unpin;
 	}
 
-	ret = sg_alloc_table_from_pages_segment(&buf->own_sgt, pages, npages,
-						0, stride,
-						lring_max_segment(pool->dev),
-						GFP_KERNEL);
+	ret = lring_sg_from_pages(&buf->own_sgt, pages, npages, 0, stride,
+				  lring_max_segment(pool->dev), GFP_KERNEL);
 	if (ret)
 		goto err_unpin;
 	ret = lring_user_map(pool, buf);

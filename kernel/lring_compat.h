@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lring_compat.h - the few kernel APIs that changed between the kernels lring
- * is tested on (Debian's 6.1 and 6.12).
+ * is tested on (Debian's 5.10, 6.1 and 6.12).
  *
  * This is the only file that tests LINUX_VERSION_CODE; .checkpatch.conf
  * silences checkpatch's advice against it, which is meant for in-tree code.
@@ -14,6 +14,8 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
+#include <linux/scatterlist.h>
+#include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 
 /* tutorial: vm-flags */
@@ -70,6 +72,52 @@ static inline size_t lring_fault_in_writeable(char __user *uaddr, size_t size)
 	return fault_in_writeable(uaddr, size);
 #endif
 }
+
+/* sg_alloc_table_from_pages_segment() arrived in 5.15; before, the long form. */
+#if KERNEL_VERSION(5, 15, 0) > LINUX_VERSION_CODE
+static inline int lring_sg_from_pages(struct sg_table *sgt, struct page **pages,
+				      unsigned int n_pages, unsigned int offset,
+				      unsigned long size, unsigned int max_segment,
+				      gfp_t gfp)
+{
+	return PTR_ERR_OR_ZERO(__sg_alloc_table_from_pages(sgt, pages, n_pages,
+							   offset, size,
+							   max_segment, NULL,
+							   0, gfp));
+}
+#else
+#define lring_sg_from_pages	sg_alloc_table_from_pages_segment
+#endif
+
+/*
+ * Whether a file mapping is shmem (memfd, shared anonymous, tmpfs): an
+ * inline test since 6.1 at the latest; 5.10's is not exported to modules,
+ * so there the superblock says it.
+ */
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
+#include <uapi/linux/magic.h>
+static inline bool lring_shmem_mapping(struct address_space *mapping)
+{
+	return mapping->host && mapping->host->i_sb->s_magic == TMPFS_MAGIC;
+}
+#else
+#define lring_shmem_mapping(mapping)	shmem_mapping(mapping)
+#endif
+
+/*
+ * pci_driver.dev_groups arrived in 5.13; before, the driver core's own field,
+ * which pci_register_driver() overwrites from it since.
+ */
+#if KERNEL_VERSION(5, 13, 0) > LINUX_VERSION_CODE
+#define LRING_PCI_DEV_GROUPS(groups)	.driver.dev_groups = (groups)
+#else
+#define LRING_PCI_DEV_GROUPS(groups)	.dev_groups = (groups)
+#endif
+
+/* dma_alloc_noncontiguous() and dma_vmap_noncontiguous() arrived in 5.13. */
+#if KERNEL_VERSION(5, 13, 0) <= LINUX_VERSION_CODE
+#define LRING_HAVE_NONCONTIG
+#endif
 
 /* Memory encryption (SEV, TDX, SME) makes DMA memory shared pages. */
 #if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE

@@ -20,6 +20,7 @@
 #include <linux/pci.h>
 #include <linux/lring_edu.h>
 
+#include "lring_compat.h"
 #include "lring_driver.h"
 
 /* Longest a transfer may take (100 ms in QEMU) before stop gives up. */
@@ -419,7 +420,7 @@ static struct pci_driver lring_edu_driver = {
 	.id_table = lring_edu_ids,
 	.probe = lring_edu_probe,
 	.remove = lring_edu_remove,
-	.dev_groups = lring_edu_groups,
+	LRING_PCI_DEV_GROUPS(lring_edu_groups),
 };
 module_pci_driver(lring_edu_driver);
 /* tutorial-end: edu-driver */

@@ -10,6 +10,7 @@
  *   mem_test user_kill
  *   mem_test big coherent|noncontig|user|streaming BUF_SIZE BUF_COUNT BLOCKS
  *   mem_test pinned_balance    (every pin taken was released)
+ *   mem_test refused BACKEND ERRNO   (a backend this kernel cannot offer)
  */
 #include "ktest.h"
 
@@ -443,6 +444,36 @@ static void test_user_expect(int argc, char **argv)
 	ktest_ok(ktest_pins_held() == pins0, "user memory on %s: no pin left behind", dev);
 }
 
+/*
+ * refused BACKEND ERRNO: a pool of BACKEND on /dev/lring0 gets ERRNO (a
+ * backend the running kernel cannot offer, e.g. noncontig before 5.13),
+ * and the ring then streams with the streaming backend.
+ */
+static void test_refused(int argc, char **argv)
+{
+	uint32_t backend = backend_of(argc > 0 ? argv[0] : "noncontig");
+	const char *want = argc > 1 ? argv[1] : "EOPNOTSUPP";
+	int expect = !strcmp(want, "EOPNOTSUPP") ? EOPNOTSUPP :
+		     !strcmp(want, "EINVAL") ? EINVAL : atoi(want);
+	struct lring_config cfg = { .buf_count = 4, .buf_size = 65536,
+				    .backend = backend };
+	struct lring *r;
+	int ret;
+
+	sim_params(75);
+	if (!ktest_ok(lring_open("/dev/lring0", &r) == 0, "refused %s: open", argv[0]))
+		return;
+	ret = lring_configure(r, &cfg);
+	ktest_ok(ret == -expect, "refused %s: configure gets %s (%s)", argv[0],
+		 strerror(expect), lring_strerror(ret));
+	cfg.backend = LRING_BACKEND_STREAMING;
+	ret = lring_configure(r, &cfg);
+	if (ktest_ok(ret == 0, "refused %s: the same ring takes a streaming pool (%s)",
+		     argv[0], lring_strerror(ret)))
+		stream_verify(r, 75, 200, "refused: then streaming", NULL, cfg.buf_size);
+	lring_close(r);
+}
+
 static const struct ktest_subtest tests[] = {
 	{ "user_stream", test_user_stream },
 	{ "user_errors", test_user_errors },
@@ -450,6 +481,7 @@ static const struct ktest_subtest tests[] = {
 	{ "big", test_big },
 	{ "user_expect", test_user_expect },
 	{ "seg_limit", test_seg_limit },
+	{ "refused", test_refused },
 };
 
 int main(int argc, char **argv)

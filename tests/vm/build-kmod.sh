@@ -42,8 +42,15 @@ rsync -a --delete \
 # W=1 must be clean: any compiler, modpost or sparse warning fails the build.
 # (LRING_KMOD_WARNINGS=ok lets warnings through while iterating.)
 klog=$out/build.log
+# The compiler the kernel was built with, else (5.10's gcc-10 is not in
+# Debian 12) the host's gcc, which kbuild accepts for a module.
+cc=$(sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
+ccarg=()
+if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
+	ccarg=(CC=gcc)
+fi
 set +e
-make -C "$kdir" M="$out" W=1 "$@" modules 2>&1 | tee "$klog" >&2
+make -C "$kdir" M="$out" W=1 "${ccarg[@]}" "$@" modules 2>&1 | tee "$klog" >&2
 rc=${PIPESTATUS[0]}
 set -e
 [ "$rc" = 0 ] || die "module build for $krel failed"

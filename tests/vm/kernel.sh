@@ -2,7 +2,7 @@
 # Fetch, unpack and describe the Debian test kernels kept in the lring cache.
 #
 # Usage:
-#   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12, 6.12-rt) is in the cache
+#   kernel.sh fetch SERIES...     make sure each kernel (6.1, 6.12, 6.12-rt, 5.10) is in the cache
 #
 # A SERIES other than 6.1 and 6.12 names a kernel made by tests/vm/SERIES-kernel.sh
 # (e.g. "debug" for debug-kernel.sh), which must print KREL= KDIR= KIMAGE= for `env`.
@@ -16,7 +16,7 @@
 #   kernel.sh refresh             forget resolved versions; next fetch resolves anew
 #
 # The packages come from the machine's own Debian sources (plus bookworm-backports
-# on the same mirror) through a private apt configuration under the cache, so the
+# and bullseye on the same mirrors) through a private apt configuration under the cache, so the
 # machine's apt state is never touched. Versions are resolved once and recorded in
 # $LRING_CACHE/kernels/resolved.env; a warm cache works offline.
 set -euo pipefail
@@ -112,10 +112,30 @@ setup_apt() {
 			printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n' "$uri"
 			[ -z "$key" ] || printf 'Signed-By: %s\n' "$key"
 		fi
+		# Debian 11's 5.10, from the same mirrors: each bookworm stanza
+		# again for bullseye (bookworm-security -> bullseye-security).
+		echo
+		printf '%s\n' "$srcs" | awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		{
+			n = split($0, l, "\n"); out = ""; suites = ""
+			for (k = 1; k <= n; k++) {
+				if (l[k] ~ /^Suites:/) {
+					m = split(l[k], w, /[ \t]+/)
+					for (j = 2; j <= m; j++)
+						if (w[j] ~ /^bookworm/ && w[j] != "bookworm-backports") {
+							sub(/^bookworm/, "bullseye", w[j]); suites = suites " " w[j]
+						}
+					l[k] = "Suites:" suites
+				}
+				out = out l[k] "\n"
+			}
+			if (suites != "") print out
+		}'
 	} >"$APTDIR/etc/sources.list.d/lring.sources"
-	log "updating private package lists (bookworm + backports)"
+	log "updating private package lists ($APT_SUITES)"
 	apt-get "${APT_OPTS[@]}" -qq update >"$APTDIR/update.log" 2>&1 ||
 		{ cat "$APTDIR/update.log" >&2; die "apt-get update failed (private config in $APTDIR)"; }
+	echo "$APT_SUITES" >"$APTDIR/suites"
 }
 
 acache() { apt-cache "${APT_OPTS[@]}" "$@"; }
@@ -126,9 +146,9 @@ depends_of() {
 		tr ',|' '\n\n' | sed -E 's/^ *//; s/ .*//' | sed '/^$/d'
 }
 
-# Resolve the newest kernel of SERIES (6.1, 6.12, or 6.12-rt for the
-# PREEMPT_RT flavour) built for bookworm, from any configured suite
-# (bookworm, -updates, -security, -backports).
+# Resolve the newest kernel of SERIES (5.10, 6.1, 6.12, or 6.12-rt for the
+# PREEMPT_RT flavour), from any configured suite (bookworm, -updates,
+# -security, -backports; bullseye and its -updates, -security for 5.10).
 resolve() {
 	local s=$1 k best="" v meta="" p krel hdr common kbuild image
 	local ver=$s flavour=amd64
@@ -194,7 +214,11 @@ check_compiler() {
 	local kdir=$1 cc want have
 	cc=$(sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
 	cc=${cc:-gcc}
-	command -v "$cc" >/dev/null || die "$cc (used to build this kernel) is missing: run 'make deps'"
+	if ! command -v "$cc" >/dev/null; then
+		# Debian 11's gcc-10 is not in Debian 12: build-kmod.sh uses gcc.
+		[ "$cc" != gcc-10 ] || { log "note: $cc (this kernel's compiler) is not in Debian 12; modules build with gcc"; return 0; }
+		die "$cc (used to build this kernel) is missing: run 'make deps'"
+	fi
 	want=$(sed -n 's/^CONFIG_GCC_VERSION=//p' "$kdir/.config")
 	have=$("$cc" -dumpfullversion | awk -F. '{ printf "%d%02d%02d", $1, $2, $3 }')
 	if [ "${want:0:2}" != "${have:0:2}" ]; then
@@ -202,7 +226,13 @@ check_compiler() {
 	fi
 }
 
-have_lists() { ls "$APTDIR/lists/"*_Packages* >/dev/null 2>&1; }
+# What the private configuration serves; a cache made for fewer suites is
+# set up again once.
+APT_SUITES="bookworm bookworm-backports bullseye"
+have_lists() {
+	ls "$APTDIR/lists/"*_Packages* >/dev/null 2>&1 &&
+		[ "$(cat "$APTDIR/suites" 2>/dev/null)" = "$APT_SUITES" ]
+}
 
 forget() {
 	[ -f "$RESOLVED" ] || return 0

@@ -12,9 +12,10 @@ LRING_KERNELS=$LRING_CACHE/kernels
 
 # Kernel series the harness knows how to fetch. The opt-in ones run only the
 # groups whose "# kernels:" line names them: 6.12-rt is Debian's PREEMPT_RT
-# flavour, for what changes when spinlocks sleep.
+# flavour, for what changes when spinlocks sleep; 5.10 is Debian 11's, the
+# oldest kernel lring supports (still the base of many vendor BSPs).
 LRING_SERIES_ALL="6.1 6.12"
-LRING_SERIES_OPT_IN="6.12-rt"
+LRING_SERIES_OPT_IN="6.12-rt 5.10"
 
 log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
