@@ -169,7 +169,9 @@ for k in $kernels; do
 			continue
 		fi
 		# an opt-in kernel runs only the groups that name it
-		if [ -z "$only" ] && [[ " $LRING_SERIES_OPT_IN " == *" $k "* ]]; then
+		also=$(sed -n 's/^#[[:space:]]*also-kernels:[[:space:]]*//p' "$f" | head -n 1)
+		if [ -z "$only" ] && [[ " $LRING_SERIES_OPT_IN " == *" $k "* ]] &&
+			[[ " $also " != *" $k "* ]]; then
 			continue
 		fi
 		jobs_k+=("$k") jobs_g+=("$f")
