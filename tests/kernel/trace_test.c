@@ -12,12 +12,17 @@
  *   trace_test debugfs   holds some buffers and checks that
  *                        /sys/kernel/debug/lring/lring0/buffers shows each
  *                        buffer's owner and the kernel's indices
+ *   trace_test syscall_count   checks count_syscalls.sh, which counts the
+ *                        demo's syscalls: a process making N more system
+ *                        calls must count exactly N more
+ *   trace_test burst N   makes N getppid() calls (for syscall_count)
  *
  * Prints TAP lines.
  */
 #include "ktest.h"	/* first: it defines _GNU_SOURCE */
 
 #include <sys/mount.h>
+#include <sys/syscall.h>
 
 static char tracefs[64];
 
@@ -336,9 +341,54 @@ static void test_debugfs(int argc, char **argv)
 		 "debugfs: closed: the ring shows unconfigured");
 }
 
+/* burst N: N system calls that do nothing else. */
+static void test_burst(int argc, char **argv)
+{
+	long n = argc > 0 ? strtol(argv[0], NULL, 0) : 0;
+
+	while (n-- > 0)
+		syscall(SYS_getppid);
+}
+
+/* What count_syscalls.sh says of "trace_test burst N", or -1. */
+static long counted_syscalls(long n)
+{
+	char cmd[96], line[128];
+	long count = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "count_syscalls.sh trace_test burst %ld", n);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "syscalls=%ld", &count);
+	return pclose(f) == 0 ? count : -1;
+}
+
+/*
+ * syscall_count: the demo's syscalls column comes from count_syscalls.sh
+ * (the kernel's raw_syscalls tracepoint), not from lring's counters. The
+ * same program with 1000 more getppid() calls must count exactly 1000 more.
+ */
+static void test_syscall_count(int argc, char **argv)
+{
+	long none = counted_syscalls(0), more = counted_syscalls(1000);
+
+	(void)argc;
+	(void)argv;
+	ktest_ok(none > 0, "syscall_count: a process doing nothing still counts its start (%ld)",
+		 none);
+	ktest_ok(more - none == 1000,
+		 "syscall_count: 1000 more system calls count 1000 more (%ld - %ld)",
+		 more, none);
+}
+
 static const struct ktest_subtest tests[] = {
 	{ "events", test_events },
 	{ "debugfs", test_debugfs },
+	{ "syscall_count", test_syscall_count },
+	{ "burst", test_burst },
 };
 
 int main(int argc, char **argv)
