@@ -59,10 +59,10 @@ ALLOW_ERROR_INJECTION(lring_block_table, ERRNO);
  * that only on a device that snoops the CPU caches, where the DMA layer
  * hands out pages of the kernel's linear map. Elsewhere (most ARM SoCs,
  * a device's own memory region) the kernel reaches it through a remapping
- * with another protection, and
- * only dma_mmap_coherent(), which takes a whole mapping of its own, could
- * map it for the application: such a device gets cached memory and a sync
- * per hand-off from the streaming backend instead.
+ * with another protection, and only dma_mmap_coherent(), which takes a
+ * whole mapping of its own, could map it for the application: such a
+ * device gets cached memory and a sync per hand-off from the streaming
+ * backend instead.
  */
 /* tutorial: coherent-uncached */
 static noinline bool lring_coherent_uncached(struct lring_pool *pool,

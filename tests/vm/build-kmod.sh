@@ -44,7 +44,7 @@ rsync -a --delete \
 klog=$out/build.log
 # The compiler the kernel was built with, else (5.10's gcc-10 is not in
 # Debian 12) the host's gcc, which kbuild accepts for a module.
-cc=$(sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
+cc=$(kernel_cc "$kdir")
 ccarg=()
 if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	ccarg=(CC=gcc)

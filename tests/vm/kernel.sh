@@ -212,7 +212,7 @@ fix_paths() {
 
 check_compiler() {
 	local kdir=$1 cc want have
-	cc=$(sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$kdir/.kernelvariables" 2>/dev/null || true)
+	cc=$(kernel_cc "$kdir")
 	cc=${cc:-gcc}
 	if ! command -v "$cc" >/dev/null; then
 		# Debian 11's gcc-10 is not in Debian 12: build-kmod.sh uses gcc.

@@ -37,5 +37,11 @@ series_key() {
 	printf '%s' "${k//-/_}"
 }
 
+# kernel_cc KDIR: the compiler a Debian kernel's headers name (gcc-12), or
+# nothing for a kernel built here
+kernel_cc() {
+	sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$1/.kernelvariables" 2>/dev/null || true
+}
+
 # debian_series NAME: whether NAME is a Debian kernel the harness fetches
 debian_series() { [[ " $LRING_SERIES_ALL $LRING_SERIES_OPT_IN " == *" $1 "* ]]; }
