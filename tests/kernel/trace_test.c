@@ -23,6 +23,7 @@
 
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 static char tracefs[64];
 
@@ -350,12 +351,16 @@ static void test_burst(int argc, char **argv)
 		syscall(SYS_getppid);
 }
 
-/* What count_syscalls.sh says of "trace_test burst N", or -1. */
+/*
+ * What count_syscalls.sh says of "trace_test burst N"; -1 on failure, -2
+ * when the kernel has no way to count (the script's exit status 125).
+ */
 static long counted_syscalls(long n)
 {
 	char cmd[96], line[128];
 	long count = -1;
 	FILE *f;
+	int status;
 
 	snprintf(cmd, sizeof(cmd), "count_syscalls.sh trace_test burst %ld", n);
 	f = popen(cmd, "r");
@@ -363,7 +368,10 @@ static long counted_syscalls(long n)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		sscanf(line, "syscalls=%ld", &count);
-	return pclose(f) == 0 ? count : -1;
+	status = pclose(f);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 125)
+		return -2;
+	return status == 0 ? count : -1;
 }
 
 /*
@@ -377,6 +385,10 @@ static void test_syscall_count(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (none == -2) {
+		ktest_ok(true, "syscall_count # SKIP kernel without histogram triggers");
+		return;
+	}
 	ktest_ok(none > 0, "syscall_count: a process doing nothing still counts its start (%ld)",
 		 none);
 	ktest_ok(more - none == 1000,
