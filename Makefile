@@ -28,7 +28,7 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -Iuapi -Iliblring/include
-LDLIBS   ?= -lurcu -lurcu-common -lpthread
+LDLIBS   ?= -lpthread
 UNIT_LDLIBS ?= -lcriterion
 
 # Kernel for `make modules`: the running kernel's build dir if there is one,

@@ -56,8 +56,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <urcu/arch.h>
-#include <urcu/system.h>
 #include <linux/lring.h>
 
 #ifdef __cplusplus
@@ -98,12 +96,12 @@ static inline void lring_store_release(uint32_t *p, uint32_t v)
  * which acquire/release do not. Used only where a store must be visible
  * before a flag or index of the other side is read (Dekker pattern):
  * before testing NEED_WAKEUP and before going to sleep in lring_wait().
- * liburcu's cmm_smp_mb() is the userspace smp_mb() of the kernel's half of
- * the pattern (mfence on x86, dmb ish on arm64).
+ * A sequentially consistent fence is the userspace twin of the kernel's
+ * smp_mb() in its half of the pattern: mfence on x86, dmb ish on arm64.
  */
 static inline void lring_smp_mb(void)
 {
-	cmm_smp_mb();
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /* ------------------------------------------------------------------------
@@ -327,11 +325,12 @@ const char *lring_strerror(int err);
  */
 
 /*
- * lring_flags - the ring's LRING_F_* flags word (plain shared load).
+ * lring_flags - the ring's LRING_F_* flags word (a relaxed atomic load:
+ * read once, never torn, no ordering).
  */
 static inline uint32_t lring_flags(const struct lring *r)
 {
-	return CMM_LOAD_SHARED(*r->flags);
+	return __atomic_load_n(r->flags, __ATOMIC_RELAXED);
 }
 
 /*

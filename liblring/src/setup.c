@@ -14,6 +14,12 @@
 
 #include <lring.h>
 
+/*
+ * A field of the shared pages the kernel may change at any time: read once,
+ * whole (a 64-bit counter is never torn, on a 32-bit CPU too), unordered.
+ */
+#define load_once(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
 static int lring_ioctl(struct lring *r, unsigned long req, void *arg)
 {
 	if (r->fd < 0)
@@ -177,10 +183,10 @@ int lring_attach(struct lring *r, void *base, size_t size)
 	if (size < offsetof(struct lring_ctrl, layout) + sizeof(l))
 		return -EPROTO;
 
-	magic = CMM_LOAD_SHARED(ctrl->magic);
-	abi = CMM_LOAD_SHARED(ctrl->abi_version);
-	ctrl_size = CMM_LOAD_SHARED(ctrl->ctrl_size);
-	page_size = CMM_LOAD_SHARED(ctrl->page_size);
+	magic = load_once(ctrl->magic);
+	abi = load_once(ctrl->abi_version);
+	ctrl_size = load_once(ctrl->ctrl_size);
+	page_size = load_once(ctrl->page_size);
 	if (magic != LRING_MAGIC || abi != LRING_ABI_VERSION)
 		return -EPROTO;
 	/* One copy: the kernel could change the page, we check what we use. */
@@ -194,9 +200,9 @@ int lring_attach(struct lring *r, void *base, size_t size)
 	r->fq_consumer = (const uint32_t *)(b + l.fq_consumer_off);
 
 	/* The indices must describe rings that are possible. */
-	cq_cons = CMM_LOAD_SHARED(*r->cq_consumer);
+	cq_cons = load_once(*r->cq_consumer);
 	cq_prod = lring_load_acquire(r->cq_producer);
-	fq_prod = CMM_LOAD_SHARED(*r->fq_producer);
+	fq_prod = load_once(*r->fq_producer);
 	fq_cons = lring_load_acquire(r->fq_consumer);
 	if (cq_prod - cq_cons > l.cq_entries || fq_prod - fq_cons > l.fq_entries)
 		return -EPROTO;
@@ -332,17 +338,17 @@ int lring_counters(const struct lring *r, struct lring_counters *out)
 		return -EINVAL;
 	c = r->counters;
 	memset(out, 0, sizeof(*out));
-	out->produced = CMM_LOAD_SHARED(c->produced);
-	out->delivered = CMM_LOAD_SHARED(c->delivered);
-	out->dropped = CMM_LOAD_SHARED(c->dropped);
-	out->irqs = CMM_LOAD_SHARED(c->irqs);
-	out->kicks = CMM_LOAD_SHARED(c->kicks);
-	out->waits = CMM_LOAD_SHARED(c->waits);
-	out->eventfd_signals = CMM_LOAD_SHARED(c->eventfd_signals);
-	out->returned = CMM_LOAD_SHARED(c->returned);
-	out->rejected_ids = CMM_LOAD_SHARED(c->rejected_ids);
-	out->rejected_indices = CMM_LOAD_SHARED(c->rejected_indices);
-	out->need_wakeups = CMM_LOAD_SHARED(c->need_wakeups);
-	out->device_errors = CMM_LOAD_SHARED(c->device_errors);
+	out->produced = load_once(c->produced);
+	out->delivered = load_once(c->delivered);
+	out->dropped = load_once(c->dropped);
+	out->irqs = load_once(c->irqs);
+	out->kicks = load_once(c->kicks);
+	out->waits = load_once(c->waits);
+	out->eventfd_signals = load_once(c->eventfd_signals);
+	out->returned = load_once(c->returned);
+	out->rejected_ids = load_once(c->rejected_ids);
+	out->rejected_indices = load_once(c->rejected_indices);
+	out->need_wakeups = load_once(c->need_wakeups);
+	out->device_errors = load_once(c->device_errors);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "fake_kernel.h"
 #include <criterion/criterion.h>
 #include <sched.h>
+#include <urcu/arch.h>	/* caa_cpu_relax(): pause on x86, yield on arm64 */
 #include "util.h"
 
 #define BUF_COUNT 32
