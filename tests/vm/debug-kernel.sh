@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The debug kernel: Debian's linux-source-6.1 built with
+# The debug kernel: Debian's linux-source-6.1 built from allnoconfig with
+# tests/vm/guest-kernel.config (a minimal QEMU guest) and
 # tests/vm/debug-kernel.config (KASAN, lockdep, kmemleak, DMA-API debug,
 # UBSAN, fault injection). Built once and cached outside the checkout,
-# keyed by the source version and a hash of the config fragment.
+# keyed by the source version and a hash of the two config fragments.
 #
 # Usage:
 #   debug-kernel.sh build      build if the cache has no matching kernel
@@ -17,9 +18,10 @@ LRING_PROG=debug-kernel
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+GUEST=$LRING_ROOT/tests/vm/guest-kernel.config
 FRAG=$LRING_ROOT/tests/vm/debug-kernel.config
 DCACHE=$LRING_CACHE/debug-kernel
-hash=$(sha256sum "$FRAG" | cut -c1-12)
+hash=$(cat "$GUEST" "$FRAG" | sha256sum | cut -c1-12)
 
 # A finished build for this fragment, newest first.
 cached() {
@@ -47,7 +49,7 @@ build() {
 	work=$dir.tmp
 	rm -rf "$work"
 	mkdir -p "$work"
-	log "building the debug kernel from linux-source-6.1 $v (config $hash); about 16 minutes on 2 cores"
+	log "building the debug kernel from linux-source-6.1 $v (config $hash); about 10 minutes on 2 cores"
 	(cd "$work" && apt-get download -q "linux-source-6.1=$v" >download.log 2>&1) ||
 		{ cat "$work/download.log" >&2; die "cannot download linux-source-6.1=$v"; }
 	dpkg-deb --fsys-tarfile "$work"/linux-source-6.1_*.deb |
@@ -58,13 +60,13 @@ build() {
 	src=$work/build
 	jobs=$(nproc)
 	{
-		make -C "$src" defconfig
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$FRAG"
+		make -C "$src" allnoconfig
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$GUEST" "$FRAG"
 		make -C "$src" olddefconfig
 	} >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; die "configuring failed"; }
 	# Every option of the fragment must have survived olddefconfig.
 	# (An option that is "not set" may also vanish with its dependency.)
-	grep -E '^CONFIG_[A-Z0-9_]+=' "$FRAG" | while IFS= read -r line; do
+	cat "$GUEST" "$FRAG" | grep -E '^CONFIG_[A-Z0-9_]+=' | while IFS= read -r line; do
 		grep -qxF "$line" "$src/.config" || die "config: '$line' did not stick (dependency missing?)"
 	done
 	sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$FRAG" | while IFS= read -r opt; do
