@@ -34,7 +34,7 @@ UNIT_LDLIBS ?= -lcriterion
 # Kernel for `make modules`: the running kernel's build dir if there is one,
 # else the cached Debian 6.1 test kernel (fetched on first use).
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
-KERNELS  ?= 6.1 6.12 6.12-rt 5.10 debug
+KERNELS  ?= 6.1 6.12 6.12-rt 5.10 6.1-arm64 6.12-arm64 debug
 GROUPS   ?=
 JOBS     ?= 1
 
@@ -52,13 +52,17 @@ PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
 TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
-.PHONY: all userspace lib modules kmods sparse checkpatch style deps kernels unit \
+.PHONY: all userspace vm-progs lib modules kmods sparse checkpatch style deps kernels unit \
 	vm-test check demo selftest bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: modules userspace
 
 userspace: lib $(PROGS)
+
+# What the test VM runs (no unit tests, no shared library): for a cross
+# build, e.g. make B=build/arm64 CC=aarch64-linux-gnu-gcc LDFLAGS=-static vm-progs
+vm-progs: $(LIB_A) $(EXAMPLES) $(KTESTS) $(PERF) $(TOOLS)
 
 lib: $(LIB_A) $(LIB_SO)
 

@@ -75,6 +75,14 @@ static noinline bool lring_coherent_uncached(struct lring_pool *pool,
 	    !IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU) &&
 	    !IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU_ALL))
 		return false;
+	/*
+	 * Behind an IOMMU, dma_need_sync() says yes for every device, coherent
+	 * or not; there the memory of a non-coherent one is always remapped,
+	 * which the test above caught.
+	 */
+	if (device_iommu_mapped(pool->dev))
+		return false;
+	/* A linear-map page made uncached in place (ARCH_HAS_DMA_SET_UNCACHED). */
 	return dma_need_sync(pool->dev, buf->dma_addr);
 }
 /* tutorial-end: coherent-uncached */

@@ -366,7 +366,7 @@ static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* The engine drives 28 address bits: lring_edu_dma() relies on it. */
 	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(28));
 	if (ret)
-		return ret;
+		return dev_err_probe(dev, ret, "no memory below 256 MiB and no IOMMU: the 28-bit engine reaches nothing\n");
 	/* tutorial-end: edu-mask */
 	/* Segments of any length: the driver cuts them into transfers itself. */
 	dma_set_max_seg_size(dev, UINT_MAX);

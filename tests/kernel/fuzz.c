@@ -1215,7 +1215,8 @@ static void check_ring_usable(int ring)
 			ret = ktest_setup(ring, &r, 16, s.expect_len,
 					  LRING_BACKEND_COHERENT, 0, 0, s.seed, 0);
 		} else {
-			struct lring_config cfg = { .buf_count = 4, .buf_size = s.expect_len };
+			struct lring_config cfg = { .buf_count = 4, .buf_size = s.expect_len,
+						    .backend = ktest_cached_backend(ring) };
 
 			ktest_sim_set(ring, "seed", s.seed);
 			ktest_dev_path(ring, path, sizeof(path));
@@ -1465,7 +1466,8 @@ static void *repro_mmap_thread(void *p)
  */
 static int repro_mmap_lock(int ring, unsigned seconds)
 {
-	struct lring_config cfg = { .buf_count = 4, .buf_size = 4096 };
+	struct lring_config cfg = { .buf_count = 4, .buf_size = 4096,
+				    .backend = ktest_cached_backend(ring) };
 	uint64_t end, last[2] = { 0, 0 }, stall_since = 0;
 	struct repro *r;
 	bool stuck = false;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -133,10 +136,67 @@ static inline void ktest_dev_path(int ring, char *path, size_t size)
 	snprintf(path, size, "/dev/lring%d", ring);
 }
 
-/* Opens ring N and configures (and maps) its pool; a message on failure. */
+/*
+ * Whether ring N's device does cache-coherent DMA, as the firmware says
+ * (not as lring says: this is what lring's answer is checked against).
+ * x86 is always coherent. On arm64 a device is coherent only if the
+ * device-tree node of the device or of a parent bus (the PCIe host bridge)
+ * has "dma-coherent"; a device with no node at all, such as lring_sim's
+ * platform device, is not.
+ */
+static inline bool ktest_dma_coherent(int ring)
+{
+	char dev[PATH_MAX], node[PATH_MAX + 16], *slash;
+	struct utsname u;
+	struct stat st;
+
+	if (uname(&u) || strcmp(u.machine, "aarch64"))
+		return true;
+	snprintf(node, sizeof(node), "/sys/class/lring/lring%d/device", ring);
+	if (!realpath(node, dev))
+		return false;
+	/* the nearest device with a device-tree node */
+	for (;;) {
+		snprintf(node, sizeof(node), "%s/of_node", dev);
+		if (!stat(node, &st))
+			break;
+		slash = strrchr(dev, '/');
+		if (!slash || slash == dev)
+			return false;
+		*slash = '\0';
+	}
+	if (!realpath(node, dev))
+		return false;
+	/* that node, or a parent node, says dma-coherent */
+	while (strlen(dev) > strlen("/sys/firmware/devicetree/base")) {
+		snprintf(node, sizeof(node), "%s/dma-coherent", dev);
+		if (!stat(node, &st))
+			return true;
+		*strrchr(dev, '/') = '\0';
+	}
+	return false;
+}
+
+/*
+ * The best backend ring N's device allows: coherent memory where the
+ * device snoops the CPU caches, else streaming (cached too, a sync per
+ * hand-off). What a portable application picks.
+ */
+static inline uint32_t ktest_cached_backend(int ring)
+{
+	return ktest_dma_coherent(ring) ? LRING_BACKEND_COHERENT : LRING_BACKEND_STREAMING;
+}
+
+/*
+ * Opens ring N and configures (and maps) its pool; a message on failure.
+ * On a device without coherent DMA the coherent backend must be refused
+ * (its memory would be uncached, docs/backends.md): that is checked, and
+ * the pool is made with the streaming backend instead.
+ */
 static inline int ktest_open_configured(int ring, struct lring **out,
 					const struct lring_config *cfg)
 {
+	struct lring_config streaming;
 	char path[32];
 	int ret;
 
@@ -147,6 +207,14 @@ static inline int ktest_open_configured(int ring, struct lring **out,
 		return ret;
 	}
 	ret = lring_configure(*out, cfg);
+	if (cfg->backend == LRING_BACKEND_COHERENT && !ktest_dma_coherent(ring)) {
+		ktest_ok(ret == -EOPNOTSUPP,
+			 "%s does no coherent DMA: the coherent backend is refused (%s)",
+			 path, lring_strerror(ret));
+		streaming = *cfg;
+		streaming.backend = LRING_BACKEND_STREAMING;
+		ret = lring_configure(*out, &streaming);
+	}
 	if (ret) {
 		ktest_diag("configure %s: %s", path, lring_strerror(ret));
 		lring_close(*out);

@@ -427,7 +427,8 @@ static void read_write_only_map(void *p)
 /* Every bad argument gets an errno, never a splat. */
 static void test_bad_input(int argc, char **argv)
 {
-	struct lring_config good = { .buf_count = 8, .buf_size = 4096 };
+	struct lring_config good = { .buf_count = 8, .buf_size = 4096,
+				     .backend = ktest_cached_backend(0) };
 	struct lring_eventfd ev = { .fd = 0 };
 	struct lring_info info;
 	struct lring *r, *r2;
@@ -762,7 +763,8 @@ static void test_copy_paths(int argc, char **argv)
 	const uint32_t block = 3000;
 	struct ktest_stream s = { .seed = 51, .expect_len = block };
 	uint64_t pos = 0, bad = 0, total = 1000ull * block;
-	struct lring_config cfg = { .buf_count = 16, .buf_size = block };
+	struct lring_config cfg = { .buf_count = 16, .buf_size = block,
+				    .backend = ktest_cached_backend(0) };
 	static unsigned char chunk[5000];
 	struct lring_counters c;
 	struct lring_cqe cqe;

@@ -49,6 +49,12 @@ ccarg=()
 if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	ccarg=(CC=gcc)
 fi
+# A foreign kernel (arm64 headers on an x86 host): Debian's headers set
+# ARCH and name $(CROSS_COMPILE)gcc-12; its cross compiler is
+# gcc-aarch64-linux-gnu. The kbuild programs are the host's (kernel.sh).
+if grep -q '^CONFIG_ARM64=y' "$kdir/.config" && [ "$(uname -m)" != aarch64 ]; then
+	ccarg+=(CROSS_COMPILE=aarch64-linux-gnu-)
+fi
 set +e
 make -C "$kdir" M="$out" W=1 "${ccarg[@]}" "$@" modules 2>&1 | tee "$klog" >&2
 rc=${PIPESTATUS[0]}

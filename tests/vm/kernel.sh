@@ -14,6 +14,9 @@
 #                                 beside it), taken from Debian's
 #                                 linux-source-6.1 into the cache once
 #   kernel.sh refresh             forget resolved versions; next fetch resolves anew
+#   kernel.sh busybox ARCH        print the path of a static busybox for ARCH's
+#                                 guests (the host's own, or Debian's
+#                                 busybox-static for ARCH, fetched once)
 #
 # The packages come from the machine's own Debian sources (plus bookworm-backports
 # and bullseye on the same mirrors) through a private apt configuration under the cache, so the
@@ -38,6 +41,9 @@ APT_OPTS=(
 	-o "APT::Sandbox::User=$(id -un)"
 	-o "APT::Get::List-Cleanup=0"
 	-o "Acquire::Languages=none"
+	# the host's own packages, and arm64 kernels and busybox for the arm64 VMs
+	-o "APT::Architectures::=$(dpkg --print-architecture)"
+	-o "APT::Architectures::=arm64"
 )
 
 # Print the bookworm entries of the machine's apt sources in deb822 form, and
@@ -146,13 +152,20 @@ depends_of() {
 		tr ',|' '\n\n' | sed -E 's/^ *//; s/ .*//' | sed '/^$/d'
 }
 
-# Resolve the newest kernel of SERIES (5.10, 6.1, 6.12, or 6.12-rt for the
-# PREEMPT_RT flavour), from any configured suite (bookworm, -updates,
-# -security, -backports; bullseye and its -updates, -security for 5.10).
+# Resolve the newest kernel of SERIES (5.10, 6.1, 6.12, 6.12-rt for the
+# PREEMPT_RT flavour, 6.1-arm64 and 6.12-arm64), from any configured suite
+# (bookworm, -updates, -security, -backports; bullseye and its -updates,
+# -security for 5.10). The image and headers are the series' architecture;
+# linux-kbuild (fixdep, modpost: programs run while building a module) is
+# always the host's, so a foreign kernel's modules cross-build here.
 resolve() {
 	local s=$1 k best="" v meta="" p krel hdr common kbuild image
-	local ver=$s flavour=amd64
-	case $s in *-rt) ver=${s%-rt} flavour=rt-amd64 ;; esac
+	local ver=$s flavour=amd64 arch
+	case $s in
+	*-rt) ver=${s%-rt} flavour=rt-amd64 ;;
+	*-arm64) ver=${s%-arm64} flavour=arm64 ;;
+	esac
+	arch=$(series_arch "$s")
 	k=$(series_key "$s")
 	for p in "linux-headers-$flavour" "linux-headers-$ver-$flavour"; do
 		for v in $(acache madison "$p" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'); do
@@ -178,7 +191,7 @@ resolve() {
 		echo "# $s: resolved $(date -u +%Y-%m-%dT%H:%MZ)"
 		echo "KREL_$k=$krel"
 		echo "KVER_$k=$best"
-		echo "KPKGS_$k=\"$image=$best $hdr=$best $common=$best $kbuild=$best\""
+		echo "KPKGS_$k=\"$image:$arch=$best $hdr:$arch=$best $common=$best $kbuild=$best\""
 	} >>"$RESOLVED"
 	log "resolved $s: $krel ($best)"
 }
@@ -228,7 +241,7 @@ check_compiler() {
 
 # What the private configuration serves; a cache made for fewer suites is
 # set up again once.
-APT_SUITES="bookworm bookworm-backports bullseye"
+APT_SUITES="bookworm bookworm-backports bullseye; $(dpkg --print-architecture) arm64"
 have_lists() {
 	ls "$APTDIR/lists/"*_Packages* >/dev/null 2>&1 &&
 		[ "$(cat "$APTDIR/suites" 2>/dev/null)" = "$APT_SUITES" ]
@@ -342,6 +355,27 @@ checkpatch() {
 	echo "$dir/scripts/checkpatch.pl"
 }
 
+# A static busybox for a foreign architecture's initramfs, from Debian's
+# busybox-static for that architecture, unpacked once into the cache.
+busybox_for() {
+	local arch=$1 dir=$LRING_CACHE/busybox/$1 tmp
+	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+		echo "${LRING_BUSYBOX:-/bin/busybox}"
+		return
+	fi
+	if [ ! -x "$dir/busybox" ]; then
+		have_lists || setup_apt
+		tmp=$dir.tmp
+		download "$tmp" "busybox-static:$arch" ||
+			{ cat "$tmp/download.log" >&2; die "cannot download busybox-static:$arch"; }
+		dpkg-deb -x "$tmp"/busybox-static_*.deb "$tmp/root"
+		mkdir -p "$dir"
+		mv "$tmp/root/bin/busybox" "$dir/busybox"
+		rm -rf "$tmp"
+	fi
+	echo "$dir/busybox"
+}
+
 valid_series() {
 	debian_series "$1" || die "unknown kernel series '$1' (have: $LRING_SERIES_ALL $LRING_SERIES_OPT_IN)"
 }
@@ -401,6 +435,11 @@ krel)
 checkpatch)
 	with_lock
 	checkpatch
+	;;
+busybox)
+	[ $# -eq 1 ] || die "usage: kernel.sh busybox ARCH"
+	with_lock
+	busybox_for "$1"
 	;;
 refresh)
 	with_lock

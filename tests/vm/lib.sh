@@ -13,9 +13,11 @@ LRING_KERNELS=$LRING_CACHE/kernels
 # Kernel series the harness knows how to fetch. The opt-in ones run only the
 # groups whose "# kernels:" line names them: 6.12-rt is Debian's PREEMPT_RT
 # flavour, for what changes when spinlocks sleep; 5.10 is Debian 11's, the
-# oldest kernel lring supports (still the base of many vendor BSPs).
+# oldest kernel lring supports (still the base of many vendor BSPs);
+# 6.1-arm64 and 6.12-arm64 are Debian's arm64 kernels, booted on QEMU's
+# virt machine with modules and programs cross-built for them.
 LRING_SERIES_ALL="6.1 6.12"
-LRING_SERIES_OPT_IN="6.12-rt 5.10"
+LRING_SERIES_OPT_IN="6.12-rt 5.10 6.1-arm64 6.12-arm64"
 
 log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -43,5 +45,41 @@ kernel_cc() {
 	sed -n -E 's/^CC = .*\)(gcc-[0-9]+).*/\1/p' "$1/.kernelvariables" 2>/dev/null || true
 }
 
+# series_arch NAME: the Debian architecture of a kernel series
+series_arch() {
+	case $1 in
+	*-arm64) echo arm64 ;;
+	*) dpkg --print-architecture ;;
+	esac
+}
+
 # debian_series NAME: whether NAME is a Debian kernel the harness fetches
 debian_series() { [[ " $LRING_SERIES_ALL $LRING_SERIES_OPT_IN " == *" $1 "* ]]; }
+
+# cross_prefix ARCH: the GNU triplet prefix of Debian's cross compiler
+cross_prefix() {
+	case $1 in
+	arm64) echo aarch64-linux-gnu- ;;
+	*) die "no cross compiler known for $1" ;;
+	esac
+}
+
+# vm_progs ARCH: the directory whose tests/kernel, examples, perf and tools
+# go into an ARCH guest: the normal build for the host's architecture, else
+# static programs cross-built into build/ARCH (made here, incrementally).
+vm_progs() {
+	local arch=$1 dir
+	if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+		echo "$LRING_BUILD"
+		return
+	fi
+	dir=$LRING_BUILD/$arch
+	mkdir -p "$dir"
+	# one make at a time in that directory (make check may boot two VMs)
+	(
+		flock 8
+		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_prefix "$arch")gcc" LDFLAGS=-static \
+			vm-progs >&2
+	) 8>"$dir/.lock" || die "cross build of the test programs for $arch failed"
+	echo "$dir"
+}

@@ -8,7 +8,9 @@
 #   /bin/busybox           busybox-static (applets installed by /init)
 #   /lring/modules/*.ko    the modules in MODULE_DIR (the lring build for that kernel)
 #   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*, build/tools/*,
-#                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated)
+#                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated);
+#                          $LRING_VM_PROGS replaces build/ (static programs
+#                          cross-built for another architecture's guest)
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lring/python/         with LRING_VM_PYTHON=yes: lring.py, the Python example and
 #                          tests/kernel/python/*, plus python3 and numpy from the host
@@ -46,8 +48,8 @@ if [ -n "$moddir" ] && [ -d "$moddir" ]; then
 fi
 
 bins=()
-for d in "$LRING_BUILD/tests/kernel" "$LRING_BUILD/examples" "$LRING_BUILD/perf" \
-	"$LRING_BUILD/tools"; do
+progs=${LRING_VM_PROGS:-$LRING_BUILD}
+for d in "$progs/tests/kernel" "$progs/examples" "$progs/perf" "$progs/tools"; do
 	[ -d "$d" ] || continue
 	for f in "$d"/*; do
 		[ -f "$f" ] && [ -x "$f" ] && bins+=("$f")
