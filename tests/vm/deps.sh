@@ -17,6 +17,9 @@ PKGS=(
 	gcc-12 bc flex bison libelf-dev libssl-dev dwarves kmod sparse rsync
 	# fetching test kernels (private apt configuration) and the VM
 	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
+	# arm64 guests: the emulator, the cross compiler and libc for static test
+	# programs, fdtput for the non-coherent machine's device tree
+	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
 	# packaging tests: dkms build, the Python binding, man pages
