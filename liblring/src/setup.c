@@ -111,7 +111,7 @@ static int layout_valid(const struct lring_layout *l, uint32_t ctrl_size,
 			   sizeof(struct lring_layout);
 	long host_page = sysconf(_SC_PAGESIZE);
 
-	if (!is_pow2(page_size) || (host_page > 0 && page_size != host_page))
+	if (!is_pow2(page_size) || (host_page > 0 && (uint64_t)page_size != (uint64_t)host_page))
 		return 0;
 	if (!size || size > map_size || size % page_size)
 		return 0;

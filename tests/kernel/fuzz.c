@@ -475,7 +475,7 @@ static void op_mmap(struct worker *w, uint64_t *s, int fd)
 	default: len = size ? size : 65536;
 	}
 	if (chance(s, 15))
-		off = chance(s, 50) ? 4096l * rnd_below(s, 32) : (off_t)rnd_next(s);
+		off = chance(s, 50) ? (off_t)(4096 * rnd_below(s, 32)) : (off_t)rnd_next(s);
 	prot = chance(s, 70) ? PROT_READ | PROT_WRITE :
 		(int)((const int[]){ PROT_READ, PROT_WRITE, PROT_NONE,
 				     PROT_READ | PROT_EXEC, 7 })[rnd_below(s, 5)];

@@ -189,7 +189,7 @@ static void test_big_pool(int argc, char **argv)
 		fclose(f);
 	lring_stop(r);
 	max = irqsoff_max("big pool");
-	ktest_ok(lines > LRING_MAX_BUFFERS, "big pool: debugfs lists every buffer (%ld lines)",
+	ktest_ok(lines > (long)LRING_MAX_BUFFERS, "big pool: debugfs lists every buffer (%ld lines)",
 		 lines);
 	ktest_ok(max >= 0 && max < LIMIT_US,
 		 "big pool: start, debugfs and stop kept interrupts off under %d us (longest %ld us)",

@@ -13,6 +13,8 @@ LRING_PROG=deps
 PKGS=(
 	# userspace build
 	gcc make libc6-dev pkg-config liburcu-dev libcriterion-dev
+	# 32-bit x86 applications (the compat32 group): gcc -m32 and i386 libc
+	gcc-multilib libc6-dev-i386
 	# out-of-tree kernel modules (Debian 12 kernels are built with gcc-12)
 	gcc-12 bc flex bison libelf-dev libssl-dev dwarves kmod sparse rsync
 	# fetching test kernels (private apt configuration) and the VM

@@ -56,10 +56,12 @@ series_arch() {
 # debian_series NAME: whether NAME is a Debian kernel the harness fetches
 debian_series() { [[ " $LRING_SERIES_ALL $LRING_SERIES_OPT_IN " == *" $1 "* ]]; }
 
-# cross_prefix ARCH: the GNU triplet prefix of Debian's cross compiler
-cross_prefix() {
+# cross_cc ARCH: the compiler for ARCH's programs on this (amd64) host:
+# Debian's cross gcc, or for i386 the host's gcc with its multilib
+cross_cc() {
 	case $1 in
-	arm64) echo aarch64-linux-gnu- ;;
+	arm64) echo aarch64-linux-gnu-gcc ;;
+	i386) echo "gcc -m32" ;;
 	*) die "no cross compiler known for $1" ;;
 	esac
 }
@@ -78,7 +80,7 @@ vm_progs() {
 	# one make at a time in that directory (make check may boot two VMs)
 	(
 		flock 8
-		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_prefix "$arch")gcc" LDFLAGS=-static \
+		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_cc "$arch")" LDFLAGS=-static \
 			vm-progs >&2
 	) 8>"$dir/.lock" || die "cross build of the test programs for $arch failed"
 	echo "$dir"

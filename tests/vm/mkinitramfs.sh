@@ -11,6 +11,8 @@
 #                          tests/kernel/*.sh, and $LRING_VM_EXTRA_BIN (space separated);
 #                          $LRING_VM_PROGS replaces build/ (static programs
 #                          cross-built for another architecture's guest)
+#   /lring/bin32/          with $LRING_VM_PROGS32: the same programs built for
+#                          i386 (static), for the compat32 group
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lring/python/         with LRING_VM_PYTHON=yes: lring.py, the Python example and
 #                          tests/kernel/python/*, plus python3 and numpy from the host
@@ -61,6 +63,14 @@ done
 for f in ${bins[@]+"${bins[@]}"}; do
 	cp "$f" "$stage/lring/bin/"
 done
+if [ -n "${LRING_VM_PROGS32:-}" ]; then
+	mkdir -p "$stage/lring/bin32"
+	for d in tests/kernel examples perf tools; do
+		for f in "$LRING_VM_PROGS32/$d"/*; do
+			[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$stage/lring/bin32/"
+		done
+	done
+fi
 mkdir -p "$stage/lring/abi"
 cp "$LRING_ROOT"/docs/ABI/testing/* "$stage/lring/abi/" 2>/dev/null || true
 
