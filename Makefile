@@ -2,7 +2,9 @@
 #   make            kernel modules (for KDIR) + liblring + examples + tests + perf
 #   make check      deps, build, unit tests, VM tests on every kernel; ends with
 #                   "N passed, N failed"   (filter: KERNELS="6.1" GROUPS="smoke";
-#                   JOBS=2 runs two VMs at once)
+#                   JOBS=2 runs two VMs at once). 6.12, 6.12-arm64 and the
+#                   newest kernel run only the core groups there
+#   make check-all  the same with every group on every kernel (no tiers)
 #   make demo       tests/vm/demo.sh in the VM, on DEMO_KERNEL only (6.1)
 #   make unit       host unit tests only         make vm-test   VM tests only
 #   make modules    kernel modules for KDIR      make kmods     for every KERNELS
@@ -34,7 +36,7 @@ UNIT_LDLIBS ?= -lcriterion
 # Kernel for `make modules`: the running kernel's build dir if there is one,
 # else the cached Debian 6.1 test kernel (fetched on first use).
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
-KERNELS  ?= 6.1 6.12 6.12-rt 5.10 6.1-arm64 6.12-arm64 debug
+KERNELS  ?= 6.1 6.12 6.12-rt 5.10 newest 6.1-arm64 6.12-arm64 6.1-armhf debug
 GROUPS   ?=
 JOBS     ?= 1
 
@@ -53,7 +55,7 @@ TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
 .PHONY: all userspace vm-progs lib modules kmods sparse checkpatch style deps kernels unit \
-	vm-test check demo selftest bench fuzz clean
+	vm-test check check-all demo selftest bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: modules userspace
@@ -138,6 +140,10 @@ vm-test: userspace
 
 check:
 	@$(VM)/check.sh --jobs "$(JOBS)" --kernels "$(KERNELS)" --groups "$(GROUPS)"
+
+# Every group on every kernel, no tiers (docs/testing.md, "Tiers").
+check-all:
+	@$(VM)/check.sh --all --jobs "$(JOBS)" --kernels "$(KERNELS)" --groups "$(GROUPS)"
 
 # The demo builds and boots one kernel, not every one make check runs.
 DEMO_KERNEL ?= 6.1

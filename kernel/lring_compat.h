@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lring_compat.h - the few kernel APIs that changed between the kernels lring
- * is tested on (Debian's 5.10, 6.1 and 6.12).
+ * is tested on (Debian's 5.10, 6.1 and 6.12, and the newest source, 7.3).
  *
  * This is the only file that tests LINUX_VERSION_CODE; .checkpatch.conf
  * silences checkpatch's advice against it, which is meant for in-tree code.
@@ -11,6 +11,8 @@
 
 #include <linux/version.h>
 #include <linux/eventfd.h>
+#include <linux/highmem.h>
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
@@ -126,6 +128,23 @@ static inline bool lring_shmem_mapping(struct address_space *mapping)
 #else
 #include <linux/cc_platform.h>
 #define lring_mem_encrypted()	cc_platform_has(CC_ATTR_MEM_ENCRYPT)
+#endif
+
+/* kmap_local_page() arrived in 5.11; before, the atomic kind did the same here. */
+#if KERNEL_VERSION(5, 11, 0) > LINUX_VERSION_CODE
+#define kmap_local_page(page)	kmap_atomic(page)
+#define kunmap_local(addr)	kunmap_atomic(addr)
+#endif
+
+/* hrtimer_setup() arrived in 6.13, and hrtimer_init() is gone since 6.15. */
+#if KERNEL_VERSION(6, 13, 0) > LINUX_VERSION_CODE
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 #endif /* _LRING_COMPAT_H */

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/lring_sim.h>
 
+#include "lring_compat.h"
 #include "lring_driver.h"
 
 #define LRING_SIM_MAX_RINGS	16
@@ -87,7 +88,9 @@ static struct lring_buffer *lring_sim_pop(struct lring_sim *sim)
 
 /*
  * The "DMA": writes one block of the pattern, segment by segment, at the
- * buffer's bus addresses.
+ * buffer's bus addresses (physical addresses, checked at probe). A page at
+ * a time, through a temporary mapping: on a 32-bit kernel a pinned user
+ * page may be in highmem, which has no permanent kernel address.
  */
 static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
 			   u32 len)
@@ -98,17 +101,26 @@ static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
 	int i;
 
 	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
-		/* Segments hold whole pages, so every word is aligned. */
-		__le64 *dst = phys_to_virt((phys_addr_t)sg_dma_address(sg));
-		u32 n = min(len, sg_dma_len(sg)), w;
+		phys_addr_t addr = sg_dma_address(sg);
+		u32 n = min(len, sg_dma_len(sg));
 
-		for (w = 0; w < n / 8; w++, word++)
-			dst[w] = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
-		if (n % 8) {
-			last = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
-			memcpy(&dst[w], &last, n % 8);
-		}
 		len -= n;
+		while (n) {
+			/* Segments hold whole pages, so every word is aligned. */
+			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr)), w;
+			__le64 *dst = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
+				      offset_in_page(addr);
+
+			for (w = 0; w < chunk / 8; w++, word++)
+				dst[w] = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
+			if (chunk % 8) {
+				last = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
+				memcpy(&dst[w], &last, chunk % 8);
+			}
+			kunmap_local(dst);
+			addr += chunk;
+			n -= chunk;
+		}
 		if (!len)
 			break;
 	}
@@ -422,8 +434,7 @@ static struct lring_sim *lring_sim_create(int id)
 	 * Not _HARD: a hard interrupt elsewhere, but on PREEMPT_RT a softirq,
 	 * where lring_buffer_done()'s spinlock_t may sleep.
 	 */
-	hrtimer_init(&sim->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	sim->timer.function = lring_sim_tick;
+	hrtimer_setup(&sim->timer, lring_sim_tick, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	sim->rate = 1000;
 	sim->seed = id;
 

@@ -139,7 +139,7 @@ static inline void ktest_dev_path(int ring, char *path, size_t size)
 /*
  * Whether ring N's device does cache-coherent DMA, as the firmware says
  * (not as lring says: this is what lring's answer is checked against).
- * x86 is always coherent. On arm64 a device is coherent only if the
+ * x86 is always coherent. On ARM (arm64, armv7) a device is coherent only if the
  * device-tree node of the device or of a parent bus (the PCIe host bridge)
  * has "dma-coherent"; a device with no node at all, such as lring_sim's
  * platform device, is not.
@@ -150,7 +150,7 @@ static inline bool ktest_dma_coherent(int ring)
 	struct utsname u;
 	struct stat st;
 
-	if (uname(&u) || strcmp(u.machine, "aarch64"))
+	if (uname(&u) || (strcmp(u.machine, "aarch64") && strncmp(u.machine, "arm", 3)))
 		return true;
 	snprintf(node, sizeof(node), "/sys/class/lring/lring%d/device", ring);
 	if (!realpath(node, dev))

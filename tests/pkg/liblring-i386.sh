@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# liblring for 32-bit x86 applications: it builds with gcc -m32 and
+# liblring for 32-bit x86 applications: it builds for i386 (Debian's
+# i686-linux-gnu-gcc) with
 # -Werror (as make vm-progs does for the compat32 group), and
 # lring_counters() reads each 64-bit counter the kernel updates in one
 # memory access, so a 32-bit reader never sees half of an update. The
@@ -34,7 +35,7 @@ cat >"$work/twin.c" <<'C'
 #include <stdint.h>
 uint64_t twin_counter(const volatile uint64_t *c) { return *c; }
 C
-gcc -m32 -O2 -c -o "$work/twin.o" "$work/twin.c"
+$(cross_cc i386) -O2 -c -o "$work/twin.o" "$work/twin.c"
 n=$(whole_loads "$work/twin.o" twin_counter)
 if [ "$n" = 0 ]; then
 	ok "twin: a plain 64-bit load on i386 is not one access (the check can fail)"
@@ -43,7 +44,7 @@ else
 fi
 
 if dir=$(vm_progs i386 2>"$work/build.log"); then
-	ok "liblring and the test programs build for i386 (gcc -m32 -Werror, static)"
+	ok "liblring and the test programs build for i386 (i686-linux-gnu-gcc -Werror, static)"
 	n=$(whole_loads "$dir/obj/liblring/setup.o" lring_counters)
 	if [ "$n" -ge 12 ]; then
 		ok "lring_counters reads each of the 12 counters in one 8-byte load ($n)"

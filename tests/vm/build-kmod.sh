@@ -49,11 +49,14 @@ ccarg=()
 if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	ccarg=(CC=gcc)
 fi
-# A foreign kernel (arm64 headers on an x86 host): Debian's headers set
-# ARCH and name $(CROSS_COMPILE)gcc-12; its cross compiler is
-# gcc-aarch64-linux-gnu. The kbuild programs are the host's (kernel.sh).
+# A foreign kernel (arm64 or armhf headers on an x86 host): Debian's
+# headers set ARCH and name $(CROSS_COMPILE)gcc-12; the cross compilers are
+# gcc-aarch64-linux-gnu and gcc-arm-linux-gnueabihf. The kbuild programs
+# are the host's (kernel.sh).
 if grep -q '^CONFIG_ARM64=y' "$kdir/.config" && [ "$(uname -m)" != aarch64 ]; then
 	ccarg+=(CROSS_COMPILE=aarch64-linux-gnu-)
+elif grep -q '^CONFIG_ARM=y' "$kdir/.config" && [ "$(uname -m)" != armv7l ]; then
+	ccarg+=(CROSS_COMPILE=arm-linux-gnueabihf-)
 fi
 set +e
 make -C "$kdir" M="$out" W=1 "${ccarg[@]}" "$@" modules 2>&1 | tee "$klog" >&2

@@ -5,8 +5,11 @@
 # `make check` runs.
 #
 # Usage: check.sh [--kernels "6.1 6.12"] [--groups "smoke sim"] [--jobs N]
-#                 [--no-build] [--no-unit] [--no-selftest]
+#                 [--all] [--no-build] [--no-unit] [--no-selftest]
 #   --groups   group names (tests/kernel/groups/<name>.group); default: all
+#   --all      every group on every kernel it is meant for: no tiers
+#              (make check-all); without it the kernels in
+#              LRING_CORE_KERNELS (lib.sh) run only the core groups
 #   --jobs     VMs run at once (default $LRING_VM_JOBS or 1)
 # The harness selftest (tests/vm/selftest.sh) runs too, on the first kernel,
 # unless --groups narrows the run or --no-selftest is given.
@@ -17,12 +20,13 @@ LRING_PROG=check
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VMDIR=$LRING_ROOT/tests/vm
 
-kernels="" groups="" build=1 unit=1 selftest=1 jobs=${LRING_VM_JOBS:-1}
+kernels="" groups="" build=1 unit=1 selftest=1 all=0 jobs=${LRING_VM_JOBS:-1}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernels) kernels=$2; shift 2 ;;
 	--groups) groups=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
+	--all) all=1; shift ;;
 	--no-build) build=0; shift ;;
 	--no-unit) unit=0; shift ;;
 	--no-selftest) selftest=0; shift ;;
@@ -170,8 +174,12 @@ for k in $kernels; do
 		fi
 		# an opt-in kernel runs only the groups that name it
 		also=$(sed -n 's/^#[[:space:]]*also-kernels:[[:space:]]*//p' "$f" | head -n 1)
-		if [ -z "$only" ] && [[ " $LRING_SERIES_OPT_IN " == *" $k "* ]] &&
+		if [ -z "$only" ] && opt_in "$k" &&
 			[[ " $also " != *" $k "* ]]; then
+			continue
+		fi
+		# the lower tier: core groups only, unless --all or named by --groups
+		if [ "$all" = 0 ] && [ -z "${groups// /}" ] && core_only "$k" "$(basename "$f" .group)"; then
 			continue
 		fi
 		jobs_k+=("$k") jobs_g+=("$f")

@@ -31,6 +31,11 @@ if [ -z "$files" ]; then
 	exit 0
 fi
 log "using $cp"
+# lring_compat.h maps the current API onto the old kernels' (kmap_local_page()
+# onto 5.10's kmap_atomic()): there, and only there, the old API is the point.
+compat=kernel/lring_compat.h
+others=$(echo "$files" | grep -vxF "$compat" || true)
 # shellcheck disable=SC2086
-perl "$cp" --no-tree --terse --show-types -f $files
+perl "$cp" --no-tree --terse --show-types -f $others
+[ ! -f "$compat" ] || perl "$cp" --no-tree --terse --show-types --ignore DEPRECATED_API -f "$compat"
 log "$(echo "$files" | wc -l) files clean"

@@ -13,15 +13,17 @@ LRING_PROG=deps
 PKGS=(
 	# userspace build
 	gcc make libc6-dev pkg-config liburcu-dev libcriterion-dev
-	# 32-bit x86 applications (the compat32 group): gcc -m32 and i386 libc
-	gcc-multilib libc6-dev-i386
+	# 32-bit x86 applications (the compat32 group): the i686 cross compiler
+	# (gcc-multilib conflicts with the ARM cross compilers below)
+	gcc-i686-linux-gnu libc6-dev-i386-cross
 	# out-of-tree kernel modules (Debian 12 kernels are built with gcc-12)
 	gcc-12 bc flex bison libelf-dev libssl-dev dwarves kmod sparse rsync
 	# fetching test kernels (private apt configuration) and the VM
 	apt dpkg ca-certificates qemu-system-x86 busybox-static cpio file util-linux coreutils
-	# arm64 guests: the emulator, the cross compiler and libc for static test
-	# programs, fdtput for the non-coherent machine's device tree
+	# arm64 and armhf guests: the emulators, the cross compilers and libc for
+	# static test programs, fdtput for the non-coherent machine's device tree
 	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler
+	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
 	# packaging tests: dkms build, the Python binding, man pages

@@ -13,7 +13,11 @@
 #   kernel.sh checkpatch          print the path of a checkpatch.pl (kernel-doc
 #                                 beside it), taken from Debian's
 #                                 linux-source-6.1 into the cache once
-#   kernel.sh refresh             forget resolved versions; next fetch resolves anew
+#   kernel.sh source PKG|newest   print PKG=VERSION of the newest PKG (or of the
+#                                 newest linux-source-X.Y) the suites have
+#   kernel.sh download DIR PKG=VERSION...   apt-get download into DIR
+#   kernel.sh refresh             forget resolved versions (the newest
+#                                 source kernel's too); next fetch resolves anew
 #   kernel.sh busybox ARCH        print the path of a static busybox for ARCH's
 #                                 guests (the host's own, or Debian's
 #                                 busybox-static for ARCH, fetched once)
@@ -41,9 +45,10 @@ APT_OPTS=(
 	-o "APT::Sandbox::User=$(id -un)"
 	-o "APT::Get::List-Cleanup=0"
 	-o "Acquire::Languages=none"
-	# the host's own packages, and arm64 kernels and busybox for the arm64 VMs
+	# the host's own packages, and kernels and busybox for the ARM VMs
 	-o "APT::Architectures::=$(dpkg --print-architecture)"
 	-o "APT::Architectures::=arm64"
+	-o "APT::Architectures::=armhf"
 )
 
 # Print the bookworm entries of the machine's apt sources in deb822 form, and
@@ -118,13 +123,21 @@ setup_apt() {
 			printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\n' "$uri"
 			[ -z "$key" ] || printf 'Signed-By: %s\n' "$key"
 		fi
+		# The newest kernels' sources (tests/vm/source-kernel.sh newest):
+		# unstable and the next release's backports, on the main mirror.
+		# Only their source packages are used: the host's architecture only.
+		printf '\nTypes: deb\nURIs: %s\nSuites: sid trixie-backports\nComponents: main\n' "$uri"
+		printf 'Architectures: %s\n' "$(dpkg --print-architecture)"
+		[ -z "$key" ] || printf 'Signed-By: %s\n' "$key"
 		# Debian 11's 5.10, from the same mirrors: each bookworm stanza
-		# again for bullseye (bookworm-security -> bullseye-security).
+		# again for bullseye (bookworm-security -> bullseye-security), for
+		# the host's architecture (bullseye-security has no armhf here).
 		echo
-		printf '%s\n' "$srcs" | awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		printf '%s\n' "$srcs" | awk -v host="$(dpkg --print-architecture)" 'BEGIN { RS = ""; ORS = "\n\n" }
 		{
-			n = split($0, l, "\n"); out = ""; suites = ""
+			n = split($0, l, "\n"); out = "Architectures: " host "\n"; suites = ""
 			for (k = 1; k <= n; k++) {
+				if (l[k] ~ /^Architectures:/) continue
 				if (l[k] ~ /^Suites:/) {
 					m = split(l[k], w, /[ \t]+/)
 					for (j = 2; j <= m; j++)
@@ -153,7 +166,7 @@ depends_of() {
 }
 
 # Resolve the newest kernel of SERIES (5.10, 6.1, 6.12, 6.12-rt for the
-# PREEMPT_RT flavour, 6.1-arm64 and 6.12-arm64), from any configured suite
+# PREEMPT_RT flavour, 6.1-arm64, 6.12-arm64 and 6.1-armhf), from any configured suite
 # (bookworm, -updates, -security, -backports; bullseye and its -updates,
 # -security for 5.10). The image and headers are the series' architecture;
 # linux-kbuild (fixdep, modpost: programs run while building a module) is
@@ -164,6 +177,7 @@ resolve() {
 	case $s in
 	*-rt) ver=${s%-rt} flavour=rt-amd64 ;;
 	*-arm64) ver=${s%-arm64} flavour=arm64 ;;
+	*-armhf) ver=${s%-armhf} flavour=armmp ;;
 	esac
 	arch=$(series_arch "$s")
 	k=$(series_key "$s")
@@ -241,7 +255,7 @@ check_compiler() {
 
 # What the private configuration serves; a cache made for fewer suites is
 # set up again once.
-APT_SUITES="bookworm bookworm-backports bullseye; $(dpkg --print-architecture) arm64"
+APT_SUITES="bookworm bookworm-backports bullseye sid trixie-backports; $(dpkg --print-architecture) arm64 armhf"
 have_lists() {
 	ls "$APTDIR/lists/"*_Packages* >/dev/null 2>&1 &&
 		[ "$(cat "$APTDIR/suites" 2>/dev/null)" = "$APT_SUITES" ]
@@ -376,6 +390,25 @@ busybox_for() {
 	echo "$dir/busybox"
 }
 
+# source_package PKG|newest: PKG=VERSION of the newest version of PKG, or
+# of the newest linux-source-X.Y of all, in the configured suites
+source_package() {
+	local want=$1 p v best="" bestp=""
+	have_lists || setup_apt
+	if [ "$want" = newest ]; then
+		want=$(acache search --names-only '^linux-source-[0-9]+\.[0-9]+$' | awk '{ print $1 }')
+	fi
+	for p in $want; do
+		for v in $(acache madison "$p" | awk -F'|' '{ gsub(/ /, "", $2); print $2 }'); do
+			if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+				best=$v bestp=$p
+			fi
+		done
+	done
+	[ -n "$best" ] || die "no $1 package in the configured suites"
+	echo "$bestp=$best"
+}
+
 valid_series() {
 	debian_series "$1" || die "unknown kernel series '$1' (have: $LRING_SERIES_ALL $LRING_SERIES_OPT_IN)"
 }
@@ -441,9 +474,22 @@ busybox)
 	with_lock
 	busybox_for "$1"
 	;;
+source)
+	[ $# -eq 1 ] || die "usage: kernel.sh source PKG|newest"
+	with_lock
+	source_package "$1"
+	;;
+download)
+	[ $# -ge 2 ] || die "usage: kernel.sh download DIR PKG=VERSION..."
+	d=$1
+	shift
+	with_lock
+	have_lists || setup_apt
+	download "$d" "$*"
+	;;
 refresh)
 	with_lock
-	rm -f "$RESOLVED"
+	rm -f "$RESOLVED" "$LRING_CACHE"/*-kernel/source
 	log "forgot resolved kernel versions; the next fetch resolves them again"
 	;;
 *)

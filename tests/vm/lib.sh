@@ -14,10 +14,28 @@ LRING_KERNELS=$LRING_CACHE/kernels
 # groups whose "# kernels:" line names them: 6.12-rt is Debian's PREEMPT_RT
 # flavour, for what changes when spinlocks sleep; 5.10 is Debian 11's, the
 # oldest kernel lring supports (still the base of many vendor BSPs);
-# 6.1-arm64 and 6.12-arm64 are Debian's arm64 kernels, booted on QEMU's
-# virt machine with modules and programs cross-built for them.
+# 6.1-arm64 and 6.12-arm64 are Debian's arm64 kernels and 6.1-armhf its
+# 32-bit ARM one (armmp), booted on QEMU's virt machines with modules and
+# programs cross-built for them.
 LRING_SERIES_ALL="6.1 6.12"
-LRING_SERIES_OPT_IN="6.12-rt 5.10 6.1-arm64 6.12-arm64"
+LRING_SERIES_OPT_IN="6.12-rt 5.10 6.1-arm64 6.12-arm64 6.1-armhf"
+# Kernels built here (tests/vm/NAME-kernel.sh) that are opt-in too: the
+# newest kernel source Debian ships (the debug kernel runs every group).
+LRING_BUILT_OPT_IN="newest"
+
+# The tiers (docs/testing.md, "Tiers"): `make check` runs every group meant
+# for a kernel, except that the kernels below run only the core groups;
+# `make check-all` (check.sh --all) runs everything everywhere.
+LRING_CORE_KERNELS="6.12 6.12-arm64 newest"
+LRING_CORE_GROUPS="smoke sim edu edu-arm64 edu-noncoherent trace compat32"
+
+# core_only KERNEL GROUP: whether `make check` leaves GROUP out on KERNEL
+core_only() {
+	[[ " $LRING_CORE_KERNELS " == *" $1 "* ]] && [[ " $LRING_CORE_GROUPS " != *" $2 "* ]]
+}
+
+# opt_in NAME: whether kernel NAME runs only the groups that name it
+opt_in() { [[ " $LRING_SERIES_OPT_IN $LRING_BUILT_OPT_IN " == *" $1 "* ]]; }
 
 log() { printf '%s: %s\n' "${LRING_PROG:-lring}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -49,6 +67,7 @@ kernel_cc() {
 series_arch() {
 	case $1 in
 	*-arm64) echo arm64 ;;
+	*-armhf) echo armhf ;;
 	*) dpkg --print-architecture ;;
 	esac
 }
@@ -56,12 +75,14 @@ series_arch() {
 # debian_series NAME: whether NAME is a Debian kernel the harness fetches
 debian_series() { [[ " $LRING_SERIES_ALL $LRING_SERIES_OPT_IN " == *" $1 "* ]]; }
 
-# cross_cc ARCH: the compiler for ARCH's programs on this (amd64) host:
-# Debian's cross gcc, or for i386 the host's gcc with its multilib
+# cross_cc ARCH: Debian's cross gcc for ARCH's programs on this (amd64)
+# host. For i386 too: gcc-multilib's "gcc -m32" would do, but Debian's
+# gcc-multilib and its cross compilers cannot be installed together.
 cross_cc() {
 	case $1 in
 	arm64) echo aarch64-linux-gnu-gcc ;;
-	i386) echo "gcc -m32" ;;
+	armhf) echo arm-linux-gnueabihf-gcc ;;
+	i386) echo i686-linux-gnu-gcc ;;
 	*) die "no cross compiler known for $1" ;;
 	esac
 }
