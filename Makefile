@@ -6,7 +6,8 @@
 #                   newest kernel run only the core groups there
 #   make check-all  the same with every group on every kernel (no tiers)
 #   make demo       tests/vm/demo.sh in the VM, on DEMO_KERNEL only (6.1)
-#   make unit       host unit tests only         make vm-test   VM tests only
+#   make unit       host unit tests (and their arm64 build under qemu-user)
+#   make vm-test    VM tests only
 #   make modules    kernel modules for KDIR      make kmods     for every KERNELS
 #   make sparse     modules through sparse       make checkpatch  kernel style
 #   make style      checkpatch, sparse on 6.1 and 6.12, kernel-doc (as make check)
@@ -32,6 +33,9 @@ CFLAGS   += -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -Iuapi -Iliblring/include
 LDLIBS   ?= -lpthread
 UNIT_LDLIBS ?= -lcriterion
+# where a cross build of the unit tests finds Criterion's and liburcu's
+# headers for its architecture (tests/vm/lib.sh unit_progs)
+UNIT_CPPFLAGS ?=
 
 # Kernel for `make modules`: the running kernel's build dir if there is one,
 # else the cached Debian 6.1 test kernel (fetched on first use).
@@ -55,7 +59,7 @@ TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
 .PHONY: all userspace vm-progs lib modules kmods sparse checkpatch style deps kernels unit \
-	vm-test check check-all demo selftest bench fuzz clean
+	unit-progs vm-test check check-all demo selftest bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: modules userspace
@@ -65,6 +69,11 @@ userspace: lib $(PROGS)
 # What the test VM runs (no unit tests, no shared library): for a cross
 # build, e.g. make B=build/arm64 CC=aarch64-linux-gnu-gcc LDFLAGS=-static vm-progs
 vm-progs: $(LIB_A) $(EXAMPLES) $(KTESTS) $(PERF) $(TOOLS)
+
+# The unit tests alone, for a cross build run under qemu-user
+# (tests/vm/run-unit.sh --arch ARCH).
+unit-progs: $(UNIT)
+$(UNIT): CPPFLAGS += $(UNIT_CPPFLAGS)
 
 lib: $(LIB_A) $(LIB_SO)
 
@@ -133,6 +142,7 @@ kernels:
 
 unit: $(UNIT)
 	@$(VM)/run-unit.sh
+	@$(VM)/run-unit.sh --arch arm64
 
 vm-test: userspace
 	@$(VM)/check.sh --no-build --no-unit --no-selftest --jobs "$(JOBS)" \

@@ -100,6 +100,9 @@ if [ "$unit" = 1 ]; then
 	echo "== unit tests"
 	"$VMDIR/run-unit.sh" --result "$res/unit" || true
 	add "unit" "$res/unit"
+	echo "== unit tests, arm64 build under qemu-user"
+	"$VMDIR/run-unit.sh" --arch arm64 --result "$res/unit-arm64" || true
+	add "unit (arm64, qemu-user)" "$res/unit-arm64"
 fi
 
 if [ "$unit" = 1 ]; then

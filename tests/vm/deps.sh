@@ -24,6 +24,8 @@ PKGS=(
 	# static test programs, fdtput for the non-coherent machine's device tree
 	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross device-tree-compiler
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+	# the unit tests built for arm64, run by qemu-user (tests/vm/run-unit.sh)
+	qemu-user-static
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
 	# packaging tests: dkms build, the Python binding, man pages

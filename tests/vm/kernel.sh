@@ -21,6 +21,10 @@
 #   kernel.sh busybox ARCH        print the path of a static busybox for ARCH's
 #                                 guests (the host's own, or Debian's
 #                                 busybox-static for ARCH, fetched once)
+#   kernel.sh unit-libs ARCH      print the root of ARCH's Criterion and liburcu
+#                                 (Debian's ARCH packages and what they need at
+#                                 run time, fetched once), for the unit tests
+#                                 cross-built and run under qemu-user
 #
 # The packages come from the machine's own Debian sources (plus bookworm-backports
 # and bullseye on the same mirrors) through a private apt configuration under the cache, so the
@@ -390,6 +394,33 @@ busybox_for() {
 	echo "$dir/busybox"
 }
 
+# Criterion and liburcu for ARCH with every library they load, unpacked once
+# into $LRING_CACHE/sysroot/ARCH: cross-built unit tests link against it and
+# qemu-user loads it (QEMU_LD_PREFIX). The -dev packages bring the headers
+# that differ per architecture (urcu/config.h).
+unit_libs_for() {
+	local arch=$1 dir=$LRING_CACHE/sysroot/$1 tmp pkgs p
+	if [ ! -f "$dir/.complete" ]; then
+		have_lists || setup_apt
+		acache show "libcriterion3:$arch" >/dev/null 2>&1 ||
+			die "Debian has no libcriterion3 for $arch: no unit tests for it"
+		pkgs=$(acache depends --recurse --no-recommends --no-suggests --no-conflicts \
+			--no-breaks --no-replaces --no-enhances "libcriterion3:$arch" |
+			grep -E "^[a-z0-9][^ ]*:$arch\$" | sort -u | tr '\n' ' ')
+		tmp=$dir.tmp
+		download "$tmp" "$pkgs libcriterion-dev:$arch liburcu-dev:$arch" ||
+			{ cat "$tmp/download.log" >&2; die "cannot download the unit test libraries for $arch"; }
+		for p in "$tmp"/*.deb; do
+			dpkg-deb -x "$p" "$tmp/root"
+		done
+		rm -rf "$dir"
+		mv "$tmp/root" "$dir"
+		echo "$pkgs" >"$dir/.complete"
+		rm -rf "$tmp"
+	fi
+	echo "$dir"
+}
+
 # source_package PKG|newest: PKG=VERSION of the newest version of PKG, or
 # of the newest linux-source-X.Y of all, in the configured suites
 source_package() {
@@ -473,6 +504,11 @@ busybox)
 	[ $# -eq 1 ] || die "usage: kernel.sh busybox ARCH"
 	with_lock
 	busybox_for "$1"
+	;;
+unit-libs)
+	[ $# -eq 1 ] || die "usage: kernel.sh unit-libs ARCH"
+	with_lock
+	unit_libs_for "$1"
 	;;
 source)
 	[ $# -eq 1 ] || die "usage: kernel.sh source PKG|newest"

@@ -87,6 +87,26 @@ cross_cc() {
 	esac
 }
 
+# unit_progs ARCH: the directory whose tests/unit holds the unit tests built
+# for ARCH, linked against Debian's ARCH Criterion (kernel.sh unit-libs),
+# made here incrementally next to vm_progs' programs. Prints the directory,
+# then the library root on a second line.
+unit_progs() {
+	local arch=$1 dir libs triplet
+	dir=$LRING_BUILD/$arch
+	libs=$("$LRING_ROOT/tests/vm/kernel.sh" unit-libs "$arch") || return 1
+	triplet=$($(cross_cc "$arch") -dumpmachine)
+	mkdir -p "$dir"
+	(
+		flock 8
+		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_cc "$arch")" \
+			UNIT_CPPFLAGS="-isystem $libs/usr/include/$triplet -isystem $libs/usr/include" \
+			LDFLAGS="-L$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/lib/$triplet" \
+			unit-progs >&2
+	) 8>"$dir/.lock" || die "cross build of the unit tests for $arch failed"
+	printf '%s\n%s\n' "$dir" "$libs"
+}
+
 # vm_progs ARCH: the directory whose tests/kernel, examples, perf and tools
 # go into an ARCH guest: the normal build for the host's architecture, else
 # static programs cross-built into build/ARCH (made here, incrementally).
