@@ -17,7 +17,7 @@
  *   edu_test cache_maintenance [backend [size count]]
  *                                       cache invalidations counted per
  *                                       hand-off: some iff the device is not
- *                                       coherent (count_calls.sh)
+ *                                       coherent (count_events.sh calls)
  *
  * Every block is checked byte by byte against the pattern of
  * uapi/linux/lring_edu.h (the simulated device's, so ktest.h verifies it).
@@ -752,9 +752,9 @@ static void test_fail(int argc, char **argv)
 
 /*
  * cache_maintenance BACKEND [SIZE COUNT]: 40 blocks streamed by "edu_test
- * stream BACKEND 40 SIZE COUNT" under
- * count_calls.sh, which counts the kernel's arch_sync_dma_for_cpu() calls:
- * the CPU cache maintenance of a hand-off. On a device the firmware does
+ * stream BACKEND 40 SIZE COUNT" under "count_events.sh calls", which counts
+ * the kernel's arch_sync_dma_for_cpu() calls: the CPU cache maintenance of
+ * a hand-off. On a device the firmware does
  * not call coherent, every block must have had its cache lines invalidated
  * (one call per block at least); on a coherent device there must be none.
  */
@@ -762,32 +762,23 @@ static void test_cache_maintenance(int argc, char **argv)
 {
 	const char *backend = argc > 0 ? argv[0] : "streaming";
 	const char *size = argc > 1 ? argv[1] : "", *count = argc > 2 ? argv[2] : "";
-	char cmd[200], line[256], bdf[64];
-	long calls = -1, inner_failed = 0;
+	char args[160], bdf[64];
+	int ring, inner_failed;
 	bool coherent;
-	int ring, status;
-	FILE *f;
+	long calls;
 
 	ring = edu_find(bdf, sizeof(bdf), 2000);
 	if (!ktest_ok(ring >= 0, "cache_maintenance: edu ring found"))
 		return;
 	coherent = ktest_dma_coherent(ring);
-	snprintf(cmd, sizeof(cmd),
-		 "count_calls.sh arch_sync_dma_for_cpu edu_test stream %s 40 %s %s",
+	snprintf(args, sizeof(args), "calls arch_sync_dma_for_cpu edu_test stream %s 40 %s %s",
 		 backend, size, count);
-	f = popen(cmd, "r");
-	if (!ktest_ok(f != NULL, "cache_maintenance: run %s", cmd))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "calls=%ld", &calls);
-		inner_failed += !strncmp(line, "not ok", 6);
-	}
-	status = pclose(f);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 125) {
+	calls = ktest_count_events(args, "calls", &inner_failed);
+	if (calls == -2) {
 		ktest_ok(true, "cache_maintenance # SKIP no arch_sync_dma_for_cpu() to count (x86: all DMA is coherent)");
 		return;
 	}
-	ktest_ok(status == 0 && !inner_failed,
+	ktest_ok(calls >= 0 && !inner_failed,
 		 "cache_maintenance %s: 40 blocks, every byte right", backend);
 	if (coherent)
 		ktest_ok(calls == 0,

@@ -441,6 +441,40 @@ static inline long long ktest_pins_held(void)
 	return acq < 0 || rel < 0 ? -1 : acq - rel;
 }
 
+/*
+ * Runs "count_events.sh @args" (tests/kernel/count_events.sh) and reads the
+ * "@key=N" line it prints after the command's output. @not_ok, if given,
+ * gets the number of "not ok" lines the command printed. Returns N; -1 if
+ * the command or the count failed; -2 if the kernel cannot count (exit
+ * status 125), which the caller reports as a skip.
+ */
+static inline long ktest_count_events(const char *args, const char *key, int *not_ok)
+{
+	char cmd[256], line[256];
+	size_t klen = strlen(key);
+	long count = -1;
+	int status, bad = 0;
+	FILE *f;
+
+	if (not_ok)
+		*not_ok = 0;
+	snprintf(cmd, sizeof(cmd), "count_events.sh %s", args);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == '=')
+			count = strtol(line + klen + 1, NULL, 10);
+		bad += !strncmp(line, "not ok", 6);
+	}
+	status = pclose(f);
+	if (not_ok)
+		*not_ok = bad;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 125)
+		return -2;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? count : -1;
+}
+
 static inline int ktest_exit(void)
 {
 	return ktest_failures ? 1 : 0;

@@ -12,7 +12,7 @@
  *   trace_test debugfs   holds some buffers and checks that
  *                        /sys/kernel/debug/lring/lring0/buffers shows each
  *                        buffer's owner and the kernel's indices
- *   trace_test syscall_count   checks count_syscalls.sh, which counts the
+ *   trace_test syscall_count   checks "count_events.sh syscalls", which counts the
  *                        demo's syscalls: a process making N more system
  *                        calls must count exactly N more
  *   trace_test burst N   makes N getppid() calls (for syscall_count)
@@ -352,30 +352,19 @@ static void test_burst(int argc, char **argv)
 }
 
 /*
- * What count_syscalls.sh says of "trace_test burst N"; -1 on failure, -2
- * when the kernel has no way to count (the script's exit status 125).
+ * What count_events.sh syscalls says of "trace_test burst N"; -1 on
+ * failure, -2 when the kernel has no way to count.
  */
 static long counted_syscalls(long n)
 {
-	char cmd[96], line[128];
-	long count = -1;
-	FILE *f;
-	int status;
+	char args[64];
 
-	snprintf(cmd, sizeof(cmd), "count_syscalls.sh trace_test burst %ld", n);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		sscanf(line, "syscalls=%ld", &count);
-	status = pclose(f);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 125)
-		return -2;
-	return status == 0 ? count : -1;
+	snprintf(args, sizeof(args), "syscalls trace_test burst %ld", n);
+	return ktest_count_events(args, "syscalls", NULL);
 }
 
 /*
- * syscall_count: the demo's syscalls column comes from count_syscalls.sh
+ * syscall_count: the demo's syscalls column comes from count_events.sh syscalls
  * (the kernel's raw_syscalls tracepoint), not from lring's counters. The
  * same program with 1000 more getppid() calls must count exactly 1000 more.
  */

@@ -41,7 +41,7 @@ set -e
 insmod \$LRING_MODULES/lring.ko
 insmod \$LRING_MODULES/lring_sim.ko nr_rings=3
 # name CMD...: run an example, counting its process's every system call
-run() { n=\$1; shift; count_syscalls.sh "\$@" 2>&1 | sed "s/^result=/\$n: result=/; s/^syscalls=/\$n: syscalls=/"; }
+run() { n=\$1; shift; count_events.sh syscalls "\$@" 2>&1 | sed "s/^result=/\$n: result=/; s/^syscalls=/\$n: syscalls=/"; }
 echo "== busy_poll: $mib MiB, 64 KiB blocks, device as fast as buffers return"
 run busy_poll busy_poll --dev /dev/lring0 --count $count --buf-size 65536 --buf-count 32 --rate 0
 echo "== busy_poll latency: 2000 blocks of 4 KiB at 1000 blocks/s"
