@@ -40,7 +40,7 @@ UNIT_CPPFLAGS ?=
 # Kernel for `make modules`: the running kernel's build dir if there is one,
 # else the cached Debian 6.1 test kernel (fetched on first use).
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
-KERNELS  ?= 6.1 6.12 6.12-rt 5.10 newest 6.1-arm64 6.12-arm64 6.1-armhf debug
+KERNELS  ?= 6.1 6.12 6.12-rt 5.10 newest 6.1-arm64 6.12-arm64 6.1-armhf debug debug-arm64
 GROUPS   ?=
 JOBS     ?= 1
 

@@ -50,13 +50,14 @@ if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
 	ccarg=(CC=gcc)
 fi
 # A foreign kernel (arm64 or armhf headers on an x86 host): Debian's
-# headers set ARCH and name $(CROSS_COMPILE)gcc-12; the cross compilers are
+# headers name $(CROSS_COMPILE)gcc-12; the cross compilers are
 # gcc-aarch64-linux-gnu and gcc-arm-linux-gnueabihf. The kbuild programs
-# are the host's (kernel.sh).
+# are the host's (kernel.sh). Debian's headers set ARCH themselves, a tree
+# built here (debug-arm64) does not.
 if grep -q '^CONFIG_ARM64=y' "$kdir/.config" && [ "$(uname -m)" != aarch64 ]; then
-	ccarg+=(CROSS_COMPILE=aarch64-linux-gnu-)
+	ccarg+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 elif grep -q '^CONFIG_ARM=y' "$kdir/.config" && [ "$(uname -m)" != armv7l ]; then
-	ccarg+=(CROSS_COMPILE=arm-linux-gnueabihf-)
+	ccarg+=(ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-)
 fi
 set +e
 make -C "$kdir" M="$out" W=1 "${ccarg[@]}" "$@" modules 2>&1 | tee "$klog" >&2

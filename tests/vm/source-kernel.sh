@@ -13,6 +13,9 @@
 #            the newest linux-source-X.Y in any suite the private apt
 #            configuration serves (sid, trixie-backports, ...), resolved
 #            at its first build and kept (kernel.sh refresh forgets it)
+#   debug-arm64  the debug kernel for QEMU's arm64 virt machine, cross-built
+#            with Debian's gcc-aarch64-linux-gnu: debug-kernel.config plus
+#            tests/vm/guest-kernel-arm64.config (last, so its choices win)
 #
 # Usage:
 #   source-kernel.sh NAME build   build if the cache has no matching kernel
@@ -31,9 +34,16 @@ LRING_PROG=$name-kernel
 
 VMDIR=$LRING_ROOT/tests/vm
 frags=("$VMDIR/guest-kernel.config")
+# make's architecture arguments, the image it builds and where it puts it
+kmake=() image=bzImage image_path=arch/x86/boot/bzImage
 case $name in
 debug) frags+=("$VMDIR/debug-kernel.config") ;;
 newest) frags+=("$VMDIR/newest-kernel.config") ;;
+debug-arm64)
+	frags+=("$VMDIR/debug-kernel.config" "$VMDIR/guest-kernel-arm64.config")
+	kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+	image=Image image_path=arch/arm64/boot/Image
+	;;
 *)
 	sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2
 	exit 2
@@ -46,7 +56,7 @@ hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
 cached() {
 	local d
 	for d in "$DCACHE"/*-"$hash"; do
-		[ -f "$d/bzImage" ] && [ -f "$d/build/Module.symvers" ] && { echo "$d"; return 0; }
+		[ -f "$d/$image" ] && [ -f "$d/build/Module.symvers" ] && { echo "$d"; return 0; }
 	done
 	return 1
 }
@@ -57,7 +67,7 @@ source_package() {
 	if [ ! -s "$f" ]; then
 		mkdir -p "$DCACHE"
 		case $name in
-		debug) "$VMDIR/kernel.sh" source linux-source-6.1 >"$f.tmp" ;;
+		debug*) "$VMDIR/kernel.sh" source linux-source-6.1 >"$f.tmp" ;;
 		newest) "$VMDIR/kernel.sh" source newest >"$f.tmp" ;;
 		esac
 		mv "$f.tmp" "$f"
@@ -89,9 +99,9 @@ build() {
 	src=$work/build
 	jobs=$(nproc)
 	{
-		make -C "$src" allnoconfig
+		make -C "$src" "${kmake[@]}" allnoconfig
 		"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "${frags[@]}"
-		make -C "$src" olddefconfig
+		make -C "$src" "${kmake[@]}" olddefconfig
 	} >"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; die "configuring failed"; }
 	# Every option of the fragments must have survived olddefconfig, but
 	# those a fragment names in a "# may-drop: CONFIG_X" line. (An option
@@ -104,12 +114,12 @@ build() {
 	cat "${frags[@]}" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' | while IFS= read -r opt; do
 		! grep -q "^$opt=" "$src/.config" || die "config: $opt is still set"
 	done
-	make -C "$src" -j"$jobs" bzImage modules >>"$work/build.log" 2>&1 ||
+	make -C "$src" "${kmake[@]}" -j"$jobs" "$image" modules >>"$work/build.log" 2>&1 ||
 		{ tail -n 40 "$work/build.log" >&2; die "$name kernel build failed (log: $work/build.log)"; }
-	cp "$src/arch/x86/boot/bzImage" "$work/bzImage"
+	cp "$src/$image_path" "$work/$image"
 	cp "$src/.config" "$work/config"
 	# Keep only what out-of-tree module builds need.
-	make -C "$src" clean >>"$work/build.log" 2>&1
+	make -C "$src" "${kmake[@]}" clean >>"$work/build.log" 2>&1
 	echo "$pkg built in $(($(date +%s) - t0)) s" >"$work/build.time"
 	rm -rf "$dir"
 	mv "$work" "$dir"
@@ -125,11 +135,11 @@ build)
 	;;
 env)
 	dir=$(build)
-	krel=$(make -s -C "$dir/build" kernelrelease 2>/dev/null)
+	krel=$(make -s -C "$dir/build" "${kmake[@]}" kernelrelease 2>/dev/null)
 	echo "KREL=$krel"
 	echo "KVER=\"$name kernel, $(source_package)\""
 	echo "KDIR=$dir/build"
-	echo "KIMAGE=$dir/bzImage"
+	echo "KIMAGE=$dir/$image"
 	;;
 *)
 	sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2
