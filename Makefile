@@ -31,6 +31,11 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror
 CPPFLAGS += -Iuapi -Iliblring/include
+# compiler sanitizers for a separate build (tests/sanitizers/run.sh):
+# make B=build/asan SANITIZE="-fsanitize=address,undefined" unit-progs
+SANITIZE ?=
+CFLAGS   += $(SANITIZE)
+LDFLAGS  += $(SANITIZE)
 LDLIBS   ?= -lpthread
 UNIT_LDLIBS ?= -lcriterion
 # where a cross build of the unit tests finds Criterion's and liburcu's

@@ -521,7 +521,12 @@ static inline int fk_complete_locked(struct fake_kernel *fk, uint32_t len,
 	fk->state[id] = FK_USER;
 	fk->cq_prod++;
 	/* Pairs with lring_peek()'s load-acquire of the cq producer. */
+#ifdef FK_TWIN_RELAXED_PUBLISH
+	/* The broken twin of tests/sanitizers/run.sh: TSan must see a race. */
+	__atomic_store_n(fk->cq_producer, fk->cq_prod, __ATOMIC_RELAXED);
+#else
 	fk_store_release(fk->cq_producer, fk->cq_prod);
+#endif
 	fk->seq++;
 	fk->gap = 0;
 	fk_count(&fk->counters->delivered, 1);

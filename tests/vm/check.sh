@@ -111,6 +111,12 @@ if [ "$unit" = 1 ]; then
 	add "tutorial snippets" "$res/snippets"
 fi
 
+if [ "$unit" = 1 ]; then
+	echo "== sanitizers (tests/sanitizers/run.sh)"
+	"$LRING_ROOT/tests/sanitizers/run.sh" --result "$res/sanitizers" || true
+	add "sanitizers (TSan, ASan+UBSan)" "$res/sanitizers"
+fi
+
 # Packaging on the host: tests/pkg/*.sh (make install + pkg-config, dkms
 # build against the Debian test kernels' headers, the Python binding).
 if [ "$unit" = 1 ]; then
