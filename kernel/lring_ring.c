@@ -14,6 +14,9 @@
  *   fq_consumer: smp_store_release() here   / lring_load_acquire() in return
  *   NEED_WAKEUP: smp_mb() in lring_refill() / lring_smp_mb() in return
  *   eventfd:     smp_mb() in lring_notify() / lring_smp_mb() in wait
+ * The last two are model-checked, each with the barriers removed as twins:
+ * tests/models/need_wakeup.pml and tests/models/eventfd.pml. A change to
+ * either side of them is a change to its model.
  */
 #include <linux/eventfd.h>
 #include <linux/export.h>
@@ -170,7 +173,7 @@ static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 	if (pool->fq_cons != prod)
 		return prod - pool->fq_cons <= pool->layout.fq_entries;
 	/* Flag before re-reading; pairs with lring_smp_mb() in return. */
-	smp_mb();
+	smp_mb();	/* tests/models/need_wakeup.pml */
 	/* Pairs with lring_store_release() of fq_producer, as above. */
 	prod = smp_load_acquire(&pool->user->fq_producer);
 	if (prod == pool->fq_cons || lring_feed(ring, pool, prod))
@@ -193,7 +196,7 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 
 	if (ring->evctx) {
 		/* cq_producer before cq_consumer; pairs with lring_wait(). */
-		smp_mb();
+		smp_mb();	/* tests/models/eventfd.pml */
 		used = lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer));
 		/* A pool configured smaller than the batch still signals. */
 		if (used == clamp(ring->ev_batch, 1U, pool->layout.cq_entries)) {

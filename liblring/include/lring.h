@@ -500,7 +500,7 @@ static inline int lring_fill_submit(struct lring *r, unsigned n)
 		lring_store_release(r->fq_producer, r->fq_cached_prod);
 	}
 	/* Pairs with the kernel's smp_mb() between NEED_WAKEUP and re-read. */
-	lring_smp_mb();
+	lring_smp_mb();	/* tests/models/need_wakeup.pml */
 	if (__builtin_expect(lring_needs_wakeup(r), 0))
 		return lring_kick(r);
 	return 0;

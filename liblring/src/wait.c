@@ -83,6 +83,7 @@ static int remaining_ms(int64_t deadline)
  * full barrier, reads our consumer and signals if the ring was empty. We
  * stored our consumer (lring_release), do a full barrier, and re-read the
  * producer: either we see its entry or it sees the ring empty and signals.
+ * Model-checked in tests/models/eventfd.pml.
  */
 static unsigned ready_after_barrier(struct lring *r)
 {

@@ -112,6 +112,12 @@ if [ "$unit" = 1 ]; then
 fi
 
 if [ "$unit" = 1 ]; then
+	echo "== wake-up protocol models (tests/models/check.sh)"
+	"$LRING_ROOT/tests/models/check.sh" --result "$res/models" || true
+	add "Spin models" "$res/models"
+fi
+
+if [ "$unit" = 1 ]; then
 	echo "== sanitizers (tests/sanitizers/run.sh)"
 	"$LRING_ROOT/tests/sanitizers/run.sh" --result "$res/sanitizers" || true
 	add "sanitizers (TSan, ASan+UBSan)" "$res/sanitizers"

@@ -26,6 +26,8 @@ PKGS=(
 	gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 	# the unit tests built for arm64, run by qemu-user (tests/vm/run-unit.sh)
 	qemu-user-static
+	# the wake-up protocols' models (tests/models)
+	spin
 	python3 perl xz-utils
 	gnuplot-nox	# make bench: the throughput plot
 	# packaging tests: dkms build, the Python binding, man pages
