@@ -2,8 +2,9 @@
 /*
  * lring_debugfs.c - /sys/kernel/debug/lring/lringN/buffers: who owns each
  * buffer right now (FREE, DEVICE, USER) and the kernel's view of the
- * indices, for debugging a stuck or leaking consumer. Read-only; a debug
- * interface, not an ABI.
+ * indices, for debugging a stuck or leaking consumer; and
+ * /sys/kernel/debug/lring/kernel_pages, what all pools take, for proving
+ * nothing leaks. Read-only; a debug interface, not an ABI.
  */
 #include <linux/debugfs.h>
 #include <linux/mm.h>
@@ -122,14 +123,24 @@ void lring_debugfs_remove(struct lring *ring)
 	ring->debugfs = NULL;
 }
 
+static int lring_kernel_pages_get(void *data, u64 *val)
+{
+	*val = lring_pool_kernel_pages();
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(lring_kernel_pages_fops, lring_kernel_pages_get, NULL, "%llu\n");
+
 /**
- * lring_debugfs_init() - create /sys/kernel/debug/lring/
+ * lring_debugfs_init() - create /sys/kernel/debug/lring/ and its
+ * kernel_pages file
  *
  * Without debugfs the rings simply have no debug files.
  */
 void lring_debugfs_init(void)
 {
 	lring_debugfs_root = debugfs_create_dir("lring", NULL);
+	debugfs_create_file_unsafe("kernel_pages", 0400, lring_debugfs_root, NULL,
+				   &lring_kernel_pages_fops);
 }
 
 /**

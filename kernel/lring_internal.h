@@ -195,6 +195,7 @@ void lring_pool_destroy(struct lring_pool *pool);
 void lring_pool_release_dma(struct lring_pool *pool);
 int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma);
 void lring_pool_revoke(struct lring_pool *pool, struct address_space *mapping);
+unsigned long lring_pool_kernel_pages(void);
 
 /* lring_alloc.c */
 const struct lring_allocator *lring_allocator_get(u32 id);

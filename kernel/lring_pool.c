@@ -144,6 +144,20 @@ static int lring_pool_charge(struct lring_pool *pool)
 	return 0;
 }
 
+/**
+ * lring_pool_kernel_pages() - pages the kernel-allocated pools of all rings
+ * take right now
+ *
+ * Back to 0 whenever no ring has a pool: tests read it (debugfs) to prove
+ * that nothing a ring allocated outlives it.
+ *
+ * Return: the number of pages charged.
+ */
+unsigned long lring_pool_kernel_pages(void)
+{
+	return atomic_long_read(&lring_kernel_pages);
+}
+
 static void lring_pool_uncharge(struct lring_pool *pool)
 {
 	atomic_long_sub(pool->charged_pages, &lring_kernel_pages);

@@ -667,6 +667,273 @@ static void test_garbage(int argc, char **argv)
 	lring_close(r);
 }
 
+/*
+ * Opens ring @ring with @backend (8 buffers of 4096 bytes; a user pool
+ * gets its memory here), not started. Returns 0, -EOPNOTSUPP if this
+ * kernel or device cannot have the backend (noncontig before 5.13,
+ * coherent on a device without coherent DMA), or another -errno.
+ */
+static int open_backend(int ring, uint32_t backend, struct lring **out)
+{
+	static void *user_mem;
+	struct lring_config cfg = { .buf_count = 8, .buf_size = 4096, .backend = backend };
+	char path[32];
+	int ret;
+
+	if (backend == LRING_BACKEND_USER) {
+		if (!user_mem)
+			user_mem = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (user_mem == MAP_FAILED)
+			return -errno;
+		cfg.user_addr = (uintptr_t)user_mem;
+		cfg.user_len = 8 * 4096;
+	}
+	ktest_dev_path(ring, path, sizeof(path));
+	ret = lring_open(path, out);
+	if (ret)
+		return ret;
+	ret = lring_configure(*out, &cfg);	/* maps it too */
+	if (ret) {
+		lring_close(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+static const char *const backend_names[] = { "coherent", "streaming", "noncontig", "user" };
+
+/* One malformed input (or a good one) and what it must do to the counters. */
+struct counter_row {
+	const char *what;
+	void (*apply)(struct lring *r, const uint32_t *held);
+	int rejected_ids, rejected_indices, returned;	/* exact increments */
+};
+
+static void one_id(struct lring *r, uint32_t id)
+{
+	forge(r, id);
+	lring_kick(r);
+}
+
+static void row_out_of_range(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	one_id(r, r->buf_count);
+}
+
+static void row_all_ones(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	one_id(r, 0xffffffffu);
+}
+
+static void row_owned(struct lring *r, const uint32_t *held)
+{
+	one_id(r, held[0]);
+}
+
+static void row_returned_twice(struct lring *r, const uint32_t *held)
+{
+	one_id(r, held[0]);
+}
+
+static void row_duplicate_in_batch(struct lring *r, const uint32_t *held)
+{
+	uint32_t ids[2] = { held[1], held[1] };
+
+	lring_return(r, ids, 2);
+	lring_kick(r);
+}
+
+/* Writes a bad index, kicks (or dequeues), then puts the right one back. */
+static void bad_index(struct lring *r, uint32_t *index, uint32_t bad, bool dequeue)
+{
+	uint32_t saved = *index;
+	struct lring_cqe cqe;
+
+	lring_store_release(index, bad);
+	if (dequeue)
+		ktest_ok(ioctl(r->fd, LRING_IOC_DQBUF, &cqe) < 0 && errno == EIO,
+			 "counters: the dequeue refuses it with EIO");
+	else
+		lring_kick(r);
+	lring_store_release(index, saved);
+	lring_kick(r);
+}
+
+static void row_fill_producer_back(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	bad_index(r, r->fq_producer, *r->fq_producer - 1, false);
+}
+
+static void row_fill_producer_past_ring(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	bad_index(r, r->fq_producer, *r->fq_producer + r->fq_size + 1, false);
+}
+
+static void row_consumer_past_producer(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	bad_index(r, r->cq_consumer, *r->cq_producer + 1, true);
+}
+
+static void row_consumer_back_past_ring(struct lring *r, const uint32_t *held)
+{
+	(void)held;
+	bad_index(r, r->cq_consumer, *r->cq_producer - r->cq_mask - 2, true);
+}
+
+static const struct counter_row counter_rows[] = {
+	{ "id out of range (buf_count)", row_out_of_range, 1, 0, 0 },
+	{ "id 0xffffffff", row_all_ones, 1, 0, 0 },
+	{ "an owned id", row_owned, 0, 0, 1 },
+	{ "the same id again, no longer owned", row_returned_twice, 1, 0, 0 },
+	{ "an owned id twice in one batch", row_duplicate_in_batch, 1, 0, 1 },
+	{ "fill producer moved backwards", row_fill_producer_back, 0, 1, 0 },
+	{ "fill producer moved past the ring", row_fill_producer_past_ring, 0, 1, 0 },
+	{ "completion consumer past the producer", row_consumer_past_producer, 0, 1, 0 },
+	{ "completion consumer moved back past the ring", row_consumer_back_past_ring, 0, 1, 0 },
+};
+
+/*
+ * counters [RING [BACKEND...]]: every malformed fill entry and index move
+ * of counter_rows, on each backend the device allows (or those named), with
+ * the exact value of
+ * every counter after each row, as AF_XDP's tests do. The device fills its
+ * 8 buffers once and is stopped, so nothing else moves the counters: 8
+ * produced and delivered, 0 dropped, throughout.
+ */
+static void test_counters(int argc, char **argv)
+{
+	int ring = argc > 0 ? atoi(argv[0]) : 0;
+	struct lring_counters c;
+	uint32_t backend, held[8], idx;
+	struct lring *r;
+	size_t i;
+
+	for (backend = 0; backend < LRING_BACKEND_COUNT; backend++) {
+		const char *name = backend_names[backend];
+		uint64_t ids = 0, indices = 0, returned = 0;
+		unsigned n = 0;
+		int ret, a;
+
+		for (a = 1; a < argc && strcmp(argv[a], name); a++)
+			;
+		if (argc > 1 && a == argc)
+			continue;	/* not one of those named */
+		ret = open_backend(ring, backend, &r);
+
+		if (ret == -EOPNOTSUPP) {
+			ktest_ok(true, "counters %s # SKIP %s", name,
+				 "the backend is refused here (kernel or device)");
+			continue;
+		}
+		if (!ktest_ok(!ret, "counters %s: ring %d configured (%s)", name, ring,
+			      lring_strerror(ret)))
+			continue;
+		lring_start(r);
+		while (n < 8 && lring_wait(r, 5000) > 0) {
+			unsigned k = lring_peek(r, 8 - n, &idx), j;
+
+			for (j = 0; j < k; j++)
+				held[n + j] = lring_cqe(r, idx + j)->buf_id;
+			lring_release(r, k);
+			n += k;
+		}
+		lring_stop(r);
+		counters(r, &c);
+		ktest_ok(n == 8 && c.produced == 8 && c.delivered == 8 && !c.dropped &&
+			 !c.rejected_ids && !c.rejected_indices && !c.returned,
+			 "counters %s: the device filled its 8 buffers and stopped (%u seen)",
+			 name, n);
+		for (i = 0; n == 8 && i < sizeof(counter_rows) / sizeof(counter_rows[0]); i++) {
+			const struct counter_row *row = &counter_rows[i];
+
+			row->apply(r, held);
+			ids += row->rejected_ids;
+			indices += row->rejected_indices;
+			returned += row->returned;
+			counters(r, &c);
+			ktest_ok(c.rejected_ids == ids && c.rejected_indices == indices &&
+				 c.returned == returned && c.produced == 8 &&
+				 c.delivered == 8 && c.dropped == 0,
+				 "counters %s: %s: rejected ids %llu, indices %llu, returned %llu, produced %llu, delivered %llu, dropped %llu",
+				 name, row->what, (unsigned long long)c.rejected_ids,
+				 (unsigned long long)c.rejected_indices,
+				 (unsigned long long)c.returned, (unsigned long long)c.produced,
+				 (unsigned long long)c.delivered, (unsigned long long)c.dropped);
+		}
+		lring_close(r);
+	}
+}
+
+/* What all pools take (debugfs), or -1 without it. */
+static long kernel_pages(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/lring/kernel_pages", "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * setup_loop [COUNT [RING]]: configure, map, start, take a few blocks,
+ * stop, unmap, close, COUNT times (1000), cycling through the backends.
+ * Afterwards no pool pages are charged, no page is pinned, and (by the
+ * harness) kmemleak has nothing to report.
+ */
+static void test_setup_loop(int argc, char **argv)
+{
+	int count = argc > 0 ? atoi(argv[0]) : 1000, ring = argc > 1 ? atoi(argv[1]) : 0;
+	long long pins0 = ktest_pins_held();
+	int i, failed = 0, skipped = 0;
+	struct lring *r;
+	uint32_t idx;
+
+	for (i = 0; i < count; i++) {
+		uint32_t backend = i % LRING_BACKEND_COUNT;
+		int ret = open_backend(ring, backend, &r), got = 0;
+
+		if (ret == -EOPNOTSUPP) {
+			skipped++;
+			continue;
+		}
+		if (ret) {
+			if (!failed++)
+				ktest_diag("setup_loop %d (%s): %s", i, backend_names[backend],
+					   lring_strerror(ret));
+			continue;
+		}
+		lring_start(r);
+		while (got < 4 && lring_wait(r, 5000) > 0) {
+			unsigned k = lring_peek(r, 4, &idx);
+
+			lring_release(r, k);
+			got += k;
+		}
+		failed += got < 4;
+		lring_stop(r);
+		lring_close(r);
+	}
+	ktest_ok(!failed, "setup_loop: %d configure/map/start/stream/stop/close cycles (%d refused backends)",
+		 count - skipped, skipped);
+	if (kernel_pages() < 0)
+		ktest_ok(true, "setup_loop: pool pages # SKIP no debugfs");
+	else
+		ktest_ok(kernel_pages() == 0, "setup_loop: no pool pages left charged (%ld)",
+			 kernel_pages());
+	ktest_ok(ktest_pins_held() == pins0, "setup_loop: no page left pinned (%lld)",
+		 ktest_pins_held() - pins0);
+}
+
 static void stream_forever(void *arg)
 {
 	struct ktest_stream s = { .seed = 21 };
@@ -982,6 +1249,8 @@ static const struct ktest_subtest tests[] = {
 	{ "multi", test_multi },
 	{ "bad_input", test_bad_input },
 	{ "garbage", test_garbage },
+	{ "counters", test_counters },
+	{ "setup_loop", test_setup_loop },
 	{ "lifecycle", test_lifecycle },
 	{ "copy_paths", test_copy_paths },
 	{ "nosync_detected", test_nosync_detected },

@@ -13,6 +13,8 @@
 #            the newest linux-source-X.Y in any suite the private apt
 #            configuration serves (sid, trixie-backports, ...), resolved
 #            at its first build and kept (kernel.sh refresh forgets it)
+#   kcsan    linux-source-6.1, plus tests/vm/kcsan-kernel.config (KCSAN, strict,
+#            with weak-memory and interrupt races; lockdep)
 #   debug-arm64  the debug kernel for QEMU's arm64 virt machine, cross-built
 #            with Debian's gcc-aarch64-linux-gnu: debug-kernel.config plus
 #            tests/vm/guest-kernel-arm64.config (last, so its choices win)
@@ -39,6 +41,7 @@ kmake=() image=bzImage image_path=arch/x86/boot/bzImage
 case $name in
 debug) frags+=("$VMDIR/debug-kernel.config") ;;
 newest) frags+=("$VMDIR/newest-kernel.config") ;;
+kcsan) frags+=("$VMDIR/kcsan-kernel.config") ;;
 debug-arm64)
 	frags+=("$VMDIR/debug-kernel.config" "$VMDIR/guest-kernel-arm64.config")
 	kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
@@ -67,7 +70,7 @@ source_package() {
 	if [ ! -s "$f" ]; then
 		mkdir -p "$DCACHE"
 		case $name in
-		debug*) "$VMDIR/kernel.sh" source linux-source-6.1 >"$f.tmp" ;;
+		debug* | kcsan) "$VMDIR/kernel.sh" source linux-source-6.1 >"$f.tmp" ;;
 		newest) "$VMDIR/kernel.sh" source newest >"$f.tmp" ;;
 		esac
 		mv "$f.tmp" "$f"
