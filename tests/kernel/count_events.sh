@@ -14,6 +14,7 @@
 # cannot count: no histogram triggers (CONFIG_HIST_TRIGGERS: Debian has it,
 # defconfig not), no kprobe events, or no function FUNC (e.g.
 # arch_sync_dma_for_cpu on x86).
+# (The exit 125 for missing histogram triggers: docs/reliability.md entry 28.)
 usage() {
 	echo "usage: count_events.sh syscalls CMD [ARGS...] | calls FUNC CMD [ARGS...]" >&2
 	exit 2

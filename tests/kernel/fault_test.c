@@ -225,6 +225,7 @@ static int nth_once(const struct op *op, uint32_t backend, const char *path, int
 	return ret;
 }
 
+/* Regression test: docs/reliability.md entry 33 (the fault test assumed a coherent device). */
 static void test_nth(int argc, char **argv)
 {
 	char path[64];
@@ -355,6 +356,11 @@ static void check_function(const char *func, unsigned interval,
 	check_injected(func, -ENOMEM, -ENOMEM, interval, backend, map);
 }
 
+/*
+ * Regression test: docs/reliability.md entry 24 (lring_coherent_uncached()
+ * says "uncached": EOPNOTSUPP, nothing left behind) and entry 33 (the fault
+ * test assumed a coherent device).
+ */
 static void test_functions(int argc, char **argv)
 {
 	long long pins0 = ktest_pins_held();

@@ -1463,6 +1463,7 @@ static void *repro_mmap_thread(void *p)
  * deadlock (ABBA), unkillably. The threads run in a child; this process
  * watches their progress through shared memory, so that it can report
  * (with the stuck tasks' kernel stacks) and end even if they hang.
+ * Regression test for docs/reliability.md entry 1.
  */
 static int repro_mmap_lock(int ring, unsigned seconds)
 {
@@ -1533,6 +1534,7 @@ static int repro_mmap_lock(int ring, unsigned seconds)
  * bits) on a machine without swiotlb or an IOMMU, the DMA API WARNs. Any
  * user who may open the ring triggers it with LRING_IOC_CONFIGURE. Run with
  * more RAM than the mask reaches (2 GiB); the harness sees the WARNING.
+ * Regression test for docs/reliability.md entry 2.
  */
 static int repro_edu_streaming(int ring)
 {
@@ -1576,6 +1578,8 @@ static void *hammer_thread(void *p)
  * has no buffer, under ring->irq_lock with interrupts off: a thread that
  * keeps bumping the producer holds a CPU in the kernel for as long as it
  * likes.
+ * Regression test for docs/reliability.md entry 5 (and the paragraph on
+ * repro-fill-livelock just before that list).
  */
 static int repro_fill_livelock(int ring, unsigned seconds)
 {

@@ -92,6 +92,10 @@ static void *spin_consume(void *p)
 	return NULL;
 }
 
+/*
+ * Regression test: docs/reliability.md entry 9 (counter snapshots that did
+ * not balance) and entry 18 (PREEMPT_RT: the same test in group rt).
+ */
 static void test_counters_snapshot(int argc, char **argv)
 {
 	struct spin_consumer c = { 0 };
@@ -133,6 +137,7 @@ static void test_counters_snapshot(int argc, char **argv)
 }
 
 /* read() of a pool with no kernel address refuses before taking anything. */
+/* Regression test: docs/reliability.md entry 10 (read() of a USER pool stranded a buffer). */
 static void test_read_user_pool(int argc, char **argv)
 {
 	const uint32_t count = 8;
@@ -169,6 +174,7 @@ static void test_read_user_pool(int argc, char **argv)
 }
 
 /* Values that can never be met are refused instead of never waking. */
+/* Regression test: docs/reliability.md entry 11 (waits that could never end). */
 static void test_impossible_waits(int argc, char **argv)
 {
 	struct lring_eventfd ev = { .fd = -1 };
@@ -229,6 +235,7 @@ static void *sleep_in_kernel(void *p)
 	return NULL;
 }
 
+/* Regression test: docs/reliability.md entry 11 (sleepers that STOP did not wake). */
 static void test_stop_wakes_sleepers(int argc, char **argv)
 {
 	static const char *const what[] = { "DQBUF", "read()", "WAIT" };
@@ -273,6 +280,7 @@ static void test_stop_wakes_sleepers(int argc, char **argv)
 }
 
 /* A signal ends LRING_IOC_WAIT with EINTR: no restart with the whole timeout. */
+/* Regression test: docs/reliability.md entry 13 (WAIT restarted its relative timeout). */
 static void test_wait_signal_eintr(int argc, char **argv)
 {
 	struct sleeper s = { .kind = 2 };
@@ -303,6 +311,7 @@ static void test_wait_signal_eintr(int argc, char **argv)
 }
 
 /* DQBUF that cannot copy its entry out leaves the completion where it was. */
+/* Regression test: docs/reliability.md entry 21 (DQBUF with a bad pointer stranded buffers). */
 static void test_dqbuf_bad_pointer(int argc, char **argv)
 {
 	struct lring_cqe cqe;
@@ -362,6 +371,7 @@ static void *rewind_loop(void *p)
 	return NULL;
 }
 
+/* Regression test: docs/reliability.md entry 19 (read() walked a rewound completion ring). */
 static void test_read_rewind(int argc, char **argv)
 {
 	struct rewinder w = { .cq_entries = LRING_MAX_RING_ENTRIES };
@@ -436,6 +446,7 @@ static void *map_file(int file, size_t len)
  * EINVAL, the man page's promise; a range below it that is not mapped, or
  * has a hole (e.g. past 2^47 with 5-level page tables, where mmap() only
  * goes when asked), EFAULT; and nothing stays pinned.
+ * Regression test for docs/reliability.md entry 22.
  */
 static void test_user_address_errors(int argc, char **argv)
 {
@@ -463,6 +474,7 @@ static void test_user_address_errors(int argc, char **argv)
 	munmap(mem, 4 * PAGE);
 }
 
+/* Regression test: docs/reliability.md entry 8 (USER pools on a regular file's page cache). */
 static void test_user_file_backed(int argc, char **argv)
 {
 	const char *dir = "/tmp/lring-ramfs";
@@ -541,6 +553,7 @@ static void configure_in_cgroup(void)
 	close(fd);
 }
 
+/* Regression test: docs/reliability.md entry 16 (pools charged to no memory cgroup). */
 static void test_cgroup_limit(int argc, char **argv)
 {
 	int status = -1;
@@ -585,6 +598,7 @@ static void test_cgroup_limit(int argc, char **argv)
  * A file opened read-only cannot drive the rings (the application writes its
  * indices through the mapping): mmap() says so with EACCES, whatever the
  * protection asked for, instead of a puzzling EINVAL.
+ * Regression test for docs/reliability.md entry 23.
  */
 static void test_readonly_mapping(int argc, char **argv)
 {
@@ -628,6 +642,7 @@ static void *configure_from(void *p)
 	return NULL;
 }
 
+/* Regression test: docs/reliability.md entry 7 (user memory touched under ring->lock). */
 static void test_uffd_remove(int argc, char **argv)
 {
 	struct uffdio_api api = { .api = UFFD_API };

@@ -124,6 +124,7 @@ static void *kick_forever(void *p)
 	return NULL;
 }
 
+/* Regression test: docs/reliability.md entry 5 (interrupts off as long as userspace likes). */
 static void test_kick_storm(int argc, char **argv)
 {
 	unsigned seconds = argc > 0 ? strtoul(argv[0], NULL, 0) : 30;
@@ -164,6 +165,7 @@ static void test_kick_storm(int argc, char **argv)
 }
 
 /* Starting, listing and stopping the largest pool a ring takes. */
+/* Regression test: docs/reliability.md entry 6 (interrupts-off work that grew with the pool). */
 static void test_big_pool(int argc, char **argv)
 {
 	struct lring_config cfg = { .buf_count = LRING_MAX_BUFFERS, .buf_size = 4096,

@@ -141,6 +141,10 @@ static void reserve_hugepages(unsigned long n)
 	}
 }
 
+/*
+ * Regression test: docs/reliability.md entry 30 (lring_sim oopsed on a user
+ * pool in highmem; this test on the 32-bit ARM kernel, group mem-armhf).
+ */
 static void test_user_stream(int argc, char **argv)
 {
 	const char *kind = argc > 0 ? argv[0] : "plain";
@@ -388,6 +392,11 @@ static void test_user_kill(int argc, char **argv)
 	close(fd);
 }
 
+/*
+ * Regression test: docs/reliability.md entry 20 ("big streaming 4096 65536
+ * 2000", group mem: an RCU stall freeing a big pool) and entry 25 ("big
+ * streaming 4194304 4 40" under swiotlb=force, group mem-swiotlb).
+ */
 static void test_big(int argc, char **argv)
 {
 	uint32_t backend = backend_of(argc > 0 ? argv[0] : "coherent");

@@ -425,6 +425,7 @@ static void read_write_only_map(void *p)
 }
 
 /* Every bad argument gets an errno, never a splat. */
+/* Regression test: docs/reliability.md entry 4 (a PROT_WRITE-only mapping's fault loop). */
 static void test_bad_input(int argc, char **argv)
 {
 	struct lring_config good = { .buf_count = 8, .buf_size = 4096,

@@ -43,6 +43,8 @@ else
 	nok "twin: a plain 64-bit load was counted as one access ($n)"
 fi
 
+# Regression test: docs/reliability.md entry 32 (sign-compare errors only a
+# 32-bit build shows).
 if dir=$(vm_progs i386 2>"$work/build.log"); then
 	ok "liblring and the test programs build for i386 (i686-linux-gnu-gcc -Werror, static)"
 	n=$(whole_loads "$dir/obj/liblring/setup.o" lring_counters)

@@ -60,6 +60,7 @@ done
 # Only the DMA API drivers are meant to use: these headers are the DMA
 # layer's own (dma-map-ops.h answers "is this device coherent", which a
 # driver must leave to the DMA API's mapping and sync calls).
+# Regression test: docs/reliability.md entry 24.
 internal=$(grep -nE '#include <linux/(dma-map-ops|dma-direct|swiotlb)\.h>' \
 	$(find kernel -name '*.[ch]' | LC_ALL=C sort) || true)
 [ -z "$internal" ] || printf '%s\n' "$internal" | sed 's/^/# /'
