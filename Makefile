@@ -46,6 +46,8 @@ UNIT_CPPFLAGS ?=
 # else the cached Debian 6.1 test kernel (fetched on first use).
 KDIR     ?= $(wildcard /lib/modules/$(shell uname -r)/build)
 KERNELS  ?= 6.1 6.12 6.12-rt 5.10 newest 6.1-arm64 6.12-arm64 6.1-armhf debug debug-arm64
+# make check-all adds the KCSAN kernel (docs/testing.md, "Tiers")
+CHECK_ALL_KERNELS ?= $(KERNELS) kcsan
 GROUPS   ?=
 JOBS     ?= 1
 
@@ -158,7 +160,7 @@ check:
 
 # Every group on every kernel, no tiers (docs/testing.md, "Tiers").
 check-all:
-	@$(VM)/check.sh --all --jobs "$(JOBS)" --kernels "$(KERNELS)" --groups "$(GROUPS)"
+	@$(VM)/check.sh --all --jobs "$(JOBS)" --kernels "$(CHECK_ALL_KERNELS)" --groups "$(GROUPS)"
 
 # The demo builds and boots one kernel, not every one make check runs.
 DEMO_KERNEL ?= 6.1

@@ -9,6 +9,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/gfp.h>
+#include <linux/kcsan-checks.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -184,6 +185,8 @@ struct lring {
  */
 static inline void lring_count(__u64 *counter)
 {
+	/* Readers race by design (READ_ONCE, userspace); writers never do. */
+	ASSERT_EXCLUSIVE_WRITER(*counter);
 	WRITE_ONCE(*counter, *counter + 1);
 }
 

@@ -54,6 +54,8 @@ static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 	u32 flags = pool->ctrl->flags;
 	u32 want = on ? flags | flag : flags & ~flag;
 
+	/* Userspace only reads the flags; in the kernel irq_lock orders writers. */
+	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->flags);
 	if (want != flags)
 		WRITE_ONCE(pool->ctrl->flags, want);
 }
@@ -128,6 +130,8 @@ static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
 		pool->fq_cons++;
 		lring_take_back(ring, pool, id);
 	}
+	/* Only this path moves the fill consumer: irq_lock orders it. */
+	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->fq_consumer);
 	if (pool->fq_cons != start) /* pairs with lring_fill_free() */
 		smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
 }
@@ -290,6 +294,8 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	cqe->flags = flags | (pool->gap ? LRING_CQE_F_GAP : 0);
 	pool->gap = 0;
 	pool->cq_prod++;
+	/* One writer, under irq_lock: KCSAN checks no other path moves it. */
+	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->cq_producer);
 	/* Entry before index; pairs with lring_load_acquire() in lring_peek(). */
 	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
 	lring_count(&pool->ctrl->counters.delivered);

@@ -247,7 +247,10 @@ done
 if [ "$selftest" = 1 ] && [ -z "${groups// /}" ]; then
 	k=${kernels%% *}
 	echo "== harness selftest on kernel $k"
-	"$VMDIR/selftest.sh" --kernel "$k" --result "$res/selftest" || true
+	# the KCSAN twin when the kcsan kernel is in the run
+	kcsan_arg=()
+	[[ " $kernels " != *" kcsan "* ]] || kcsan_arg=(--kcsan)
+	"$VMDIR/selftest.sh" --kernel "$k" ${kcsan_arg[@]+"${kcsan_arg[@]}"} --result "$res/selftest" || true
 	add "harness selftest ($k)" "$res/selftest"
 fi
 

@@ -20,9 +20,9 @@ LRING_KERNELS=$LRING_CACHE/kernels
 LRING_SERIES_ALL="6.1 6.12"
 LRING_SERIES_OPT_IN="6.12-rt 5.10 6.1-arm64 6.12-arm64 6.1-armhf"
 # Kernels built here (tests/vm/NAME-kernel.sh) that are opt-in too: the
-# newest kernel source Debian ships, and the debug kernel for arm64 guests
-# (the x86 debug kernel runs every group).
-LRING_BUILT_OPT_IN="newest debug-arm64"
+# newest kernel source Debian ships, the debug kernel for arm64 guests and
+# the KCSAN kernel (the x86 debug kernel runs every group).
+LRING_BUILT_OPT_IN="newest debug-arm64 kcsan"
 
 # The tiers (docs/testing.md, "Tiers"): `make check` runs every group meant
 # for a kernel, except that the kernels below run only the core groups;

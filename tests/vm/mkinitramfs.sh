@@ -5,6 +5,7 @@
 #
 # Contents:
 #   /init                  tests/vm/guest-init
+#   /lring/kcsan-filter.awk  tests/vm/kcsan-filter.awk (for /init)
 #   /bin/busybox           busybox-static (applets installed by /init)
 #   /lring/modules/*.ko    the modules in MODULE_DIR (the lring build for that kernel)
 #   /lring/bin/            build/tests/kernel/*, build/examples/*, build/perf/*, build/tools/*,
@@ -41,6 +42,7 @@ mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root} \
 	"$stage/lring/bin" "$stage/lring/modules" "$stage/lring/run"
 cp "$busybox" "$stage/bin/busybox"
 install -m 0755 "$LRING_ROOT/tests/vm/guest-init" "$stage/init"
+install -D -m 0644 "$LRING_ROOT/tests/vm/kcsan-filter.awk" "$stage/lring/kcsan-filter.awk"
 : >"$stage/etc/ld.so.conf"
 echo "root:x:0:0:root:/root:/bin/sh" >"$stage/etc/passwd"
 echo "root:x:0:" >"$stage/etc/group"
