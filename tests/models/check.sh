@@ -13,14 +13,11 @@ LRING_PROG=models
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start models "$@"
 
 command -v spin >/dev/null || die "spin is missing: run make deps"
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-models.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 
 # verify MODEL [DEFINE]: the number of errors Spin finds (exhaustive
 # search, safety properties: assertions and invalid end states)

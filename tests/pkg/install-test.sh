@@ -14,18 +14,15 @@ LRING_PROG=install-test
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start install "$@"
 check() {
 	local name=$1
 	shift
 	if "$@" >>"$work/check.log" 2>&1; then ok "$name"; else nok "$name"; fi
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 dest=$work/root
 prefix=/usr
 libdir=$prefix/lib/x86_64-linux-gnu

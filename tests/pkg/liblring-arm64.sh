@@ -19,13 +19,10 @@ LRING_PROG=liblring-arm64
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start arm64 "$@"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-arm64.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 cc=$(cross_cc arm64)
 objdump=${cc%gcc}objdump
 

@@ -16,13 +16,10 @@ LRING_PROG=liblring-i386
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start i386 "$@"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-i386.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 
 # whole_loads OBJECT FUNCTION: how many single 8-byte loads FUNCTION makes
 whole_loads() {

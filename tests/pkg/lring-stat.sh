@@ -10,14 +10,12 @@ LRING_PROG=lring-stat-test
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start stat "$@"
 stat=$LRING_BUILD/tools/lring-stat
 [ -x "$stat" ] || make -s -C "$LRING_ROOT" "build/tools/lring-stat"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-stat.XXXXXX")
 sess=lring-stat-test-$$
 trap 'tmux kill-session -t "$sess" 2>/dev/null || true; rm -rf "$work"' EXIT
 fs=$work/sys

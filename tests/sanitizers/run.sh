@@ -25,14 +25,11 @@ LRING_PROG=sanitizers
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-result=""
-[ "${1:-}" != --result ] || result=$2
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
+tap_start sanitizers "$@"
 
 cd "$LRING_ROOT"
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-sanitizers.XXXXXX")
-trap 'rm -rf "$work"' EXIT
 tsan=(-O1 -g -std=c11 -Wall -Wextra -Werror -Wno-tsan -fsanitize=thread)
 # shellcheck disable=SC2054 # one option, its value has a comma
 asan=(-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)

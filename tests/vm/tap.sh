@@ -5,6 +5,9 @@
 #   skipped WHAT WHY       print "ok - WHAT # SKIP WHY" and count a skip
 #   tap_finish             write "passed=N failed=N skipped=N" to $result
 #                          (when set); fails if anything failed
+#   tap_start NAME "$@"    for a script whose only option is --result FILE:
+#                          takes $result from it and makes the scratch
+#                          directory $work, removed on exit
 pass=0 fail=0 skip=0 result=${result:-}
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
 nok() { echo "not ok - $*"; fail=$((fail + 1)); }
@@ -12,4 +15,11 @@ skipped() { echo "ok - $1 # SKIP $2"; skip=$((skip + 1)); }
 tap_finish() {
 	[ -z "$result" ] || echo "passed=$pass failed=$fail skipped=$skip" >"$result"
 	[ "$fail" = 0 ]
+}
+tap_start() {
+	local name=$1
+	shift
+	[ "${1:-}" != --result ] || result=$2
+	work=$(mktemp -d "${TMPDIR:-/tmp}/lring-$name.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
 }
