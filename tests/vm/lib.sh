@@ -97,15 +97,23 @@ unit_progs() {
 	dir=$LRING_BUILD/$arch
 	libs=$("$LRING_ROOT/tests/vm/kernel.sh" unit-libs "$arch") || return 1
 	triplet=$($(cross_cc "$arch") -dumpmachine)
+	cross_make "$arch" "the unit tests" unit-progs \
+		UNIT_CPPFLAGS="-isystem $libs/usr/include/$triplet -isystem $libs/usr/include" \
+		LDFLAGS="-L$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/lib/$triplet"
+	printf '%s\n%s\n' "$dir" "$libs"
+}
+
+# cross_make ARCH WHAT TARGET [VAR=VALUE...]: make TARGET with ARCH's cross
+# compiler into build/ARCH, one make at a time in that directory (make
+# check may boot two VMs); dies naming WHAT if the build fails.
+cross_make() {
+	local arch=$1 what=$2 target=$3 dir=$LRING_BUILD/$1
+	shift 3
 	mkdir -p "$dir"
 	(
 		flock 8
-		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_cc "$arch")" \
-			UNIT_CPPFLAGS="-isystem $libs/usr/include/$triplet -isystem $libs/usr/include" \
-			LDFLAGS="-L$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/usr/lib/$triplet -Wl,-rpath-link=$libs/lib/$triplet" \
-			unit-progs >&2
-	) 8>"$dir/.lock" || die "cross build of the unit tests for $arch failed"
-	printf '%s\n%s\n' "$dir" "$libs"
+		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_cc "$arch")" "$@" "$target" >&2
+	) 8>"$dir/.lock" || die "cross build of $what for $arch failed"
 }
 
 # vm_progs ARCH: the directory whose tests/kernel, examples, perf and tools
@@ -117,13 +125,6 @@ vm_progs() {
 		echo "$LRING_BUILD"
 		return
 	fi
-	dir=$LRING_BUILD/$arch
-	mkdir -p "$dir"
-	# one make at a time in that directory (make check may boot two VMs)
-	(
-		flock 8
-		make -C "$LRING_ROOT" -s B="$dir" CC="$(cross_cc "$arch")" LDFLAGS=-static \
-			vm-progs >&2
-	) 8>"$dir/.lock" || die "cross build of the test programs for $arch failed"
-	echo "$dir"
+	cross_make "$arch" "the test programs" vm-progs LDFLAGS=-static
+	echo "$LRING_BUILD/$arch"
 }

@@ -46,11 +46,22 @@ check() {
 
 eval "$("$VMDIR/kernel.sh" env "$kernel")"
 
+# throwaway_module NAME: builds lring_selftest_NAME.ko from the C source on
+# stdin against $KDIR, in a tree of its own; prints the directory of the
+# .ko (the build log is $tmp/NAME-kmod.log)
+throwaway_module() {
+	local src=$tmp/$1-src out
+	mkdir -p "$src/kernel" "$src/uapi"
+	echo 'obj-m += kernel/' >"$src/Kbuild"
+	echo "obj-m += lring_selftest_$1.o" >"$src/kernel/Kbuild"
+	cat >"$src/kernel/lring_selftest_$1.c"
+	out=$(LRING_KSRC=$src LRING_BUILD=$tmp/$1-build "$VMDIR/build-kmod.sh" "$KDIR" \
+		2>"$tmp/$1-kmod.log") || return 1
+	echo "$out/kernel"
+}
+
 # A module that warns when loaded with warn=1.
-mkdir -p "$tmp/src/kernel" "$tmp/src/uapi"
-echo 'obj-m += kernel/' >"$tmp/src/Kbuild"
-echo 'obj-m += lring_selftest_warn.o' >"$tmp/src/kernel/Kbuild"
-cat >"$tmp/src/kernel/lring_selftest_warn.c" <<'EOF'
+mods=$(throwaway_module warn <<'EOF'
 // SPDX-License-Identifier: GPL-2.0
 #include <linux/module.h>
 static bool warn;
@@ -68,9 +79,7 @@ module_exit(selftest_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("lring harness selftest: WARN on demand");
 EOF
-mods=$(LRING_KSRC=$tmp/src LRING_BUILD=$tmp/build "$VMDIR/build-kmod.sh" "$KDIR" 2>"$tmp/kmod.log") ||
-	{ cat "$tmp/kmod.log" >&2; die "cannot build the selftest module"; }
-mods=$mods/kernel
+) || { cat "$tmp/warn-kmod.log" >&2; die "cannot build the selftest module"; }
 
 # run NAME GROUP-TEXT [run-vm options]: boot, keep exit status, result and log
 run() {
@@ -215,10 +224,7 @@ check "KCSAN filter keeps the rest of the log" grep -q "after the report" "$tmp/
 # module, so the guest's filter counts it as lring's).
 if [ "$kcsan" = 1 ]; then
 	eval "$("$VMDIR/kernel.sh" env kcsan)"
-	mkdir -p "$tmp/race/kernel" "$tmp/race/uapi"
-	echo 'obj-m += kernel/' >"$tmp/race/Kbuild"
-	echo 'obj-m += lring_selftest_race.o' >"$tmp/race/kernel/Kbuild"
-	cat >"$tmp/race/kernel/lring_selftest_race.c" <<'EOF'
+	if racemods=$(throwaway_module race <<'EOF'
 // SPDX-License-Identifier: GPL-2.0
 #include <linux/completion.h>
 #include <linux/kthread.h>
@@ -253,11 +259,10 @@ module_exit(selftest_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("lring harness selftest: a data race for KCSAN");
 EOF
-	if racemods=$(LRING_KSRC=$tmp/race LRING_BUILD=$tmp/race-build \
-		"$VMDIR/build-kmod.sh" "$KDIR" 2>"$tmp/race-kmod.log"); then
+	); then
 		printf '# timeout: 300\ninsmod /lring/modules/lring_selftest_race.ko\n' >"$tmp/race.group"
 		set +e
-		LRING_BUILD=$tmp/race-build "$VMDIR/run-vm" --kernel kcsan --modules "$racemods/kernel" \
+		LRING_BUILD=$tmp/race-build "$VMDIR/run-vm" --kernel kcsan --modules "$racemods" \
 			--quiet --group "$tmp/race.group" --log "$tmp/race.log" >"$tmp/race.out" 2>&1
 		echo $? >"$tmp/race.rc"
 		set -e
