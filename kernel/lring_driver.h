@@ -12,7 +12,9 @@
  *                   the hardware's or the driver's queue)
  *   done(buf)       the device filled it: call lring_buffer_done() from the
  *                   interrupt handler (hard-IRQ safe), without holding the
- *                   driver's own locks, because it may call ->queue() again
+ *                   driver's own locks, because it may call ->queue() again;
+ *                   a device that finishes several blocks per interrupt
+ *                   reports them together with lring_buffers_done()
  *   dropped         the device produced a block but had no buffer: call
  *                   lring_block_dropped() so userspace sees the gap
  *   ran dry         a device that can keep polling for returned buffers
@@ -83,12 +85,26 @@ struct lring_device_ops {
 	unsigned int max_segments;
 };
 
+/**
+ * struct lring_done - one block the device finished, for lring_buffers_done()
+ * @buf:	the buffer it wrote, or NULL for a block it had no buffer for
+ * @len:	bytes written
+ * @flags:	LRING_CQE_F_ERROR if the device reported an error, else 0
+ */
+struct lring_done {
+	struct lring_buffer *buf;
+	u32 len;
+	u32 flags;
+};
+
 struct lring *lring_register(struct device *dma_dev,
 			     const struct lring_device_ops *ops, void *priv);
 void lring_unregister(struct lring *ring);
 
 void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 		       u32 len, u32 flags);
+void lring_buffers_done(struct lring *ring, const struct lring_done *done,
+			unsigned int n);
 void lring_block_dropped(struct lring *ring);
 void lring_device_poll(struct lring *ring, bool polling);
 u64 lring_next_seq(struct lring *ring);

@@ -81,6 +81,8 @@ struct lring_allocator {
  * @revoked:	mappings no longer reach the buffers (device going away)
  * @map_count:	VMAs that map this pool
  * @cq_prod:	the kernel's completion producer index (authoritative)
+ * @cq_cons_cached: the completion consumer index as last read and found
+ *		possible; re-read only when it shows the ring full
  * @fq_cons:	the kernel's fill consumer index (authoritative)
  * @seq:	sequence number of the next block
  * @gap:	blocks dropped since the last published completion
@@ -109,6 +111,7 @@ struct lring_pool {
 	atomic_t map_count;
 
 	u32 cq_prod;
+	u32 cq_cons_cached;
 	u32 fq_cons;
 	u64 seq;
 	u32 gap;
@@ -183,11 +186,16 @@ struct lring {
  * Counters live in the control page, read by userspace while they change:
  * each is written whole (irq_lock held), never torn by the compiler.
  */
-static inline void lring_count(__u64 *counter)
+static inline void lring_count_add(__u64 *counter, u32 n)
 {
 	/* Readers race by design (READ_ONCE, userspace); writers never do. */
 	ASSERT_EXCLUSIVE_WRITER(*counter);
-	WRITE_ONCE(*counter, *counter + 1);
+	WRITE_ONCE(*counter, *counter + n);
+}
+
+static inline void lring_count(__u64 *counter)
+{
+	lring_count_add(counter, 1);
 }
 
 /* lring_pool.c */

@@ -300,6 +300,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->dma_live = true;
 
 	pool->cq_prod = cfg->index_base;
+	pool->cq_cons_cached = cfg->index_base;
 	pool->fq_cons = cfg->index_base;
 	pool->ctrl->magic = LRING_MAGIC;
 	pool->ctrl->abi_version = LRING_ABI_VERSION;

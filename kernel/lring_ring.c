@@ -81,25 +81,24 @@ static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
 	lring_queue_to_device(ring, pool, buf);
 }
 
-/* Takes one id from the fill ring, if the application really owns it. */
-static void lring_take_back(struct lring *ring, struct lring_pool *pool,
+/*
+ * Takes one id from the fill ring, if the application really owns it.
+ * Return: true if taken; the caller counts it as returned or rejected.
+ */
+static bool lring_take_back(struct lring *ring, struct lring_pool *pool,
 			    u32 id)
 {
-	struct lring_counters *cnt = &pool->ctrl->counters;
+	bool owned = id < pool->layout.buf_count;
 
-	if (id >= pool->layout.buf_count)
-		goto reject;
-	/* The id comes from userspace: no speculative load beyond the pool. */
-	id = array_index_nospec(id, pool->layout.buf_count);
-	if (pool->bufs[id].state != LRING_BUF_USER)
-		goto reject;
-	lring_count(&cnt->returned);
-	trace_lring_return(ring, id, true);
-	lring_give_to_device(ring, pool, &pool->bufs[id]);
-	return;
-reject:
-	lring_count(&cnt->rejected_ids);
-	trace_lring_return(ring, id, false);
+	if (owned) {
+		/* The id comes from userspace: no speculative load beyond the pool. */
+		id = array_index_nospec(id, pool->layout.buf_count);
+		owned = pool->bufs[id].state == LRING_BUF_USER;
+	}
+	trace_lring_return(ring, id, owned);
+	if (owned)
+		lring_give_to_device(ring, pool, &pool->bufs[id]);
+	return owned;
 }
 /* tutorial-end: ring-take-back */
 
@@ -117,7 +116,7 @@ static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
 			    u32 prod, u32 budget)
 {
 	u32 mask = pool->layout.fq_entries - 1;
-	u32 avail = prod - pool->fq_cons, start = pool->fq_cons;
+	u32 avail = prod - pool->fq_cons, start = pool->fq_cons, taken = 0;
 
 	if (avail > pool->layout.fq_entries) {
 		lring_count(&pool->ctrl->counters.rejected_indices);
@@ -128,8 +127,14 @@ static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
 		u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
 
 		pool->fq_cons++;
-		lring_take_back(ring, pool, id);
+		taken += lring_take_back(ring, pool, id);
 	}
+	/* One write per counter per look: the reader's line moves once. */
+	if (taken)
+		lring_count_add(&pool->ctrl->counters.returned, taken);
+	if (pool->fq_cons - start != taken)
+		lring_count_add(&pool->ctrl->counters.rejected_ids,
+				pool->fq_cons - start - taken);
 	/* Only this path moves the fill consumer: irq_lock orders it. */
 	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->fq_consumer);
 	if (pool->fq_cons != start) /* pairs with lring_fill_free() */
@@ -190,20 +195,22 @@ static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 /* tutorial: ring-notify */
 /*
  * Tells sleepers that completions are waiting. The eventfd fires only when
- * the count of unconsumed completions reaches the batch threshold (1: the
- * empty to non-empty transition), so a consumer that keeps up costs no
- * signals at all.
+ * the count of unconsumed completions crosses the batch threshold with
+ * this batch's @published entries (at threshold 1: the empty to non-empty
+ * transition), so a consumer that keeps up costs no signals at all.
  */
-static void lring_notify(struct lring *ring, struct lring_pool *pool)
+static void lring_notify(struct lring *ring, struct lring_pool *pool,
+			 u32 published)
 {
-	u32 used;
+	u32 used, threshold;
 
 	if (ring->evctx) {
 		/* cq_producer before cq_consumer; pairs with lring_wait(). */
 		smp_mb();	/* tests/models/eventfd.pml */
 		used = lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer));
 		/* A pool configured smaller than the batch still signals. */
-		if (used == clamp(ring->ev_batch, 1U, pool->layout.cq_entries)) {
+		threshold = clamp(ring->ev_batch, 1U, pool->layout.cq_entries);
+		if (used >= threshold && used - published < threshold) {
 			lring_eventfd_signal(ring->evctx);
 			lring_count(&pool->ctrl->counters.eventfd_signals);
 			trace_lring_wakeup(ring, used, true);
@@ -217,71 +224,82 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool)
 }
 /* tutorial-end: ring-notify */
 
-static void lring_count_drop(struct lring *ring, struct lring_pool *pool)
+/*
+ * What one call of lring_buffers_done() did, counted privately and
+ * written to the control page once at the end: each shared counter line
+ * then moves to the kernel's cache once per batch, not once per block.
+ */
+struct lring_tally {
+	u32 produced;
+	u32 delivered;
+	u32 dropped;
+	u32 device_errors;
+	u32 rejected_indices;
+};
+
+static void lring_publish_tally(struct lring_pool *pool,
+				const struct lring_tally *t)
 {
-	lring_count(&pool->ctrl->counters.dropped);
+	struct lring_counters *cnt = &pool->ctrl->counters;
+
+	lring_count(&cnt->irqs);
+	lring_count_add(&cnt->produced, t->produced);
+	if (t->delivered)
+		lring_count_add(&cnt->delivered, t->delivered);
+	if (t->dropped)
+		lring_count_add(&cnt->dropped, t->dropped);
+	if (t->device_errors)
+		lring_count_add(&cnt->device_errors, t->device_errors);
+	if (t->rejected_indices)
+		lring_count_add(&cnt->rejected_indices, t->rejected_indices);
+}
+
+static void lring_drop_block(struct lring *ring, struct lring_pool *pool,
+			     struct lring_tally *t)
+{
+	t->dropped++;
 	/* Saturates: a gap of 2^32 blocks must not read as no gap. */
 	if (pool->gap != U32_MAX)
 		pool->gap++;
-	trace_lring_drop(ring, pool);
+	pool->seq++;
+	trace_lring_drop(ring, pool, pool->ctrl->counters.dropped + t->dropped);
 }
 
-/**
- * lring_buffer_done() - the device finished writing a buffer
- * @ring:	the buffer's ring
- * @buf:	a buffer the core queued to the device
- * @len:	bytes the device wrote
- * @flags:	LRING_CQE_F_ERROR if the device reported an error, else 0
- *
- * Publishes the buffer on the completion ring for the application, or drops
- * it (counted, and reported with the next completion) when the completion
- * ring is full, then refills the device from the fill ring. The caller must
- * not hold locks that its ->queue() op takes.
- *
- * Context: anywhere a spinlock_t may be taken: an interrupt handler from
- * request_irq() (on PREEMPT_RT it runs in a thread), a softirq, an hrtimer
- * that is not HRTIMER_MODE_*_HARD, a thread. Not under a raw_spinlock_t,
- * from a _HARD hrtimer or an IRQF_NO_THREAD handler: on PREEMPT_RT the
- * ring's locks sleep.
+/*
+ * Room for one more completion? Reads the application's consumer index
+ * only when the cached one shows the ring full, as AF_XDP's cached_cons
+ * does: a consumer that keeps up then never makes the producer re-read a
+ * line it has just written.
  */
-void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
-		       u32 len, u32 flags)
+static bool lring_cq_has_room(struct lring_pool *pool, struct lring_tally *t)
 {
-	struct lring_pool *pool;
-	struct lring_cqe *cqe;
-	unsigned long irqflags;
 	u32 cons;
 
-	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	pool = ring->pool;
-	if (WARN_ON_ONCE(!pool || buf->state != LRING_BUF_DEVICE))
-		goto out_unlock;
+	if (lring_cq_used(pool, pool->cq_cons_cached) < pool->layout.cq_entries)
+		return true;
+	/* Pairs with lring_store_release() of cq_consumer in lring_release(). */
+	cons = smp_load_acquire(&pool->user->cq_consumer);
+	if (lring_cq_used(pool, cons) > pool->layout.cq_entries) {
+		t->rejected_indices++;
+		return false;
+	}
+	pool->cq_cons_cached = cons;
+	return lring_cq_used(pool, cons) < pool->layout.cq_entries;
+}
 
-	pool->nr_device--;
-	lring_count(&pool->ctrl->counters.irqs);
-	lring_count(&pool->ctrl->counters.produced);
-	if (flags & LRING_CQE_F_ERROR)
-		lring_count(&pool->ctrl->counters.device_errors);
-	flags &= LRING_CQE_F_ERROR;
+/* tutorial: ring-publish */
+/* Writes one completion entry; the caller publishes the producer index. */
+static void lring_fill_cqe(struct lring *ring, struct lring_pool *pool,
+			   const struct lring_done *done, u64 now)
+{
+	struct lring_buffer *buf = done->buf;
+	struct lring_cqe *cqe;
+	u32 len = done->len, flags = done->flags & LRING_CQE_F_ERROR;
+
 	if (len > buf->size) {
 		len = buf->size;
 		flags |= LRING_CQE_F_TRUNCATED;
 	}
-
-	/* tutorial: ring-publish */
-	/* Pairs with lring_store_release() of cq_consumer in lring_release(). */
-	cons = smp_load_acquire(&pool->user->cq_consumer);
-	if (lring_cq_used(pool, cons) >= pool->layout.cq_entries) {
-		if (lring_cq_used(pool, cons) > pool->layout.cq_entries)
-			lring_count(&pool->ctrl->counters.rejected_indices);
-		lring_count_drop(ring, pool);
-		pool->seq++;
-		/* The CPU never looked at it: straight back to the device. */
-		buf->state = LRING_BUF_FREE;
-		lring_give_to_device(ring, pool, buf);
-		goto out_refill;
-	}
-
 	pool->allocator->sync_for_cpu(pool, buf, len);
 	buf->state = LRING_BUF_USER;
 
@@ -289,24 +307,135 @@ void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
 	cqe->buf_id = buf->id;
 	cqe->len = len;
 	cqe->seq = pool->seq++;
-	cqe->timestamp_ns = ktime_get_ns();
+	cqe->timestamp_ns = now;
 	cqe->dropped = pool->gap;
 	cqe->flags = flags | (pool->gap ? LRING_CQE_F_GAP : 0);
 	pool->gap = 0;
 	pool->cq_prod++;
-	/* One writer, under irq_lock: KCSAN checks no other path moves it. */
-	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->cq_producer);
-	/* Entry before index; pairs with lring_load_acquire() in lring_peek(). */
-	smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
-	lring_count(&pool->ctrl->counters.delivered);
 	trace_lring_publish(ring, cqe);
-	lring_notify(ring, pool);
-	/* tutorial-end: ring-publish */
+}
+/* tutorial-end: ring-publish */
 
-out_refill:
-	lring_refill(ring, pool);
+/*
+ * Below this many buffers on the device, every completion looks at the
+ * fill ring; above it, returned buffers wait there for a later completion
+ * and the device works on what it holds. A quarter of the pool, so one
+ * look takes back a run of buffers instead of one.
+ */
+static u32 lring_low_water(struct lring_pool *pool)
+{
+	return clamp(pool->layout.buf_count / 4, 1U, LRING_REFILL_BUDGET / 2);
+}
+
+/**
+ * lring_buffers_done() - the device finished a batch of blocks
+ * @ring:	the blocks' ring
+ * @done:	the blocks, oldest first: each a buffer the core queued to
+ *		the device with the bytes written and LRING_CQE_F_ERROR if the
+ *		device reported an error, or a NULL buffer for a block the
+ *		device produced without a buffer (dropped)
+ * @n:		entries in @done
+ *
+ * Publishes each buffer on the completion ring for the application, or
+ * drops it (counted, and reported with the next completion) when the
+ * completion ring is full, then refills the device from the fill ring. A
+ * batch costs one lock, one publication of the producer index, one
+ * wake-up, one clock read (every entry carries the same timestamp) and at
+ * most one look at the fill ring, so a device that finishes several blocks
+ * per interrupt should report them in one call. The caller must not hold
+ * locks that its ->queue() op takes.
+ *
+ * Context: anywhere a spinlock_t may be taken: an interrupt handler from
+ * request_irq() (on PREEMPT_RT it runs in a thread), a softirq, an hrtimer
+ * that is not HRTIMER_MODE_*_HARD, a thread. Not under a raw_spinlock_t,
+ * from a _HARD hrtimer or an IRQF_NO_THREAD handler: on PREEMPT_RT the
+ * ring's locks sleep. Interrupts stay off for the whole batch: keep @n to
+ * what one interrupt brings.
+ */
+void lring_buffers_done(struct lring *ring, const struct lring_done *done,
+			unsigned int n)
+{
+	struct lring_tally t = {};
+	struct lring_pool *pool;
+	unsigned long irqflags;
+	bool had_drop = false;
+	u32 published;
+	u64 now = 0;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	if (!pool || !n)
+		goto out_unlock;
+	published = pool->cq_prod;
+	for (; n--; done++) {
+		struct lring_buffer *buf = done->buf;
+
+		if (!buf) {
+			/* Nothing to publish from a device that is not streaming. */
+			if (!ring->running)
+				continue;
+			t.produced++;
+			lring_drop_block(ring, pool, &t);
+			had_drop = true;
+			continue;
+		}
+		if (WARN_ON_ONCE(buf->state != LRING_BUF_DEVICE))
+			continue;
+		pool->nr_device--;
+		t.produced++;
+		if (done->flags & LRING_CQE_F_ERROR)
+			t.device_errors++;
+		if (!lring_cq_has_room(pool, &t)) {
+			lring_drop_block(ring, pool, &t);
+			/* The CPU never looked at it: straight back to the device. */
+			buf->state = LRING_BUF_FREE;
+			lring_give_to_device(ring, pool, buf);
+			continue;
+		}
+		if (!now)
+			now = ktime_get_ns();
+		lring_fill_cqe(ring, pool, done, now);
+	}
+	if (!t.produced)
+		goto out_unlock;
+	published = pool->cq_prod - published;
+	t.delivered = published;
+	if (published) {
+		/* One writer, under irq_lock: KCSAN checks no other path moves it. */
+		ASSERT_EXCLUSIVE_WRITER(pool->ctrl->cq_producer);
+		/* Entries before index; pairs with lring_load_acquire() in lring_peek(). */
+		smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
+	}
+	lring_publish_tally(pool, &t);
+	if (published)
+		lring_notify(ring, pool, published);
+	/*
+	 * A device that dropped a block may hold nothing; one that holds
+	 * plenty works on while returned buffers gather on the fill ring.
+	 */
+	if (had_drop || pool->nr_device < lring_low_water(pool))
+		lring_refill(ring, pool);
 out_unlock:
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+}
+EXPORT_SYMBOL_GPL(lring_buffers_done);
+
+/**
+ * lring_buffer_done() - the device finished writing one buffer
+ * @ring:	the buffer's ring
+ * @buf:	a buffer the core queued to the device
+ * @len:	bytes the device wrote
+ * @flags:	LRING_CQE_F_ERROR if the device reported an error, else 0
+ *
+ * lring_buffers_done() for a batch of one.
+ * Context: as lring_buffers_done().
+ */
+void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,
+		       u32 len, u32 flags)
+{
+	struct lring_done done = { .buf = buf, .len = len, .flags = flags };
+
+	lring_buffers_done(ring, &done, 1);
 }
 EXPORT_SYMBOL_GPL(lring_buffer_done);
 
@@ -316,25 +445,16 @@ EXPORT_SYMBOL_GPL(lring_buffer_done);
  *
  * Counts the drop; the next completion carries the gap. Also refills the
  * device, so a device that keeps producing picks up returned buffers even
- * if the application did not kick.
+ * if the application did not kick. lring_buffers_done() with a NULL buffer
+ * does the same inside a batch.
  *
- * Context: as lring_buffer_done().
+ * Context: as lring_buffers_done().
  */
 void lring_block_dropped(struct lring *ring)
 {
-	struct lring_pool *pool;
-	unsigned long irqflags;
+	struct lring_done done = {};
 
-	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	pool = ring->pool;
-	if (pool && ring->running) {
-		lring_count(&pool->ctrl->counters.irqs);
-		lring_count(&pool->ctrl->counters.produced);
-		lring_count_drop(ring, pool);
-		pool->seq++;
-		lring_refill(ring, pool);
-	}
-	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	lring_buffers_done(ring, &done, 1);
 }
 EXPORT_SYMBOL_GPL(lring_block_dropped);
 
@@ -440,6 +560,9 @@ bool lring_ring_undo_dequeue(struct lring *ring, u32 cons)
 	if (pool && READ_ONCE(pool->user->cq_consumer) == cons + 1 &&
 	    lring_cq_used(pool, cons) <= pool->layout.cq_entries) {
 		WRITE_ONCE(pool->user->cq_consumer, cons);
+		/* The slot is taken again: the cache must not count it free. */
+		if ((s32)(pool->cq_cons_cached - cons) > 0)
+			pool->cq_cons_cached = cons;
 		undone = true;
 	}
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
@@ -458,13 +581,13 @@ int lring_ring_give_back(struct lring *ring, u32 id)
 {
 	struct lring_pool *pool;
 	unsigned long irqflags;
-	u64 rejected;
+	bool rejected;
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	pool = ring->pool;
-	rejected = pool->ctrl->counters.rejected_ids;
-	lring_take_back(ring, pool, id);
-	rejected = pool->ctrl->counters.rejected_ids - rejected;
+	rejected = !lring_take_back(ring, pool, id);
+	lring_count(rejected ? &pool->ctrl->counters.rejected_ids :
+			       &pool->ctrl->counters.returned);
 	lring_refill(ring, pool);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	return rejected ? -EINVAL : 0;

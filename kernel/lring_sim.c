@@ -27,6 +27,8 @@
 #define LRING_SIM_MAX_RINGS	16
 /* How long the rate-0 device polls for returned buffers before sleeping. */
 #define LRING_SIM_POLL_US	2000
+/* Blocks reported per lring_buffers_done() call, at most. */
+#define LRING_SIM_BATCH		16
 /* The most timer interrupts per second the device asks for. */
 #define LRING_SIM_MAX_TICKS	20000
 
@@ -93,9 +95,9 @@ static struct lring_buffer *lring_sim_pop(struct lring_sim *sim)
  * page may be in highmem, which has no permanent kernel address.
  */
 static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
-			   u32 len)
+			   u64 seq, u32 len)
 {
-	u64 seq = lring_next_seq(sim->ring), word = 0;
+	u64 word = 0;
 	struct scatterlist *sg;
 	__le64 last;
 	int i;
@@ -132,21 +134,42 @@ static u32 lring_sim_block_len(struct lring_sim *sim, struct lring_buffer *buf)
 	return sim->block_size ?: buf->size;
 }
 
+/*
+ * Fills a batch of blocks into the buffers in @done (a NULL buffer is a
+ * block the device had none for), to be reported in one call, as a device
+ * that coalesces its interrupts would. Block i of the batch carries
+ * sequence number next_seq + i: drops count too.
+ */
+static void lring_sim_fill_batch(struct lring_sim *sim, struct lring_done *done,
+				 unsigned int n)
+{
+	u64 seq = lring_next_seq(sim->ring);
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!done[i].buf)
+			continue;
+		done[i].len = lring_sim_block_len(sim, done[i].buf);
+		lring_sim_fill(sim, done[i].buf, seq + i,
+			       min(done[i].len, done[i].buf->size));
+	}
+}
+
 static enum hrtimer_restart lring_sim_tick(struct hrtimer *timer)
 {
 	struct lring_sim *sim = container_of(timer, struct lring_sim, timer);
-	struct lring_buffer *buf;
-	u32 i, len;
+	struct lring_done done[LRING_SIM_BATCH] = {};
+	u32 i, n = 0;
 
 	for (i = 0; i < sim->blocks_per_tick; i++) {
-		buf = lring_sim_pop(sim);
-		if (!buf) {
-			lring_block_dropped(sim->ring);
-			continue;
+		done[n].buf = lring_sim_pop(sim);
+		/* A drop ends the batch: its refill may feed the next block. */
+		if (!done[n++].buf || n == LRING_SIM_BATCH ||
+		    i + 1 == sim->blocks_per_tick) {
+			lring_sim_fill_batch(sim, done, n);
+			lring_buffers_done(sim->ring, done, n);
+			n = 0;
 		}
-		len = lring_sim_block_len(sim, buf);
-		lring_sim_fill(sim, buf, min(len, buf->size));
-		lring_buffer_done(sim->ring, buf, len, 0);
 	}
 	/*
 	 * The next tick is a whole period after this one ends: a machine too
@@ -192,17 +215,21 @@ static void lring_sim_wait_for_buffer(struct lring_sim *sim)
 static int lring_sim_thread(void *data)
 {
 	struct lring_sim *sim = data;
-	struct lring_buffer *buf;
-	u32 len;
+	struct lring_done done[LRING_SIM_BATCH];
+	unsigned int n;
 
 	while (!kthread_should_stop()) {
-		buf = lring_sim_pop(sim);
-		if (!buf) {
+		/* What is queued now, up to a batch: no waiting to fill one. */
+		for (n = 0; n < LRING_SIM_BATCH; n++) {
+			done[n] = (struct lring_done){ .buf = lring_sim_pop(sim) };
+			if (!done[n].buf)
+				break;
+		}
+		if (!n) {
 			lring_sim_wait_for_buffer(sim);
 			continue;
 		}
-		len = lring_sim_block_len(sim, buf);
-		lring_sim_fill(sim, buf, min(len, buf->size));
+		lring_sim_fill_batch(sim, done, n);
 		/*
 		 * Complete as an interrupt handler would: interrupts off,
 		 * except on PREEMPT_RT, where handlers run in threads and the
@@ -210,7 +237,7 @@ static int lring_sim_thread(void *data)
 		 */
 		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
 			local_irq_disable();
-		lring_buffer_done(sim->ring, buf, len, 0);
+		lring_buffers_done(sim->ring, done, n);
 		if (!IS_ENABLED(CONFIG_PREEMPT_RT))
 			local_irq_enable();
 		cond_resched();

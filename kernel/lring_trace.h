@@ -67,8 +67,8 @@ TRACE_EVENT(lring_return,
 );
 
 TRACE_EVENT(lring_drop,
-	TP_PROTO(struct lring *ring, struct lring_pool *pool),
-	TP_ARGS(ring, pool),
+	TP_PROTO(struct lring *ring, struct lring_pool *pool, u64 dropped),
+	TP_ARGS(ring, pool, dropped),
 	TP_STRUCT__entry(
 		__field(u32, ring)
 		__field(u32, gap)
@@ -79,7 +79,7 @@ TRACE_EVENT(lring_drop,
 		__entry->ring = MINOR(ring->dev.devt);
 		__entry->gap = pool->gap;
 		__entry->seq = pool->seq;
-		__entry->dropped = pool->ctrl->counters.dropped;
+		__entry->dropped = dropped;
 	),
 	TP_printk("ring=%u seq=%llu gap=%u dropped=%llu", __entry->ring,
 		  __entry->seq, __entry->gap, __entry->dropped)

@@ -35,7 +35,10 @@ int lring_open_fd(int fd, struct lring **out)
 
 	if (fd < 0)
 		return -EBADF;
-	r = calloc(1, sizeof(*r));
+	/* Aligned as declared: each ring's fields have a cache line. */
+	r = aligned_alloc(_Alignof(struct lring), sizeof(*r));
+	if (r)
+		memset(r, 0, sizeof(*r));
 	if (!r) {
 		close(fd);
 		return -ENOMEM;
@@ -214,11 +217,13 @@ int lring_attach(struct lring *r, void *base, size_t size)
 	r->cq_cached_prod = cq_prod;
 	r->cq_head = cq_cons;
 	r->cq_released = cq_cons;
+	r->cq_published = cq_cons;
 
 	r->fqes = (struct lring_fqe *)(b + l.fq_entries_off);
 	r->fq_mask = l.fq_entries - 1;
 	r->fq_size = l.fq_entries;
 	r->fq_cached_prod = fq_prod;
+	r->fq_submitted = fq_prod;
 	r->fq_reserved = fq_prod;
 	r->fq_cached_end = fq_cons + l.fq_entries;
 

@@ -89,6 +89,9 @@ static unsigned ready_after_barrier(struct lring *r)
 {
 	/* Publish the consumer again: cheap, and makes the pairing local. */
 	lring_store_release(r->cq_consumer, r->cq_released);
+	r->cq_published = r->cq_released;
+	/* Nothing held back while we sleep (lring_defer()). */
+	lring_flush(r);
 	lring_smp_mb();
 	return lring_cq_ready(r);
 }
@@ -169,6 +172,7 @@ int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
 		return ret;
 	if (r->fd < 0)
 		return -EBADF;
+	lring_flush(r);
 	memset(&w, 0, sizeof(w));
 	w.timeout_ns = timeout_ns;
 	w.min_entries = min_entries;

@@ -41,7 +41,10 @@ for m in "$LRING_ROOT"/tests/models/*.pml; do
 	else
 		nok "$name: Spin found ${n:-no verdict}"
 	fi
-	for twin in NO_USER_MB NO_KERNEL_MB; do
+	twins="NO_USER_MB NO_KERNEL_MB"
+	# The eventfd model's third twin: the threshold test batches break.
+	grep -q EQUAL_THRESHOLD "$m" && twins="$twins EQUAL_THRESHOLD"
+	for twin in $twins; do
 		n=$(verify "$m" "-D$twin") || n=""
 		if [ -n "$n" ] && [ "$n" -gt 0 ]; then
 			ok "$name twin $twin: the lost wake-up is found"

@@ -46,9 +46,9 @@ int main(int argc, char **argv)
 			}
 		}
 		/* dry or finished: look at the fill ring, as a polling device */
-		pthread_mutex_lock(&fk->lock);
+		fk_lock(fk);
 		fk_refill_locked(fk);
-		pthread_mutex_unlock(&fk->lock);
+		fk_unlock(fk);
 		if (done == nblocks && fk->counters->returned == nblocks)
 			break;
 		usleep(200);

@@ -9,8 +9,10 @@
  * the fill ring validating ids like the kernel (range and ownership, counted
  * in rejected_ids), raises NEED_WAKEUP when the device runs dry, and signals
  * an eventfd on the empty -> non-empty transition (or the batch threshold).
- * It follows kernel/lring_ring.c: the fill ring is read after every
- * completion or drop and on a kick. With fk->stall set the device behaves
+ * It follows kernel/lring_ring.c: the consumer index is re-read only when
+ * the cached one shows the ring full, the fill ring is read after a drop,
+ * on a kick, and after a completion that leaves the device below a
+ * quarter of the pool; counters are written once per batch. With fk->stall set the device behaves
  * like lring_sim at rate 0: without a buffer it just waits, so returned
  * buffers reach it only through a kick.
  *
@@ -56,7 +58,7 @@ struct fake_kernel {
 	int memfd;
 	dev_t st_dev;
 	ino_t st_ino;
-	pthread_mutex_t lock;	/* everything below, like the kernel's irq_lock */
+	int lock;		/* everything below, like the kernel's irq_lock */
 
 	/* the kernel's own view of the shared memory */
 	int configured;
@@ -76,6 +78,7 @@ struct fake_kernel {
 	uint32_t *devq;		/* FIFO of buffers queued to the device */
 	uint32_t devq_head, devq_len;
 	uint32_t cq_prod;	/* authoritative completion producer */
+	uint32_t cq_cons_cached; /* consumer as last read; re-read when full */
 	uint32_t fq_cons;	/* authoritative fill consumer */
 	uint64_t seq;
 	uint32_t gap;
@@ -134,6 +137,22 @@ static inline void fk_smp_mb(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+/*
+ * The kernel's irq_lock: a spinlock whose unlock is a plain release store,
+ * as qspinlock's is, not a mutex that may call into the kernel.
+ */
+static inline void fk_lock(struct fake_kernel *fk)
+{
+	while (__atomic_exchange_n(&fk->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&fk->lock, __ATOMIC_RELAXED))
+			;
+}
+
+static inline void fk_unlock(struct fake_kernel *fk)
+{
+	__atomic_store_n(&fk->lock, 0, __ATOMIC_RELEASE);
+}
+
 static inline void fk_count(__u64 *c, uint64_t n)
 {
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
@@ -184,7 +203,6 @@ static inline struct fake_kernel *fk_new(void)
 	fk->st_ino = st.st_ino;
 	fk->eventfd = -1;
 	fk->seed = 0x5eed;
-	pthread_mutex_init(&fk->lock, NULL);
 	for (i = 0; i < FK_MAX && fk_registry[i]; i++)
 		;
 	if (i == FK_MAX)
@@ -216,7 +234,6 @@ static inline void fk_free(struct fake_kernel *fk)
 	if (fk->eventfd >= 0)
 		close(fk->eventfd);
 	close(fk->memfd);
-	pthread_mutex_destroy(&fk->lock);
 	free(fk);
 }
 
@@ -303,7 +320,7 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	fk->fqes = (struct lring_fqe *)(fk->map + l->fq_entries_off);
 	fk->pool = fk->map + l->pool_off;
 
-	fk->cq_prod = fk->fq_cons = cfg->index_base;
+	fk->cq_prod = fk->fq_cons = fk->cq_cons_cached = cfg->index_base;
 	*fk->cq_producer = *fk->cq_consumer = cfg->index_base;
 	*fk->fq_producer = *fk->fq_consumer = cfg->index_base;
 	fk->state = calloc(l->buf_count, 1);
@@ -323,9 +340,9 @@ static inline int fk_configure(struct fake_kernel *fk, const struct lring_config
 {
 	int ret;
 
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	ret = fk_configure_locked(fk, cfg);
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 	return ret;
 }
 
@@ -430,10 +447,13 @@ static inline void fk_refill_locked(struct fake_kernel *fk)
 	}
 }
 
-/* The kernel's lring_notify(): eventfd on reaching the batch threshold. */
-static inline void fk_signal_locked(struct fake_kernel *fk)
+/*
+ * The kernel's lring_notify(): eventfd when this batch's @published
+ * entries carry the count of waiting ones across the threshold.
+ */
+static inline void fk_signal_locked(struct fake_kernel *fk, uint32_t published)
 {
-	uint32_t pending;
+	uint32_t pending, threshold = fk->ev_batch > 1 ? fk->ev_batch : 1;
 	uint64_t one = 1;
 
 	if (fk->eventfd < 0)
@@ -442,7 +462,7 @@ static inline void fk_signal_locked(struct fake_kernel *fk)
 	 * then read the consumer. */
 	fk_smp_mb();
 	pending = fk->cq_prod - fk_load_acquire(fk->cq_consumer);
-	if (pending == (fk->ev_batch > 1 ? fk->ev_batch : 1)) {
+	if (pending >= threshold && pending - published < threshold) {
 		if (write(fk->eventfd, &one, sizeof(one)) == sizeof(one))
 			fk_count(&fk->counters->eventfd_signals, 1);
 	}
@@ -461,11 +481,116 @@ static inline void fk_fill_pattern(struct fake_kernel *fk, uint8_t *buf,
 	}
 }
 
-static inline void fk_drop_locked(struct fake_kernel *fk)
+/* What one batch did, written to the control page once at its end. */
+struct fk_tally {
+	uint32_t produced, delivered, dropped, rejected_indices;
+	int dry;		/* a block found no buffer */
+	uint64_t now;		/* the batch's one clock read, 0 before it */
+};
+
+static inline void fk_drop_locked(struct fake_kernel *fk, struct fk_tally *t)
 {
 	fk->gap++;
 	fk->seq++;
-	fk_count(&fk->counters->dropped, 1);
+	t->dropped++;
+}
+
+/* The kernel's lring_cq_has_room(): the consumer is read only when full. */
+static inline int fk_cq_has_room(struct fake_kernel *fk, struct fk_tally *t)
+{
+	uint32_t cons, size = fk->layout.cq_entries;
+
+	if (fk->cq_prod - fk->cq_cons_cached < size)
+		return 1;
+	/* Pairs with lring_release()'s store-release of the cq consumer. */
+	cons = fk_load_acquire(fk->cq_consumer);
+	if (fk->cq_prod - cons > size) {
+		t->rejected_indices++;
+		return 0;
+	}
+	fk->cq_cons_cached = cons;
+	return fk->cq_prod - cons < size;
+}
+
+/* One block of a batch; see fk_complete_locked() for the return value. */
+static inline int fk_block_locked(struct fake_kernel *fk, uint32_t len,
+				  uint32_t cflags, struct fk_tally *t)
+{
+	struct lring_cqe *cqe;
+	uint32_t id;
+
+	if (!fk->devq_len) {
+		if (fk->stall)
+			return -ENOBUFS;
+		t->produced++;
+		t->dry = 1;
+		fk_drop_locked(fk, t);
+		return -ENOBUFS;
+	}
+	id = fk_devq_pop(fk);
+	t->produced++;
+	if (!fk_cq_has_room(fk, t)) {
+		fk_drop_locked(fk, t);
+		fk_devq_push(fk, id);
+		return -ENOSPC;
+	}
+	if (len > fk->layout.buf_size) {
+		len = fk->layout.buf_size;
+		cflags |= LRING_CQE_F_TRUNCATED;
+	}
+	fk_fill_pattern(fk, fk->pool + (size_t)id * fk->layout.buf_stride,
+			fk->seq, len);
+	if (!t->now)
+		t->now = fk_now_ns();
+	cqe = &fk->cqes[fk->cq_prod & (fk->layout.cq_entries - 1)];
+	cqe->buf_id = id;
+	cqe->len = len;
+	cqe->seq = fk->seq;
+	cqe->timestamp_ns = t->now;
+	cqe->flags = cflags | (fk->gap ? LRING_CQE_F_GAP : 0);
+	cqe->dropped = fk->gap;
+	fk->state[id] = FK_USER;
+	fk->cq_prod++;
+	fk->seq++;
+	fk->gap = 0;
+	t->delivered++;
+	return 0;
+}
+
+/*
+ * The end of the kernel's lring_buffers_done(): one release of the
+ * producer, the counters once, one notify, and a refill only when the
+ * device dropped or holds less than the low-water mark.
+ */
+static inline void fk_finish_batch_locked(struct fake_kernel *fk,
+					  const struct fk_tally *t)
+{
+	uint32_t low = fk->layout.buf_count / 4;
+
+	if (!t->produced)
+		return;
+	if (t->delivered) {
+		/* Pairs with lring_peek()'s load-acquire of the cq producer. */
+#ifdef FK_TWIN_RELAXED_PUBLISH
+		/* The broken twin of tests/sanitizers/run.sh: TSan must see a race. */
+		__atomic_store_n(fk->cq_producer, fk->cq_prod, __ATOMIC_RELAXED);
+#else
+		fk_store_release(fk->cq_producer, fk->cq_prod);
+#endif
+	}
+	fk_count(&fk->counters->irqs, 1);
+	fk_count(&fk->counters->produced, t->produced);
+	if (t->delivered)
+		fk_count(&fk->counters->delivered, t->delivered);
+	if (t->dropped)
+		fk_count(&fk->counters->dropped, t->dropped);
+	if (t->rejected_indices)
+		fk_count(&fk->counters->rejected_indices, t->rejected_indices);
+	if (t->delivered)
+		fk_signal_locked(fk, t->delivered);
+	low = low < 1 ? 1 : low > 32 ? 32 : low;
+	if (t->dry || fk->devq_len < low)
+		fk_refill_locked(fk);
 }
 
 /*
@@ -478,71 +603,43 @@ static inline void fk_drop_locked(struct fake_kernel *fk)
 static inline int fk_complete_locked(struct fake_kernel *fk, uint32_t len,
 				     uint32_t cflags)
 {
-	struct lring_cqe *cqe;
-	uint32_t id, cons;
+	struct fk_tally t = { 0 };
+	int ret;
 
 	if (!fk->running)
 		return -EAGAIN;
-	if (!fk->devq_len) {
-		if (fk->stall)
-			return -ENOBUFS;
-		fk_count(&fk->counters->irqs, 1);
-		fk_count(&fk->counters->produced, 1);
-		fk_drop_locked(fk);
-		fk_refill_locked(fk);
-		return -ENOBUFS;
-	}
-	id = fk_devq_pop(fk);
-	fk_count(&fk->counters->irqs, 1);
-	fk_count(&fk->counters->produced, 1);
-	/* Pairs with lring_release()'s store-release of the cq consumer. */
-	cons = fk_load_acquire(fk->cq_consumer);
-	if (fk->cq_prod - cons >= fk->layout.cq_entries) {
-		if (fk->cq_prod - cons > fk->layout.cq_entries)
-			fk_count(&fk->counters->rejected_indices, 1);
-		fk_drop_locked(fk);
-		fk_devq_push(fk, id);
-		fk_refill_locked(fk);
-		return -ENOSPC;
-	}
-	if (len > fk->layout.buf_size) {
-		len = fk->layout.buf_size;
-		cflags |= LRING_CQE_F_TRUNCATED;
-	}
-	fk_fill_pattern(fk, fk->pool + (size_t)id * fk->layout.buf_stride,
-			fk->seq, len);
-	cqe = &fk->cqes[fk->cq_prod & (fk->layout.cq_entries - 1)];
-	cqe->buf_id = id;
-	cqe->len = len;
-	cqe->seq = fk->seq;
-	cqe->timestamp_ns = fk_now_ns();
-	cqe->flags = cflags | (fk->gap ? LRING_CQE_F_GAP : 0);
-	cqe->dropped = fk->gap;
-	fk->state[id] = FK_USER;
-	fk->cq_prod++;
-	/* Pairs with lring_peek()'s load-acquire of the cq producer. */
-#ifdef FK_TWIN_RELAXED_PUBLISH
-	/* The broken twin of tests/sanitizers/run.sh: TSan must see a race. */
-	__atomic_store_n(fk->cq_producer, fk->cq_prod, __ATOMIC_RELAXED);
-#else
-	fk_store_release(fk->cq_producer, fk->cq_prod);
-#endif
-	fk->seq++;
-	fk->gap = 0;
-	fk_count(&fk->counters->delivered, 1);
-	fk_signal_locked(fk);
-	fk_refill_locked(fk);
-	return 0;
+	ret = fk_block_locked(fk, len, cflags, &t);
+	fk_finish_batch_locked(fk, &t);
+	return ret;
 }
 
 static inline int fk_complete(struct fake_kernel *fk, uint32_t len)
 {
 	int ret;
 
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	ret = fk_complete_locked(fk, len, 0);
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 	return ret;
+}
+
+/*
+ * Up to @n blocks in one batch, as a driver calling lring_buffers_done()
+ * once per interrupt; a stalled device ends the batch early.
+ * Return: blocks published.
+ */
+static inline unsigned fk_complete_batch(struct fake_kernel *fk, unsigned n,
+					 uint32_t len)
+{
+	struct fk_tally t = { 0 };
+	int ret = 0;
+
+	fk_lock(fk);
+	while (fk->running && n-- && ret != -ENOBUFS)
+		ret = fk_block_locked(fk, len, 0, &t);
+	fk_finish_batch_locked(fk, &t);
+	fk_unlock(fk);
+	return t.delivered;
 }
 
 /* Complete @n blocks of @len bytes; returns how many were published. */
@@ -575,10 +672,10 @@ static inline int fk_start_locked(struct fake_kernel *fk)
 
 static inline void fk_start(struct fake_kernel *fk)
 {
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	if (fk_start_locked(fk))
 		abort();
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 }
 
 /* The device goes away: DEAD, and every sleeper is woken. */
@@ -586,22 +683,22 @@ static inline void fk_kill(struct fake_kernel *fk)
 {
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	fk->running = 0;
 	fk_set_flag(fk, LRING_F_DEAD, 1);
 	fk_set_flag(fk, LRING_F_RUNNING, 0);
 	if (fk->eventfd >= 0 && write(fk->eventfd, &one, sizeof(one)) < 0)
 		abort();
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 }
 
 static inline unsigned fk_kicks(struct fake_kernel *fk)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	n = fk->nr_kicks;
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 	return n;
 }
 
@@ -615,13 +712,13 @@ static inline int fk_wait(struct fake_kernel *fk, struct lring_wait *w)
 	for (;;) {
 		uint32_t ready;
 
-		pthread_mutex_lock(&fk->lock);
+		fk_lock(fk);
 		ready = fk->cq_prod - fk_load_acquire(fk->cq_consumer);
 		if (fk_read_once(fk->flags) & LRING_F_DEAD) {
-			pthread_mutex_unlock(&fk->lock);
+			fk_unlock(fk);
 			return -ENODEV;
 		}
-		pthread_mutex_unlock(&fk->lock);
+		fk_unlock(fk);
 		if (ready >= min)
 			return ready;
 		if (fk_now_ns() >= deadline)
@@ -634,7 +731,7 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 {
 	int ret = 0;
 
-	pthread_mutex_lock(&fk->lock);
+	fk_lock(fk);
 	fk->nr_ioctls++;
 	if (req != LRING_IOC_CONFIGURE && req != LRING_IOC_GET_INFO &&
 	    req != LRING_IOC_SET_EVENTFD) {
@@ -644,7 +741,7 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 		else if (fk_read_once(fk->flags) & LRING_F_DEAD)
 			ret = -ENODEV;
 		if (ret) {
-			pthread_mutex_unlock(&fk->lock);
+			fk_unlock(fk);
 			return ret;
 		}
 	}
@@ -699,7 +796,7 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 	}
 	case LRING_IOC_WAIT:
 		fk_count(&fk->counters->waits, 1);
-		pthread_mutex_unlock(&fk->lock);
+		fk_unlock(fk);
 		return fk_wait(fk, arg);
 	case LRING_IOC_GET_COUNTERS:
 		memcpy(arg, fk->counters, sizeof(*fk->counters));
@@ -707,7 +804,7 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 	default:
 		ret = -ENOTTY;
 	}
-	pthread_mutex_unlock(&fk->lock);
+	fk_unlock(fk);
 	return ret;
 }
 

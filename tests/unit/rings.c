@@ -150,8 +150,11 @@ Test(rings, both_rings_work_across_the_2_to_the_32_index_wrap)
 	cr_assert_eq(seq, want);
 	cr_assert_lt(r->cq_head, 2000u, "the completion index wrapped");
 	cr_assert_lt(r->fq_cached_prod, 2000u, "the fill index wrapped");
-	/* The next interrupt takes the last batch off the fill ring. */
-	cr_assert_eq(fk_complete(fk, BUF_SIZE), 0);
+	/*
+	 * A device above the low-water mark leaves returned ids on the fill
+	 * ring until it runs low; a kick takes them all now.
+	 */
+	cr_assert_eq(lring_kick(r), 0);
 	cr_assert_eq(*fk->fq_consumer, r->fq_cached_prod,
 		     "the kernel took every returned id");
 	cr_assert_eq(fk->counters->rejected_ids, 0);
@@ -416,6 +419,59 @@ Test(rings, truncated_and_gap_flags_reach_the_consumer)
 	cr_assert_eq(lring_cqe(r, idx)->seq, 4);
 	cr_assert_eq(lring_cqe(r, idx)->flags, LRING_CQE_F_GAP);
 	cr_assert_eq(lring_cqe(r, idx)->dropped, 2);
+	lring_close(r);
+	fk_free(fk);
+}
+
+Test(rings, deferred_updates_wait_for_the_batch_or_an_idle_peek)
+{
+	struct fake_kernel *fk = fk_create(16, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	uint64_t seq = 0;
+	uint32_t ids[16];
+
+	fk_start(fk);
+	lring_defer(r, 100);
+	cr_assert_eq(r->defer, 4, "capped at a quarter of the pool");
+	cr_assert_eq(fk_complete_batch(fk, 3, BUF_SIZE), 3);
+	cr_assert_eq(take(r, 16, ids, &seq), 3);
+	cr_assert_eq(lring_return(r, ids, 3), 0);
+	cr_assert_eq(*fk->cq_consumer, 0, "3 released slots held back");
+	cr_assert_eq(*fk->fq_producer, 0, "3 returned ids held back");
+	cr_assert_eq(fk_complete_batch(fk, 2, BUF_SIZE), 2);
+	cr_assert_eq(take(r, 16, ids, &seq), 2);
+	cr_assert_eq(*fk->cq_consumer, 5, "past the batch: published");
+	cr_assert_eq(lring_return(r, ids, 1), 0);
+	cr_assert_eq(*fk->fq_producer, 0, "4 returned ids held back");
+	cr_assert_eq(lring_return(r, ids + 1, 1), 0);
+	cr_assert_eq(*fk->fq_producer, 5, "past the batch: published");
+	cr_assert_eq(fk_complete_batch(fk, 1, BUF_SIZE), 1);
+	cr_assert_eq(take(r, 16, ids, &seq), 1);
+	cr_assert_eq(lring_return(r, ids, 1), 0);
+	cr_assert_eq(*fk->cq_consumer, 5);
+	cr_assert_eq(*fk->fq_producer, 5);
+	cr_assert_eq(take(r, 16, ids, &seq), 0);
+	cr_assert_eq(*fk->cq_consumer, 6, "an idle peek flushes the slots");
+	cr_assert_eq(*fk->fq_producer, 6, "and the ids");
+	cr_assert_eq(fk->counters->rejected_ids, 0);
+	lring_close(r);
+	fk_free(fk);
+}
+
+Test(rings, a_batch_of_completions_is_one_interrupt_with_one_timestamp)
+{
+	struct fake_kernel *fk = fk_create(16, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	uint32_t idx;
+
+	fk_start(fk);
+	cr_assert_eq(fk_complete_batch(fk, 8, BUF_SIZE), 8);
+	cr_assert_eq(lring_peek(r, 16, &idx), 8);
+	cr_assert_eq(lring_cqe(r, idx)->seq, 0);
+	cr_assert_eq(lring_cqe(r, idx + 7)->seq, 7);
+	cr_assert_eq(lring_cqe(r, idx)->timestamp_ns, lring_cqe(r, idx + 7)->timestamp_ns);
+	cr_assert_eq(fk->counters->irqs, 1);
+	cr_assert_eq(fk->counters->delivered, 8);
 	lring_close(r);
 	fk_free(fk);
 }
