@@ -182,6 +182,7 @@ struct result {
 	/* over the rounds: this result is the round with the median GB/s */
 	int rounds;
 	double ratio;		/* median of GB/s over the same round's ceiling */
+	double ratio_min;	/* the worst round's ratio */
 	double gbps_min, gbps_max;
 	uint64_t p99_min, p99_max;	/* latency: best and worst round */
 };
@@ -778,6 +779,7 @@ static int aggregate(const struct result *in, int n, struct result *out)
 		out[nout].gbps_max = g[cnt - 1];
 		qsort(ratio, nr, sizeof(ratio[0]), cmp_double);
 		out[nout].ratio = nr ? ratio[nr / 2] : NAN;
+		out[nout].ratio_min = nr ? ratio[0] : NAN;
 		nout++;
 	}
 	(void)rounds;
@@ -910,6 +912,7 @@ static void print_json(FILE *f, const struct opts *o,
 		bench_json_num(&j, "gbps", gbps(r));
 		bench_json_num(&j, "bufs_per_s", per(r->buffers, r->seconds));
 		bench_json_num(&j, "ratio_to_ceiling", r->latency ? NAN : r->ratio);
+		bench_json_num(&j, "ratio_to_ceiling_min", r->latency ? NAN : r->ratio_min);
 		bench_json_u64(&j, "rounds", r->rounds);
 		bench_json_num(&j, "gbps_min", r->latency ? NAN : r->gbps_min);
 		bench_json_num(&j, "gbps_max", r->latency ? NAN : r->gbps_max);

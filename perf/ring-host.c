@@ -15,20 +15,26 @@
  *   liblring    liblring's lring_peek/lring_release/lring_return against
  *               the userspace model of the kernel side the unit tests use
  *               (tests/unit/fake_kernel.h): the same layout in a memfd, the
- *               producer validates each returned id, takes a lock per
- *               completion like the kernel's irq_lock, and stalls when it has
- *               no buffer (lring_sim at rate 0), so the consumer must kick it
- *               (counted; a kick is a real ioctl on the kernel).
- *   bare-ring   the same two rings (completion entries, fill ids, indices
+ *               producer validates each returned id, takes a spinlock per
+ *               batch of completions like the kernel's irq_lock, and stalls
+ *               when it has no buffer (lring_sim at rate 0), so the consumer
+ *               must kick it (counted; a kick is a real ioctl on the kernel).
+ *               The consumer defers its index updates by the batch size.
+ *   bare-ts     the same two rings (completion entries, fill ids, indices
  *               on their own cache lines, acquire/release) with none of the
- *               checks, locks, counters or NEED_WAKEUP: the floor of this
- *               shape.
+ *               checks, locks, counters or NEED_WAKEUP, reusing buffers
+ *               first-in first-out as the kernel does and reading the clock
+ *               once per batch for the entries' timestamps: the fair floor.
+ *   bare-ring   the same without timestamps: the floor of this shape.
  *   pipe        the descriptors through a pipe, the ids back through a
  *               second one; the producer writes one descriptor per write()
  *               (one "interrupt" per buffer), the consumer reads all that
  *               is waiting and writes the ids back in one write().
  *
- * Each contender runs --reps times for --seconds; the median run is shown.
+ * The producer publishes --batch completions per "interrupt" (default: one
+ * run each at 1, 8 and 32; the pipe only at 1). Each contender runs --reps
+ * times for --seconds; the median run is shown, with its ratio to both bare
+ * rings of the same batch.
  */
 #include "../tests/unit/fake_kernel.h"
 #include "bench.h"
@@ -42,14 +48,19 @@
 
 #define BATCH	64
 
-enum kind { K_LRING, K_BARE, K_PIPE, K_COUNT };
-static const char *const kind_names[K_COUNT] = { "liblring", "bare-ring", "pipe" };
+enum kind { K_LRING, K_BARE_TS, K_BARE, K_PIPE, K_COUNT };
+static const char *const kind_names[K_COUNT] = {
+	"liblring", "bare-ts", "bare-ring", "pipe"
+};
+static const unsigned batch_sizes[] = { 1, 8, 32 };
+#define NR_BATCHES	(sizeof(batch_sizes) / sizeof(batch_sizes[0]))
 
 struct opts {
 	double seconds;
 	int reps;
 	uint32_t count;		/* buffers */
 	uint32_t bytes;		/* written and read per hand-off */
+	unsigned batch;		/* completions per producer step, 0: each size */
 	bool json;
 };
 
@@ -65,6 +76,8 @@ struct result {
 /* What the producer thread shares with the consumer. */
 struct shared {
 	const struct opts *o;
+	unsigned batch;
+	bool timestamps;
 	atomic_int stop;
 	uint64_t produced;
 	double cpu;
@@ -95,11 +108,13 @@ static void *lring_producer(void *arg)
 	struct shared *sh = arg;
 	uint64_t done = 0;
 
+	unsigned n;
+
 	bench_pin(0);
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		if (fk_complete(sh->fk, sh->o->bytes) == 0)
-			done++;
-		else
+		n = fk_complete_batch(sh->fk, sh->batch, sh->o->bytes);
+		done += n;
+		if (!n)
 			bench_relax();	/* stalled until the consumer kicks */
 	}
 	sh->produced = done;
@@ -155,35 +170,46 @@ static void *bare_producer(void *arg)
 	struct shared *sh = arg;
 	struct bare *b = sh->bare;
 	uint32_t *free_ids = calloc(sh->o->count, sizeof(*free_ids));
-	uint32_t nfree = 0, prod = 0, fcons = 0, fprod, i;
-	uint64_t seq = 0;
+	uint32_t head = 0, nfree = 0, prod = 0, fcons = 0, fprod, i, n;
+	uint64_t seq = 0, now = 0;
 
 	if (!free_ids)
 		abort();
 	bench_pin(0);
+	/* A FIFO of free ids, as the kernel's device queue is. */
 	for (i = 0; i < sh->o->count; i++)
 		free_ids[nfree++] = i;
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		if (nfree) {
-			uint32_t id = free_ids[--nfree];
+		n = nfree < sh->batch ? nfree : sh->batch;
+		if (n && sh->timestamps)
+			now = bench_now_ns();
+		for (i = 0; i < n; i++) {
+			uint32_t id = free_ids[head];
 			struct lring_cqe *c = &b->cqes[prod & b->mask];
 
+			head = (head + 1) % sh->o->count;
+			nfree--;
 			fill(sh->pool + (size_t)id * sh->stride, sh->o->bytes, seq);
 			c->buf_id = id;
 			c->len = sh->o->bytes;
 			c->seq = seq++;
-			c->timestamp_ns = 0;
+			c->timestamp_ns = now;
 			c->flags = 0;
 			c->dropped = 0;
-			atomic_store_explicit(&b->cq_prod, ++prod, memory_order_release);
-		} else {
-			bench_relax();
+			prod++;
 		}
-		/* Take returned ids after every completion, as the kernel does. */
+		if (n)
+			atomic_store_explicit(&b->cq_prod, prod, memory_order_release);
+		else
+			bench_relax();
+		/* Take returned ids after every batch, as the kernel does. */
 		fprod = atomic_load_explicit(&b->fq_prod, memory_order_acquire);
 		if (fprod != fcons) {
-			while (fcons != fprod)
-				free_ids[nfree++] = b->fqes[fcons++ & b->mask];
+			while (fcons != fprod) {
+				free_ids[(head + nfree) % sh->o->count] =
+					b->fqes[fcons++ & b->mask];
+				nfree++;
+			}
 			atomic_store_explicit(&b->fq_cons, fcons, memory_order_release);
 		}
 	}
@@ -315,9 +341,10 @@ static uint32_t pow2_at_least(uint32_t v)
 	return p;
 }
 
-static void run_one(const struct opts *o, enum kind k, struct result *res)
+static void run_one(const struct opts *o, enum kind k, unsigned batch,
+		    struct result *res)
 {
-	struct shared sh = { .o = o };
+	struct shared sh = { .o = o, .batch = batch, .timestamps = k == K_BARE_TS };
 	uint64_t until, t0, t1, calls = 0;
 	void *(*producer)(void *) = NULL;
 	struct lring *r = NULL;
@@ -341,8 +368,10 @@ static void run_one(const struct opts *o, enum kind k, struct result *res)
 			exit(2);
 		}
 		fk_start(sh.fk);
+		lring_defer(r, batch);
 		producer = lring_producer;
 		break;
+	case K_BARE_TS:
 	case K_BARE:
 		b = aligned_alloc(64, sizeof(*b));
 		if (!b)
@@ -376,7 +405,7 @@ static void run_one(const struct opts *o, enum kind k, struct result *res)
 	until = t0 + (uint64_t)(o->seconds * 1e9);
 	if (k == K_LRING)
 		res->buffers = lring_consumer(&sh, r, until);
-	else if (k == K_BARE)
+	else if (k == K_BARE || k == K_BARE_TS)
 		res->buffers = bare_consumer(&sh, until);
 	else
 		res->buffers = pipe_consumer(&sh, until, &calls);
@@ -400,6 +429,7 @@ static void run_one(const struct opts *o, enum kind k, struct result *res)
 		lring_close(r);
 		fk_free(sh.fk);
 		break;
+	case K_BARE_TS:
 	case K_BARE:
 		free(b->cqes);
 		free(b->fqes);
@@ -421,6 +451,21 @@ static int cmp_ns(const void *a, const void *b)
 	const struct result *x = a, *y = b;
 
 	return x->ns_per_buf < y->ns_per_buf ? -1 : x->ns_per_buf > y->ns_per_buf;
+}
+
+/* The batch of slot @bi: --batch alone if given, else each of batch_sizes. */
+static unsigned batch_of(const struct opts *o, unsigned bi)
+{
+	return o->batch ? o->batch : batch_sizes[bi];
+}
+
+/* Whether contender @k runs in batch slot @bi. */
+static bool want(const struct opts *o, enum kind k, unsigned bi)
+{
+	if (o->batch)
+		return bi == 0;
+	/* A pipe write per buffer has no batch size. */
+	return k != K_PIPE || batch_sizes[bi] == 1;
 }
 
 /* TSC ticks per millisecond, measured against CLOCK_MONOTONIC_RAW. */
@@ -448,15 +493,17 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, 0, 'r' },
 		{ "count", required_argument, 0, 'c' },
 		{ "bytes", required_argument, 0, 'b' },
+		{ "batch", required_argument, 0, 'B' },
 		{ "json", no_argument, 0, 'j' },
 		{ "tsc-khz", no_argument, 0, 't' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o = { .seconds = 1, .reps = 3, .count = 256, .bytes = 64 };
-	struct result runs[16], med[K_COUNT];
+	struct result runs[16], med[NR_BATCHES][K_COUNT];
 	char cpu[256];
 	int c, k, i;
+	unsigned bi;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -464,32 +511,37 @@ int main(int argc, char **argv)
 		case 'r': o.reps = atoi(optarg); break;
 		case 'c': o.count = strtoul(optarg, NULL, 0); break;
 		case 'b': o.bytes = strtoul(optarg, NULL, 0) / 8 * 8; break;
+		case 'B': o.batch = strtoul(optarg, NULL, 0); break;
 		case 'j': o.json = true; break;
 		case 't': printf("%.0f\n", tsc_khz()); return 0;
 		case 'h':
 			printf("Usage: ring-host [--seconds S] [--reps N] [--count BUFFERS] "
-			       "[--bytes B] [--json] | --tsc-khz\n");
+			       "[--bytes B] [--batch N] [--json] | --tsc-khz\n");
 			return 0;
 		default:
 			return 2;
 		}
 	}
-	if (o.reps < 1 || o.reps > 16 || !o.count || o.count > LRING_MAX_BUFFERS)
+	if (o.reps < 1 || o.reps > 16 || !o.count || o.count > LRING_MAX_BUFFERS ||
+	    o.batch > o.count)
 		return 2;
 
 	/* Interleave the contenders, so that a slow spell of the host hits
 	 * each of them alike. */
 	{
-		struct result all[K_COUNT][16];
+		static struct result all[NR_BATCHES][K_COUNT][16];
 
 		for (i = 0; i < o.reps; i++)
-			for (k = 0; k < K_COUNT; k++)
-				run_one(&o, k, &all[k][i]);
-		for (k = 0; k < K_COUNT; k++) {
-			memcpy(runs, all[k], o.reps * sizeof(runs[0]));
-			qsort(runs, o.reps, sizeof(runs[0]), cmp_ns);
-			med[k] = runs[o.reps / 2];
-		}
+			for (bi = 0; bi < NR_BATCHES; bi++)
+				for (k = 0; k < K_COUNT; k++)
+					if (want(&o, k, bi))
+						run_one(&o, k, batch_of(&o, bi), &all[bi][k][i]);
+		for (bi = 0; bi < NR_BATCHES; bi++)
+			for (k = 0; k < K_COUNT; k++) {
+				memcpy(runs, all[bi][k], o.reps * sizeof(runs[0]));
+				qsort(runs, o.reps, sizeof(runs[0]), cmp_ns);
+				med[bi][k] = runs[o.reps / 2];
+			}
 	}
 
 	if (o.json) {
@@ -507,21 +559,27 @@ int main(int argc, char **argv)
 		bench_json_u64(&j, "bytes", o.bytes);
 		bench_json_close(&j, '}');
 		bench_json_open(&j, "results", '[');
-		for (k = 0; k < K_COUNT; k++) {
-			struct result *r = &med[k];
+		for (bi = 0; bi < NR_BATCHES; bi++)
+			for (k = 0; k < K_COUNT; k++) {
+				struct result *r = &med[bi][k];
 
-			bench_json_open(&j, NULL, '{');
-			bench_json_str(&j, "contender", kind_names[k]);
-			bench_json_num(&j, "ns_per_buf", r->ns_per_buf);
-			bench_json_num(&j, "bufs_per_s", r->buffers / r->seconds);
-			bench_json_num(&j, "vs_bare", r->ns_per_buf / med[K_BARE].ns_per_buf);
-			bench_json_num(&j, "syscalls_per_buf", (double)r->syscalls / r->buffers);
-			bench_json_num(&j, "kicks_per_buf", (double)r->kicks / r->buffers);
-			bench_json_num(&j, "consumer_cpu_util", r->cons_cpu / r->seconds);
-			bench_json_num(&j, "producer_cpu_util", r->prod_cpu / r->seconds);
-			bench_json_u64(&j, "buffers", r->buffers);
-			bench_json_close(&j, '}');
-		}
+				if (!want(&o, k, bi))
+					continue;
+				bench_json_open(&j, NULL, '{');
+				bench_json_str(&j, "contender", kind_names[k]);
+				bench_json_u64(&j, "batch", batch_of(&o, bi));
+				bench_json_num(&j, "ns_per_buf", r->ns_per_buf);
+				bench_json_num(&j, "bufs_per_s", r->buffers / r->seconds);
+				bench_json_num(&j, "vs_bare", r->ns_per_buf / med[bi][K_BARE].ns_per_buf);
+				bench_json_num(&j, "vs_bare_ts",
+					       r->ns_per_buf / med[bi][K_BARE_TS].ns_per_buf);
+				bench_json_num(&j, "syscalls_per_buf", (double)r->syscalls / r->buffers);
+				bench_json_num(&j, "kicks_per_buf", (double)r->kicks / r->buffers);
+				bench_json_num(&j, "consumer_cpu_util", r->cons_cpu / r->seconds);
+				bench_json_num(&j, "producer_cpu_util", r->prod_cpu / r->seconds);
+				bench_json_u64(&j, "buffers", r->buffers);
+				bench_json_close(&j, '}');
+			}
 		bench_json_close(&j, ']');
 		fputs("\n}\n", stdout);
 		return 0;
@@ -529,16 +587,21 @@ int main(int argc, char **argv)
 	printf("Host hand-off: %u buffers, %u bytes written and read per buffer, "
 	       "median of %d x %.1f s, producer CPU 0, consumer CPU 1\n",
 	       o.count, o.bytes, o.reps, o.seconds);
-	printf("%-10s %10s %12s %8s %10s %10s\n", "contender", "ns/buf", "buf/s",
-	       "x bare", "sys/buf", "kicks/buf");
-	for (k = 0; k < K_COUNT; k++) {
-		struct result *r = &med[k];
+	printf("%-10s %5s %10s %12s %8s %8s %10s %10s\n", "contender", "batch",
+	       "ns/buf", "buf/s", "x bare", "x bare-ts", "sys/buf", "kicks/buf");
+	for (bi = 0; bi < NR_BATCHES; bi++)
+		for (k = 0; k < K_COUNT; k++) {
+			struct result *r = &med[bi][k];
 
-		printf("%-10s %10.1f %12.0f %8.2f %10.4f %10.4f\n", kind_names[k],
-		       r->ns_per_buf, r->buffers / r->seconds,
-		       r->ns_per_buf / med[K_BARE].ns_per_buf,
-		       (double)r->syscalls / r->buffers,
-		       (double)r->kicks / r->buffers);
-	}
+			if (!want(&o, k, bi))
+				continue;
+			printf("%-10s %5u %10.1f %12.0f %8.2f %8.2f %10.4f %10.4f\n",
+			       kind_names[k], batch_of(&o, bi), r->ns_per_buf,
+			       r->buffers / r->seconds,
+			       r->ns_per_buf / med[bi][K_BARE].ns_per_buf,
+			       r->ns_per_buf / med[bi][K_BARE_TS].ns_per_buf,
+			       (double)r->syscalls / r->buffers,
+			       (double)r->kicks / r->buffers);
+		}
 	return 0;
 }
