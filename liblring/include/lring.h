@@ -524,26 +524,6 @@ static inline int lring_needs_wakeup(const struct lring *r)
 	return !!(lring_flags(r) & LRING_F_NEED_WAKEUP);
 }
 
-/* tutorial: lib-fill-submit */
-/*
- * Publishes the submitted fill entries, then the NEED_WAKEUP handshake:
- * the kernel sets the flag, does a full barrier and re-reads the producer,
- * so either it sees our entries or we see the flag.
- */
-static inline int lring_publish_fill(struct lring *r)
-{
-	if (r->fq_submitted != r->fq_cached_prod) {
-		r->fq_cached_prod = r->fq_submitted;
-		/* Pairs with the kernel's smp_load_acquire() of fq producer. */
-		lring_store_release(r->fq_producer, r->fq_cached_prod);
-	}
-	/* Pairs with the kernel's smp_mb() between NEED_WAKEUP and re-read. */
-	lring_smp_mb();	/* tests/models/need_wakeup.pml */
-	if (__builtin_expect(lring_needs_wakeup(r), 0))
-		return lring_kick(r);
-	return 0;
-}
-
 /*
  * lring_fill_submit - publish the @n oldest reserved fill ring entries
  *
@@ -556,6 +536,7 @@ static inline int lring_publish_fill(struct lring *r)
  * the deferred count are submitted, or for lring_flush(). Return: 0, or
  * -errno of the kick (the entries are published either way). Never blocks.
  */
+/* tutorial: lib-fill-submit */
 static inline int lring_fill_submit(struct lring *r, unsigned n)
 {
 	uint32_t pending = r->fq_reserved - r->fq_submitted;
@@ -564,8 +545,17 @@ static inline int lring_fill_submit(struct lring *r, unsigned n)
 		n = pending;
 	r->fq_submitted += n;
 	if (n && r->fq_submitted - r->fq_cached_prod <= r->defer)
-		return 0;
-	return lring_publish_fill(r);
+		return 0;	/* held back: lring_defer() */
+	if (r->fq_submitted != r->fq_cached_prod) {
+		r->fq_cached_prod = r->fq_submitted;
+		/* Pairs with the kernel's smp_load_acquire() of fq producer. */
+		lring_store_release(r->fq_producer, r->fq_cached_prod);
+	}
+	/* Pairs with the kernel's smp_mb() between NEED_WAKEUP and re-read. */
+	lring_smp_mb();	/* tests/models/need_wakeup.pml */
+	if (__builtin_expect(lring_needs_wakeup(r), 0))
+		return lring_kick(r);
+	return 0;
 }
 /* tutorial-end: lib-fill-submit */
 
@@ -586,8 +576,9 @@ static inline int lring_flush(struct lring *r)
 		/* Pairs with the kernel's smp_load_acquire() of cq consumer. */
 		lring_store_release(r->cq_consumer, r->cq_published);
 	}
+	/* With nothing new to submit, this publishes what was held back. */
 	if (r->fq_submitted != r->fq_cached_prod)
-		return lring_publish_fill(r);
+		return lring_fill_submit(r, 0);
 	return 0;
 }
 
