@@ -359,14 +359,14 @@ void lring_buffers_done(struct lring *ring, const struct lring_done *done,
 	struct lring_pool *pool;
 	unsigned long irqflags;
 	bool had_drop = false;
-	u32 published;
+	u32 cq_start;
 	u64 now = 0;
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	pool = ring->pool;
 	if (!pool || !n)
 		goto out_unlock;
-	published = pool->cq_prod;
+	cq_start = pool->cq_prod;
 	for (; n--; done++) {
 		struct lring_buffer *buf = done->buf;
 
@@ -398,17 +398,16 @@ void lring_buffers_done(struct lring *ring, const struct lring_done *done,
 	}
 	if (!t.produced)
 		goto out_unlock;
-	published = pool->cq_prod - published;
-	t.delivered = published;
-	if (published) {
+	t.delivered = pool->cq_prod - cq_start;
+	if (t.delivered) {
 		/* One writer, under irq_lock: KCSAN checks no other path moves it. */
 		ASSERT_EXCLUSIVE_WRITER(pool->ctrl->cq_producer);
 		/* Entries before index; pairs with lring_load_acquire() in lring_peek(). */
 		smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
 	}
 	lring_publish_tally(pool, &t);
-	if (published)
-		lring_notify(ring, pool, published);
+	if (t.delivered)
+		lring_notify(ring, pool, t.delivered);
 	/*
 	 * A device that dropped a block may hold nothing; one that holds
 	 * plenty works on while returned buffers gather on the fill ring.

@@ -383,8 +383,7 @@ static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
 	*idx = r->cq_head;
 	r->cq_head += avail;
 	/* Idle: nothing may stay held back while we wait for more. */
-	if (!avail && (r->cq_released != r->cq_published ||
-		       r->fq_submitted != r->fq_cached_prod))
+	if (!avail)
 		lring_flush(r);
 	return avail;
 }
