@@ -20,6 +20,9 @@
 #define LRING_MAX_CONTIG_SIZE	(PAGE_SIZE << LRING_MAX_PAGE_ORDER)
 /* tutorial-end: contig-limit */
 
+/* Pages of a buffer one fault maps: 1 MiB of 4 KiB pages. */
+#define LRING_MAP_AHEAD		256
+
 static int lring_ring_size(u32 requested, u32 buf_count, u32 *out)
 {
 	if (!requested) {
@@ -394,6 +397,35 @@ DEFINE_STATIC_SRCU(lring_map_srcu);
 
 /* tutorial: vm-fault */
 /*
+ * A consumer reads a block from its start: with the page that faulted, map
+ * the rest of its buffer (at most LRING_MAP_AHEAD pages), as TTM's fault
+ * handler maps ahead. The first pass over a pool of 1 MiB buffers then
+ * costs one fault per buffer, not 256, and a consumer starting a stream
+ * does not fall behind its device while it faults. A page that cannot be
+ * mapped ahead faults later by itself.
+ */
+static vm_fault_t lring_vm_fault_buffer(struct vm_fault *vmf,
+					struct lring_pool *pool, u64 pool_off,
+					pgprot_t prot)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	u32 in_buf, pages, i;
+	vm_fault_t ret;
+
+	div_u64_rem(pool_off, pool->layout.buf_stride, &in_buf);
+	pages = min3((pool->layout.buf_stride - in_buf) >> PAGE_SHIFT,
+		     (u32)LRING_MAP_AHEAD, (u32)((vma->vm_end - addr) >> PAGE_SHIFT));
+	ret = vmf_insert_pfn_prot(vma, addr, lring_pool_pfn(pool, pool_off), prot);
+	for (i = 1; i < pages && ret == VM_FAULT_NOPAGE; i++)
+		if (vmf_insert_pfn_prot(vma, addr + i * PAGE_SIZE,
+					lring_pool_pfn(pool, pool_off + i * PAGE_SIZE),
+					prot) != VM_FAULT_NOPAGE)
+			break;
+	return ret;
+}
+
+/*
  * Pages are inserted when first touched, each with the protection of its
  * part. Nothing is mapped in ->mmap(), so ->mmap() needs no lock that an
  * ioctl copying from userspace could hold, and a buffer revoked because its
@@ -408,7 +440,6 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
 	bool writable = lring_offset_writable(l, off);
 	unsigned long vm_flags = vma->vm_flags | VM_READ;
-	unsigned long pfn;
 	vm_fault_t ret;
 	pgprot_t prot;
 	int idx;
@@ -433,10 +464,10 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 
 	idx = srcu_read_lock(&lring_map_srcu);
 	if (READ_ONCE(pool->revoked))
-		pfn = page_to_pfn(ZERO_PAGE(vmf->address));
+		ret = vmf_insert_pfn_prot(vma, vmf->address,
+					  page_to_pfn(ZERO_PAGE(vmf->address)), prot);
 	else
-		pfn = lring_pool_pfn(pool, off - l->pool_off);
-	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn, prot);
+		ret = lring_vm_fault_buffer(vmf, pool, off - l->pool_off, prot);
 	srcu_read_unlock(&lring_map_srcu, idx);
 	return ret;
 }

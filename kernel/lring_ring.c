@@ -467,6 +467,9 @@ EXPORT_SYMBOL_GPL(lring_block_dropped);
  * hands the device whatever the application returned, and while @polling
  * is true NEED_WAKEUP stays down, so the application need not kick. The
  * call with @polling false raises NEED_WAKEUP if the device is still dry.
+ * A device that always looks before it sleeps (a thread, a NAPI-style
+ * poll) says true when it wakes, so the completion that takes its last
+ * buffer does not raise the flag either, and false just before it sleeps.
  * Context: as lring_buffer_done().
  */
 void lring_device_poll(struct lring *ring, bool polling)

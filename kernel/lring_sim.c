@@ -194,7 +194,10 @@ static bool lring_sim_has_buffer(struct lring_sim *sim)
 /*
  * Out of buffers: poll the fill ring for a while, as a device walking its
  * descriptor ring would, so that a consumer that is only a little behind
- * need not kick; then ask for a kick and sleep until a buffer comes.
+ * need not kick; then ask for a kick and sleep until a buffer comes. The
+ * thread is "polling" whenever it is awake, not only inside this loop:
+ * the completion that hands over its last buffer comes first, and must not
+ * raise NEED_WAKEUP for a device that is about to look by itself.
  */
 static void lring_sim_wait_for_buffer(struct lring_sim *sim)
 {
@@ -210,6 +213,8 @@ static void lring_sim_wait_for_buffer(struct lring_sim *sim)
 	wait_event_interruptible(sim->thread_wq,
 				 lring_sim_has_buffer(sim) ||
 				 kthread_should_stop());
+	if (!kthread_should_stop())
+		lring_device_poll(sim->ring, true);
 }
 
 static int lring_sim_thread(void *data)
@@ -218,6 +223,7 @@ static int lring_sim_thread(void *data)
 	struct lring_done done[LRING_SIM_BATCH];
 	unsigned int n;
 
+	lring_device_poll(sim->ring, true);
 	while (!kthread_should_stop()) {
 		/* What is queued now, up to a batch: no waiting to fill one. */
 		for (n = 0; n < LRING_SIM_BATCH; n++) {

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #define BUF_SIZE_ODD	3000	/* not a page multiple: partial pages too */
@@ -178,7 +179,7 @@ static void return_without_kick(struct lring *r, const uint32_t *ids, unsigned n
 /* The device runs dry, says so, waits for a kick, and resumes after one. */
 static void test_need_wakeup(int argc, char **argv)
 {
-	struct lring_counters c0, c1, c2;
+	struct lring_counters cs, c0, c1, c2;
 	uint32_t ids[8], idx;
 	unsigned got = 0, i, n;
 	uint64_t deadline;
@@ -189,6 +190,7 @@ static void test_need_wakeup(int argc, char **argv)
 	if (!ktest_ok(!ktest_setup(0, &r, 8, 4096, LRING_BACKEND_STREAMING, 0,
 				   0, 5, 0), "need_wakeup: setup"))
 		return;
+	counters(r, &cs);
 	lring_start(r);
 	deadline = ktest_now_ns() + 10000000000ull;
 	while (got < 8 && ktest_now_ns() < deadline) {
@@ -200,7 +202,17 @@ static void test_need_wakeup(int argc, char **argv)
 	ktest_ok(got == 8, "need_wakeup: the application holds all 8 buffers");
 	ktest_ok(ktest_wait_for(lring_needs_wakeup(r), 10000),
 		 "need_wakeup: flag raised when the device ran dry");
+	/*
+	 * lring_sim's thread looks at the fill ring for 2 ms before it asks
+	 * for a kick: until it gives up, a busy-polling application that
+	 * returned a buffer must not see the flag and kick for nothing.
+	 * Regression test: docs/reliability.md entry 35.
+	 */
+	ktest_sleep_ms(100);
 	counters(r, &c0);
+	ktest_ok(c0.need_wakeups == cs.need_wakeups + 1,
+		 "need_wakeup: raised once, when the device stopped looking (%llu times)",
+		 (unsigned long long)(c0.need_wakeups - cs.need_wakeups));
 	return_without_kick(r, ids, 8);
 	ktest_sleep_ms(200);
 	counters(r, &c1);
@@ -214,6 +226,73 @@ static void test_need_wakeup(int argc, char **argv)
 	ktest_ok(c2.returned == c0.returned + 8, "need_wakeup: all 8 returns accepted");
 	lring_stop(r);
 	lring_close(r);
+}
+
+static const char *const backend_names[] = { "coherent", "streaming", "noncontig", "user" };
+
+/* Minor page faults this process took so far. */
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/*
+ * The first read of a large buffer costs one page fault, not one per page:
+ * at the start of a stream a consumer that faulted 4 KiB at a time fell
+ * behind a fast device by the whole pool (busy-poll then had to kick).
+ * The data read through the pages mapped ahead must be the block's.
+ * Regression test: docs/reliability.md entry 36.
+ */
+static void test_first_touch(int argc, char **argv)
+{
+	const uint32_t size = 1 << 20, pages = size / 4096;
+	static const uint32_t backends[] = { LRING_BACKEND_COHERENT,
+					     LRING_BACKEND_STREAMING,
+					     LRING_BACKEND_NONCONTIG };
+	uint32_t idx, b, got, n;
+	volatile const unsigned char *p;
+	const struct lring_cqe *c;
+	uint64_t deadline;
+	long before, faults;
+	struct lring *r;
+	unsigned i;
+
+	(void)argc;
+	(void)argv;
+	for (b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		const char *name = backend_names[backends[b]];
+
+		if (!ktest_ok(!ktest_setup(0, &r, 4, size, backends[b], 0, 0, 61, 0),
+			      "first_touch %s: setup", name))
+			continue;
+		lring_start(r);
+		deadline = ktest_now_ns() + 10000000000ull;
+		for (got = 0; got < 4 && ktest_now_ns() < deadline; got += n) {
+			n = lring_peek(r, 1, &idx);
+			if (!n)
+				continue;
+			c = lring_cqe(r, idx);
+			p = lring_buf(r, c->buf_id);
+			before = minor_faults();
+			for (i = 0; i < pages; i++)
+				(void)p[(size_t)i * 4096];
+			faults = minor_faults() - before;
+			ktest_ok(faults <= 4,
+				 "first_touch %s: reading buffer %u's %u pages took %ld page faults",
+				 name, c->buf_id, pages, faults);
+			ktest_ok(c->len == size &&
+				 ktest_bad_offset((const void *)p, c->len, 61, c->seq) < 0,
+				 "first_touch %s: buffer %u holds block %llu", name,
+				 c->buf_id, (unsigned long long)c->seq);
+			lring_release(r, 1);
+		}
+		ktest_ok(got == 4, "first_touch %s: all 4 buffers seen", name);
+		lring_stop(r);
+		lring_close(r);
+	}
 }
 
 /* A slow producer never leaves an eventfd sleeper stranded. */
@@ -740,7 +819,6 @@ static int open_backend(int ring, uint32_t backend, struct lring **out)
 	return ret;
 }
 
-static const char *const backend_names[] = { "coherent", "streaming", "noncontig", "user" };
 
 /* One malformed input (or a good one) and what it must do to the counters. */
 struct counter_row {
@@ -1282,6 +1360,7 @@ static const struct ktest_subtest tests[] = {
 	{ "wrap", test_wrap },
 	{ "drops", test_drops },
 	{ "need_wakeup", test_need_wakeup },
+	{ "first_touch", test_first_touch },
 	{ "eventfd_slow", test_eventfd_slow },
 	{ "eventfd_busy", test_eventfd_busy },
 	{ "eventfd_batch", test_eventfd_batch },
