@@ -21,6 +21,8 @@
 #   make install    liblring, headers, lring.pc, tools, man pages, udev rule
 #                   (PREFIX=/usr/local DESTDIR=...; README "Install")
 #   make dkms-install  the modules' sources into DKMS, built and installed
+#   make modules_install  without DKMS: the modules for KDIR, and what a
+#                   driver of your own builds against (docs/tutorial/09)
 #   make clean      remove build/
 # Files are found by pattern: add a .c file to liblring/src, examples, tools,
 # tests/unit, tests/kernel or perf and it is built without touching this file.
@@ -227,7 +229,7 @@ INSTALL_TOOLS := $(B)/examples/lring-cat $(TOOLS) $(B)/perf/ring-bench
 INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer
 
 .PHONY: install install-lib install-headers install-bin install-man \
-	install-udev install-python modules_install dkms-src dkms-install
+	install-udev install-python install-kdev modules_install dkms-src dkms-install
 
 install: install-lib install-headers install-bin install-man install-udev \
 	install-python
@@ -235,7 +237,8 @@ install: install-lib install-headers install-bin install-man install-udev \
 $(B)/lib/lring.pc: liblring/lring.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@DKMSSRCDIR@|$(DKMSSRCDIR)|' $< >$@
 
 # lring.pc bakes in the paths: rebuild it for every install
 install-lib: lib
@@ -278,18 +281,31 @@ install-python:
 		$(INSTALL) -m 0644 liblring/python/lring.py $(DESTDIR)$(PYTHONDIR)/; \
 	fi
 
-# Without DKMS: the modules for KDIR into /lib/modules/<krel>/updates
-modules_install: modules
+# Without DKMS: the modules for KDIR into /lib/modules/<krel>/updates, and
+# what another module needs to build against them (install-kdev) with this
+# kernel's symbol versions in $(DKMSSRCDIR)/<krel>/Module.symvers
+modules_install: modules install-kdev
 	+@kdir="$(KDIR)"; [ -n "$$kdir" ] || { echo "modules_install: set KDIR"; exit 1; }; \
 	krel=$$($(VM)/kernel.sh krel "$$kdir"); \
 	$(MAKE) -C "$$kdir" M=$(CURDIR)/$(B)/kmod/$$krel INSTALL_MOD_PATH=$(DESTDIR) \
-		INSTALL_MOD_DIR=updates modules_install
+		INSTALL_MOD_DIR=updates modules_install && \
+	$(INSTALL) -d $(DESTDIR)$(DKMSSRCDIR)/$$krel && \
+	$(INSTALL) -m 0644 $(B)/kmod/$$krel/Module.symvers $(DESTDIR)$(DKMSSRCDIR)/$$krel/
 
-# The module sources as DKMS wants them: $(DKMSSRCDIR) with dkms.conf
-dkms-src:
+# A driver's build needs the driver header and the uapi header it uses, in
+# one include directory of their own (docs/tutorial/09-building-your-driver.md)
+install-kdev:
+	$(INSTALL) -d $(DESTDIR)$(DKMSSRCDIR)/include/linux
+	$(INSTALL) -m 0644 kernel/lring_driver.h $(DESTDIR)$(DKMSSRCDIR)/include/
+	$(INSTALL) -m 0644 uapi/linux/lring.h $(DESTDIR)$(DKMSSRCDIR)/include/linux/
+
+# The module sources as DKMS wants them: $(DKMSSRCDIR) with dkms.conf; its
+# post-build step keeps each kernel's Module.symvers next to the modules
+dkms-src: install-kdev
 	$(INSTALL) -d $(DESTDIR)$(DKMSSRCDIR)/kernel $(DESTDIR)$(DKMSSRCDIR)/uapi/linux
 	$(INSTALL) -m 0644 dkms.conf Kbuild $(DESTDIR)$(DKMSSRCDIR)/
 	$(INSTALL) -m 0644 kernel/Kbuild kernel/*.c kernel/*.h $(DESTDIR)$(DKMSSRCDIR)/kernel/
+	$(INSTALL) -m 0755 kernel/dkms-post-build.sh $(DESTDIR)$(DKMSSRCDIR)/kernel/
 	$(INSTALL) -m 0644 uapi/linux/*.h $(DESTDIR)$(DKMSSRCDIR)/uapi/linux/
 	sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' $(DESTDIR)$(DKMSSRCDIR)/dkms.conf
 

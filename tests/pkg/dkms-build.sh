@@ -78,6 +78,28 @@ for k in $kernels; do
 			nok "dkms built $m.ko for $KREL"
 		fi
 	done
+	# what a driver of its own builds against (kernel/dkms-post-build.sh)
+	if grep -q '[[:space:]]lring_register[[:space:]]' "$mods/Module.symvers" 2>/dev/null; then
+		ok "dkms kept Module.symvers for $KREL next to the modules"
+	else
+		nok "dkms kept Module.symvers for $KREL next to the modules"
+	fi
+	# and the driver template builds against the DKMS install alone
+	tpl=$work/template-$KREL
+	cp -r "$LRING_ROOT/examples/driver-template" "$tpl"
+	cc=$(kernel_cc "$KDIR")
+	ccarg=()
+	if [ -n "$cc" ] && ! command -v "$cc" >/dev/null; then
+		ccarg=(CC=gcc)
+	fi
+	if make -C "$tpl" KDIR="$KDIR" LRING_DIR="$src/lring-$version" \
+		LRING_SYMVERS="$mods/Module.symvers" "${ccarg[@]}" >"$tpl.log" 2>&1 &&
+		! grep -qE 'WARNING|warning:' "$tpl.log"; then
+		ok "the driver template builds against the DKMS install for $KREL"
+	else
+		tail -n 20 "$tpl.log"
+		nok "the driver template builds against the DKMS install for $KREL"
+	fi
 	# warnings count as failures here too, as in build-kmod.sh
 	blog=$tree/lring/$version/$KREL/x86_64/log/make.log
 	if [ -f "$blog" ] && ! grep -qE '(warning|error):' "$blog"; then

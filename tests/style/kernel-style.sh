@@ -33,12 +33,12 @@ check() { # DESCRIPTION COMMAND...: ok if COMMAND succeeds
 }
 
 cd "${LRING_KSRC:-$LRING_ROOT}"
-nfiles=$(find kernel uapi -name '*.[ch]' | wc -l)
+nfiles=$(find kernel uapi examples/driver-template -name '*.[ch]' | wc -l)
 if out=$("$VMDIR/checkpatch.sh" 2>&1); then
-	ok "checkpatch.pl: $nfiles files in kernel/ and uapi/ clean"
+	ok "checkpatch.pl: $nfiles files in kernel/, uapi/ and the driver template clean"
 else
 	printf '%s\n' "$out" | sed 's/^/# /'
-	nok "checkpatch.pl: $nfiles files in kernel/ and uapi/ clean"
+	nok "checkpatch.pl: $nfiles files in kernel/, uapi/ and the driver template clean"
 fi
 
 objdir=""
@@ -62,9 +62,9 @@ done
 # driver must leave to the DMA API's mapping and sync calls).
 # Regression test: docs/reliability.md entry 24.
 internal=$(grep -nE '#include <linux/(dma-map-ops|dma-direct|swiotlb)\.h>' \
-	$(find kernel -name '*.[ch]' | LC_ALL=C sort) || true)
+	$(find kernel examples/driver-template -name '*.[ch]' | LC_ALL=C sort) || true)
 [ -z "$internal" ] || printf '%s\n' "$internal" | sed 's/^/# /'
-check "DMA API: no DMA-layer internal header in kernel/" test -z "$internal"
+check "DMA API: no DMA-layer internal header in kernel/ or the driver template" test -z "$internal"
 
 kdoc=$(dirname "$("$VMDIR/kernel.sh" checkpatch)")/kernel-doc
 mapfile -t ksrc < <(find kernel -name '*.[ch]' | LC_ALL=C sort)

@@ -25,7 +25,7 @@ if [ -z "$cp" ]; then
 	cp=$("$(dirname "$0")/kernel.sh" checkpatch)
 fi
 cd "${LRING_KSRC:-$LRING_ROOT}"
-files=$(find kernel uapi -name '*.[ch]' 2>/dev/null | LC_ALL=C sort)
+files=$(find kernel uapi examples/driver-template -name '*.[ch]' 2>/dev/null | LC_ALL=C sort)
 if [ -z "$files" ]; then
 	log "no kernel sources to check"
 	exit 0
