@@ -179,8 +179,13 @@ static irqreturn_t lring_edu_irq(int irq, void *data)
 	struct lring_buffer *buf;
 	u32 status, cmd;
 
+	/*
+	 * This read comes before the buffer is handed over: a PCI read is
+	 * answered only after the device's earlier writes (the block) have
+	 * reached memory. All ones: the device is gone (surprise removal).
+	 */
 	status = ioread32(edu->mmio + LRING_EDU_REG_IRQ_STATUS);
-	if (!status) {
+	if (!status || status == ~0U) {
 		atomic_long_inc(&edu->spurious);
 		return IRQ_NONE;
 	}
