@@ -100,6 +100,19 @@ for k in $kernels; do
 		tail -n 20 "$tpl.log"
 		nok "the driver template builds against the DKMS install for $KREL"
 	fi
+	# and as a DKMS module of its own, with its dkms.conf, after lring
+	tsrc=$src/my-card-1.0
+	rm -rf "$tsrc" && cp -r "$LRING_ROOT/examples/driver-template" "$tsrc"
+	"${d[@]}" add -m my-card -v 1.0 >"$work/tadd.log" 2>&1 || true
+	if "${d[@]}" build -m my-card -v 1.0 -k "$KREL" --kernelsourcedir "$KDIR" \
+		>"$work/tbuild-$KREL.log" 2>&1 &&
+		ls "$tree/my-card/1.0/$KREL"/*/module/pci_card.ko* >/dev/null 2>&1 &&
+		! grep -qE 'WARNING|warning:' "$tree/my-card/1.0/$KREL"/*/log/make.log; then
+		ok "dkms builds the driver template's dkms.conf against lring's for $KREL"
+	else
+		cat "$work/tadd.log" "$work/tbuild-$KREL.log" | tail -n 30
+		nok "dkms builds the driver template's dkms.conf against lring's for $KREL"
+	fi
 	# warnings count as failures here too, as in build-kmod.sh
 	blog=$tree/lring/$version/$KREL/x86_64/log/make.log
 	if [ -f "$blog" ] && ! grep -qE '(warning|error):' "$blog"; then
