@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keep the tutorial's code snippets identical to the code that make check runs.
+"""Keep the documentation's code snippets identical to the code that make check runs.
 
 A source file marks a region with two comment lines:
 
@@ -26,7 +26,11 @@ drift.
   snippets.py --update  rewrite the Markdown blocks from the sources
 Options: --root DIR (default: the repository), --result FILE (write
 "passed=N failed=N skipped=0" for tests/vm/check.sh), FILES... (Markdown
-files; default docs/tutorial/*.md).
+files; default DEFAULT_FILES: the tutorial, README.md, docs/liblring.md).
+
+--check first runs the checker on a broken twin of its own (a drifted
+snippet and an unlabelled block, in a scratch directory) and fails if it
+does not catch both: a checker that cannot fail proves nothing.
 """
 import argparse
 import difflib
@@ -51,6 +55,8 @@ SNIP_CLOSE = re.compile(r"^<!--\s*/snippet\s*-->\s*$")
 LABEL = re.compile(r"^<!--\s*(output|host)\b.*-->\s*$")
 FENCE = re.compile(r"^(```+|~~~+)(.*)$")
 LANG = {".c": "c", ".h": "c", ".sh": "sh", ".group": "sh"}
+# Every Markdown file whose code blocks are checked by default.
+DEFAULT_FILES = ["docs/tutorial/*.md", "README.md", "docs/liblring.md"]
 
 
 class Regions:
@@ -197,6 +203,21 @@ def process(md, root, regions, update, tap):
     return passed, failed
 
 
+def selftest():
+    """The broken twin: returns the failures a drifted snippet and an
+    unlabelled block produce (2 when the checker works)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "examples"))
+        with open(os.path.join(root, "examples", "twin.c"), "w") as f:
+            f.write("/* tutorial: twin */\nint a = 1;\n/* tutorial-end: twin */\n")
+        md = os.path.join(root, "twin.md")
+        with open(md, "w") as f:
+            f.write("<!-- snippet: examples/twin.c twin -->\n```c\nint a = 2;\n```\n"
+                    "<!-- /snippet -->\n\n```\nunlabelled\n```\n")
+        return process(md, root, Regions(root), False, lambda line: None)[1]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     g = ap.add_mutually_exclusive_group(required=True)
@@ -208,12 +229,21 @@ def main():
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
     root = os.path.abspath(a.root)
-    files = a.files or sorted(glob.glob(os.path.join(root, "docs/tutorial/*.md")))
+    files = a.files or [f for pat in DEFAULT_FILES
+                        for f in sorted(glob.glob(os.path.join(root, pat)))]
     regions = Regions(root)
     passed = failed = 0
+    if a.check:
+        caught = selftest()
+        if caught == 2:
+            passed += 1
+            print("ok - snippets: the broken twin's drifted and unlabelled blocks are caught")
+        else:
+            failed += 1
+            print("not ok - snippets: the broken twin got %d of 2 failures" % caught)
     if not files:
         print("not ok - snippets: no Markdown files to check")
-        failed = 1
+        failed += 1
     for md in files:
         p, f = process(os.path.abspath(md), root, regions, a.update, print)
         passed, failed = passed + p, failed + f
