@@ -155,6 +155,7 @@ static void lring_ioc_get_info(struct lring *ring, struct lring_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->abi_version = LRING_ABI_VERSION;
+	info->features = LRING_FEATURES;
 	if (ring->pool) {
 		info->configured = 1;
 		info->backend = ring->pool->backend_id;
@@ -307,7 +308,8 @@ static long lring_consume(struct lring *ring, struct file *file,
 }
 
 struct lring_dqbuf_req {
-	struct lring_cqe __user *dst;
+	void __user *dst;
+	size_t size;
 	long copied;
 };
 
@@ -330,7 +332,7 @@ static long lring_take_cqe(struct lring *ring, void *arg)
 	mutex_unlock(&ring->lock);
 	if (ret)
 		return ret;
-	if (copy_to_user(req->dst, &cqe, sizeof(cqe))) {
+	if (copy_to_user(req->dst, &cqe, min(req->size, sizeof(cqe)))) {
 		lring_ring_undo_dequeue(ring, cons);
 		return -EFAULT;
 	}
@@ -338,12 +340,12 @@ static long lring_take_cqe(struct lring *ring, void *arg)
 }
 
 static long lring_ioc_dqbuf(struct lring *ring, struct file *file,
-			    struct lring_cqe __user *dst)
+			    void __user *dst, size_t size)
 {
-	struct lring_dqbuf_req req = { .dst = dst };
+	struct lring_dqbuf_req req = { .dst = dst, .size = size };
 
 	/* Fail before taking anything when the entry has nowhere to go. */
-	if (clear_user(dst, sizeof(*dst)))
+	if (clear_user(dst, min(size, sizeof(struct lring_cqe))))
 		return -EFAULT;
 	return lring_consume(ring, file, lring_take_cqe, &req);
 }
@@ -502,41 +504,84 @@ static long lring_ioctl_locked(struct lring *ring, unsigned int cmd,
 	return -ENOTTY;
 }
 
+/* A struct may grow, never shrink below its first version. */
+static_assert(sizeof(struct lring_config) >= LRING_CONFIG_SIZE_VER0);
+static_assert(sizeof(struct lring_info) >= LRING_INFO_SIZE_VER0);
+static_assert(sizeof(struct lring_eventfd) >= LRING_EVENTFD_SIZE_VER0);
+static_assert(sizeof(struct lring_wait) >= LRING_WAIT_SIZE_VER0);
+static_assert(sizeof(struct lring_counters) >= LRING_COUNTERS_SIZE_VER0);
+static_assert(sizeof(struct lring_cqe) >= LRING_CQE_SIZE_VER0);
+
+/*
+ * The command this module knows under @cmd's type, number and direction,
+ * with this module's argument size; the caller's size goes to @usize. 0
+ * for an unknown command or an argument shorter than the first version's
+ * (uapi/linux/lring.h: how this interface grows).
+ */
+static unsigned int lring_ioc_known(unsigned int cmd, size_t *usize)
+{
+	static const struct {
+		unsigned int cmd;
+		size_t size_ver0;
+	} known[] = {
+		{ LRING_IOC_CONFIGURE, LRING_CONFIG_SIZE_VER0 },
+		{ LRING_IOC_GET_INFO, LRING_INFO_SIZE_VER0 },
+		{ LRING_IOC_START, 0 },
+		{ LRING_IOC_STOP, 0 },
+		{ LRING_IOC_KICK, 0 },
+		{ LRING_IOC_SET_EVENTFD, LRING_EVENTFD_SIZE_VER0 },
+		{ LRING_IOC_WAIT, LRING_WAIT_SIZE_VER0 },
+		{ LRING_IOC_GET_COUNTERS, LRING_COUNTERS_SIZE_VER0 },
+		{ LRING_IOC_DQBUF, LRING_CQE_SIZE_VER0 },
+		{ LRING_IOC_QBUF, sizeof(u32) },
+	};
+	unsigned int i, k;
+
+	for (i = 0; i < ARRAY_SIZE(known); i++) {
+		k = known[i].cmd;
+		if (_IOC_TYPE(cmd) != _IOC_TYPE(k) || _IOC_NR(cmd) != _IOC_NR(k) ||
+		    _IOC_DIR(cmd) != _IOC_DIR(k))
+			continue;
+		*usize = _IOC_SIZE(cmd);
+		return *usize >= known[i].size_ver0 ? k : 0;
+	}
+	return 0;
+}
+
 /*
  * As video_usercopy() does: the argument is copied in before ring->lock is
  * taken and out after it is dropped, so that a fault on user memory that
  * never resolves (userfaultfd, a stuck FUSE file) blocks only the caller,
  * never the device's removal or a sysfs reader.
  */
-static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long lring_ioctl(struct file *file, unsigned int ucmd, unsigned long arg)
 {
 	struct lring *ring = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	union lring_ioc_arg karg;
+	unsigned int cmd;
+	size_t usize = 0, ksize;
 	long ret;
 
-	switch (cmd) {
-	case LRING_IOC_CONFIGURE:
-	case LRING_IOC_GET_INFO:
-	case LRING_IOC_SET_EVENTFD:
-	case LRING_IOC_START:
-	case LRING_IOC_STOP:
-	case LRING_IOC_KICK:
-	case LRING_IOC_GET_COUNTERS:
-	case LRING_IOC_QBUF:
-	case LRING_IOC_WAIT:
-		break;
-	case LRING_IOC_DQBUF:
+	cmd = lring_ioc_known(ucmd, &usize);
+	if (!cmd)
+		return _IOC_TYPE(ucmd) == LRING_IOC_MAGIC && usize ? -EINVAL : -ENOTTY;
+	/* An ABI test build plays a module from before LRING_IOC_WAIT. */
+	if (cmd == LRING_IOC_WAIT && !(LRING_FEATURES & LRING_FEAT_WAIT))
+		return -ENOTTY;
+	if (cmd == LRING_IOC_DQBUF) {
 		if (READ_ONCE(ring->dead))
 			return -ENODEV;
-		return lring_ioc_dqbuf(ring, file, uarg);
-	default:
-		return -ENOTTY;
+		return lring_ioc_dqbuf(ring, file, uarg, usize);
 	}
+	ksize = _IOC_SIZE(cmd);
 	memset(&karg, 0, sizeof(karg));
-	if ((_IOC_DIR(cmd) & _IOC_WRITE) &&
-	    copy_from_user(&karg, uarg, _IOC_SIZE(cmd)))
-		return -EFAULT;
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		/* Shorter: the tail is zero. Longer: only with a zero tail. */
+		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+		if (ret)
+			return ret;
+	}
 
 	switch (cmd) {
 	case LRING_IOC_CONFIGURE:
@@ -551,8 +596,9 @@ static long lring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = ring->dead ? -ENODEV : lring_ioctl_locked(ring, cmd, &karg);
 		mutex_unlock(&ring->lock);
 	}
+	/* Only what this module knows: a longer argument's tail is the caller's. */
 	if (!ret && (_IOC_DIR(cmd) & _IOC_READ) &&
-	    copy_to_user(uarg, &karg, _IOC_SIZE(cmd)))
+	    copy_to_user(uarg, &karg, min(usize, ksize)))
 		ret = -EFAULT;
 	return ret;
 }

@@ -23,6 +23,25 @@
  * cgroup owns); past its limit the pool fails with ENOMEM, quietly, and
  * never calls the OOM killer on the caller's behalf.
  */
+/* What this module offers userspace (uapi/linux/lring.h, LRING_FEAT_*). */
+#define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS)
+/*
+ * tests/pkg/abi-compat.sh builds the module twice more, to prove that a
+ * liblring copes with modules of other versions: as a later version would
+ * look (a larger completion entry, a feature bit nobody knows yet), and as
+ * an earlier one without LRING_IOC_WAIT.
+ */
+#if defined(LRING_ABI_TEST_NEWER)
+#define LRING_FEATURES		(LRING_FEATURES_NOW | (1ULL << 62))
+#define LRING_CQE_STRIDE	(sizeof(struct lring_cqe) + 16)
+#elif defined(LRING_ABI_TEST_OLDER)
+#define LRING_FEATURES		(LRING_FEATURES_VER0 & ~LRING_FEAT_WAIT)
+#define LRING_CQE_STRIDE	sizeof(struct lring_cqe)
+#else
+#define LRING_FEATURES		LRING_FEATURES_NOW
+#define LRING_CQE_STRIDE	sizeof(struct lring_cqe)
+#endif
+
 #define LRING_GFP_POOL	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
 /* Ownership of a buffer; kept here, never in memory userspace can write. */
@@ -70,7 +89,7 @@ struct lring_allocator {
  * @shared_size: bytes at @shared
  * @ctrl:	control page (read-only for userspace)
  * @user:	user page (written by userspace)
- * @cqes:	completion ring entries
+ * @cq_entries: completion ring entries, layout.cqe_size bytes apart
  * @fqes:	fill ring entries
  * @user_addr:	start of the application's memory (user backend)
  * @mm:		whose RLIMIT_MEMLOCK the pinned pages count against, or NULL
@@ -98,7 +117,7 @@ struct lring_pool {
 	size_t shared_size;
 	struct lring_ctrl *ctrl;
 	struct lring_user *user;
-	struct lring_cqe *cqes;
+	void *cq_entries;
 	struct lring_fqe *fqes;
 
 	unsigned long user_addr;

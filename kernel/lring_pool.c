@@ -102,7 +102,7 @@ static int lring_layout_init(struct device *dev,
 		return -EINVAL;
 	}
 
-	l->cqe_size = sizeof(struct lring_cqe);
+	l->cqe_size = LRING_CQE_STRIDE;
 	l->fqe_size = sizeof(struct lring_fqe);
 	l->ctrl_off = 0;
 	l->user_off = PAGE_SIZE;
@@ -282,7 +282,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	}
 	pool->ctrl = pool->shared;
 	pool->user = pool->shared + pool->layout.user_off;
-	pool->cqes = pool->shared + pool->layout.cq_entries_off;
+	pool->cq_entries = pool->shared + pool->layout.cq_entries_off;
 	pool->fqes = pool->shared + pool->layout.fq_entries_off;
 
 	pool->bufs = kvcalloc(pool->layout.buf_count, sizeof(*pool->bufs),

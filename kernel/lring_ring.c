@@ -287,6 +287,13 @@ static bool lring_cq_has_room(struct lring_pool *pool, struct lring_tally *t)
 	return lring_cq_used(pool, cons) < pool->layout.cq_entries;
 }
 
+/* The completion entry at ring index @idx: layout.cqe_size bytes apart. */
+static struct lring_cqe *lring_cq_entry(struct lring_pool *pool, u32 idx)
+{
+	return pool->cq_entries +
+	       (size_t)(idx & (pool->layout.cq_entries - 1)) * pool->layout.cqe_size;
+}
+
 /* tutorial: ring-publish */
 /* Writes one completion entry; the caller publishes the producer index. */
 static void lring_fill_cqe(struct lring *ring, struct lring_pool *pool,
@@ -303,7 +310,7 @@ static void lring_fill_cqe(struct lring *ring, struct lring_pool *pool,
 	pool->allocator->sync_for_cpu(pool, buf, len);
 	buf->state = LRING_BUF_USER;
 
-	cqe = &pool->cqes[pool->cq_prod & (pool->layout.cq_entries - 1)];
+	cqe = lring_cq_entry(pool, pool->cq_prod);
 	cqe->buf_id = buf->id;
 	cqe->len = len;
 	cqe->seq = pool->seq++;
@@ -531,7 +538,7 @@ int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons_out)
 		lring_count(&pool->ctrl->counters.rejected_indices);
 		ret = -EIO;
 	} else {
-		*cqe = pool->cqes[cons & (pool->layout.cq_entries - 1)];
+		*cqe = *lring_cq_entry(pool, cons);
 		/* Entry read before the slot is freed, as lring_release() does. */
 		smp_store_release(&pool->user->cq_consumer, cons + 1);
 	}

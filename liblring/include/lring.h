@@ -137,7 +137,8 @@ struct lring {
 	 */
 	__attribute__((aligned(64))) const uint32_t *cq_producer;
 	uint32_t *cq_consumer;
-	const struct lring_cqe *cqes;
+	const uint8_t *cqes;	/* entry i at cqes + i * cqe_size */
+	uint32_t cqe_size;	/* layout.cqe_size: a newer kernel's may be larger */
 	uint32_t cq_mask;
 	uint32_t cq_cached_prod;	/* last producer value loaded */
 	uint32_t cq_head;		/* next entry lring_peek() hands out */
@@ -163,6 +164,7 @@ struct lring {
 	uint32_t buf_count;
 	uint32_t buf_size;
 	uint32_t buf_stride;
+	uint64_t features;	/* LRING_FEAT_*, 0 until asked: lring_features() */
 };
 
 /* ------------------------------------------------------------------------
@@ -209,6 +211,20 @@ int lring_configure(struct lring *r, const struct lring_config *cfg);
  * Return: 0 or -errno of LRING_IOC_GET_INFO. Syscall: ioctl.
  */
 int lring_get_info(struct lring *r, struct lring_info *info);
+
+/*
+ * lring_features - what the ring's kernel module offers
+ * @r: an open handle
+ *
+ * LRING_FEAT_* bits (<linux/lring.h>): test one before relying on what it
+ * announces; bits this library does not know are kept, and mean nothing to
+ * it. A module that predates feature bits reports LRING_FEATURES_VER0.
+ * The calls that need a feature check it themselves and fail with
+ * -EOPNOTSUPP without a syscall when the module lacks it.
+ * Return: the bits; 0 if the module could not be asked (no such device).
+ * Syscall: LRING_IOC_GET_INFO the first time, none after.
+ */
+uint64_t lring_features(struct lring *r);
 
 /*
  * lring_map - map a configured ring and attach to it
@@ -427,7 +443,8 @@ static inline unsigned lring_cq_ready(struct lring *r)
 static inline const struct lring_cqe *lring_cqe(const struct lring *r,
 						uint32_t idx)
 {
-	return &r->cqes[idx & r->cq_mask];
+	return (const struct lring_cqe *)(r->cqes +
+					  (size_t)(idx & r->cq_mask) * r->cqe_size);
 }
 
 /*

@@ -179,7 +179,9 @@ class Ring:
         if magic != MAGIC or abi != ABI_VERSION:
             raise LringError(errno.EPROTO, "not an lring mapping")
         lay = dict(zip(_LAYOUT_FIELDS, _LAYOUT.unpack_from(mapping, 16)))
-        if (lay["cqe_size"] != _CQE.size or lay["fqe_size"] != 4 or
+        # A later module's completion entries may be larger, never smaller.
+        if (lay["cqe_size"] < _CQE.size or lay["cqe_size"] % 8 or
+                lay["fqe_size"] != 4 or
                 lay["mmap_size"] > len(mapping) or
                 lay["pool_off"] + lay["buf_count"] * lay["buf_stride"] >
                 len(mapping)):
@@ -189,6 +191,7 @@ class Ring:
         self.buf_count = lay["buf_count"]
         self.buf_size = lay["buf_size"]
         self._cq_mask = lay["cq_entries"] - 1
+        self._cqe_size = lay["cqe_size"]
         self._fq_size = lay["fq_entries"]
         self._cq_head = _U32.unpack_from(mapping, lay["cq_consumer_off"])[0]
         self._fq_prod = _U32.unpack_from(mapping, lay["fq_producer_off"])[0]
@@ -265,7 +268,7 @@ class Ring:
             return 0
         base = lay["cq_entries_off"]
         for i in range(avail):
-            off = base + ((self._cq_head + i) & self._cq_mask) * _CQE.size
+            off = base + ((self._cq_head + i) & self._cq_mask) * self._cqe_size
             self._ready.append(_CQE.unpack_from(self._map, off))
         self._cq_head = (self._cq_head + avail) & 0xffffffff
         self._store(lay["cq_consumer_off"], self._cq_head)

@@ -37,6 +37,8 @@ const char *lring_strerror(int err)
 		return "invalid argument (configuration refused or bad call)";
 	case ENOMEM:
 		return "out of memory (pool too large for the backend?)";
+	case EOPNOTSUPP:
+		return "the lring module lacks this feature (an older version?)";
 	}
 	/* strerrordesc_np(): no locale, no buffer, thread-safe (glibc 2.32). */
 	s = strerrordesc_np(err);

@@ -22,6 +22,8 @@
 
 static int lring_ioctl(struct lring *r, unsigned long req, void *arg)
 {
+	if (!r)
+		return -EINVAL;
 	if (r->fd < 0)
 		return -EBADF;
 	if (ioctl(r->fd, req, arg) < 0)
@@ -124,7 +126,8 @@ static int layout_valid(const struct lring_layout *l, uint32_t ctrl_size,
 	if (!is_pow2(l->cq_entries) || l->cq_entries > LRING_MAX_RING_ENTRIES ||
 	    !is_pow2(l->fq_entries) || l->fq_entries > LRING_MAX_RING_ENTRIES)
 		return 0;
-	if (l->cqe_size != sizeof(struct lring_cqe) ||
+	/* A newer kernel's entries may be larger, never smaller. */
+	if (l->cqe_size < sizeof(struct lring_cqe) || l->cqe_size % 8 ||
 	    l->fqe_size != sizeof(struct lring_fqe))
 		return 0;
 	if (!l->buf_count || l->buf_count > LRING_MAX_BUFFERS ||
@@ -212,7 +215,8 @@ int lring_attach(struct lring *r, void *base, size_t size)
 
 	r->layout = l;
 	r->ctrl = ctrl;
-	r->cqes = (const struct lring_cqe *)(b + l.cq_entries_off);
+	r->cqes = b + l.cq_entries_off;
+	r->cqe_size = l.cqe_size;
 	r->cq_mask = l.cq_entries - 1;
 	r->cq_cached_prod = cq_prod;
 	r->cq_head = cq_cons;
@@ -252,8 +256,22 @@ static void lring_unmap(struct lring *r)
 
 int lring_get_info(struct lring *r, struct lring_info *info)
 {
+	int err;
+
 	memset(info, 0, sizeof(*info));
-	return lring_ioctl(r, LRING_IOC_GET_INFO, info);
+	err = lring_ioctl(r, LRING_IOC_GET_INFO, info);
+	if (!err && r)
+		r->features = info->features ? info->features : LRING_FEATURES_VER0;
+	return err;
+}
+
+uint64_t lring_features(struct lring *r)
+{
+	struct lring_info info;
+
+	if (r && !r->features)
+		lring_get_info(r, &info);
+	return r ? r->features : 0;
 }
 
 int lring_map(struct lring *r)
@@ -299,6 +317,11 @@ int lring_configure(struct lring *r, const struct lring_config *cfg)
 		return -EINVAL;
 	if (r->map && !r->map_owned)
 		return -EBUSY;
+	if ((cfg->backend == LRING_BACKEND_USER &&
+	     !(lring_features(r) & LRING_FEAT_USER_POOL)) ||
+	    (cfg->backend == LRING_BACKEND_NONCONTIG &&
+	     !(lring_features(r) & LRING_FEAT_NONCONTIG)))
+		return -EOPNOTSUPP;
 	/* The kernel refuses to reconfigure a mapped ring: drop our map. */
 	lring_unmap(r);
 	c = *cfg;

@@ -22,6 +22,8 @@ int lring_enable_eventfd(struct lring *r, unsigned batch)
 
 	if (!r || r->fd < 0)
 		return -EBADF;
+	if (!(lring_features(r) & LRING_FEAT_EVENTFD))
+		return -EOPNOTSUPP;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return -errno;
@@ -172,6 +174,8 @@ int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
 		return ret;
 	if (r->fd < 0)
 		return -EBADF;
+	if (!(lring_features(r) & LRING_FEAT_WAIT))
+		return -EOPNOTSUPP;
 	lring_flush(r);
 	memset(&w, 0, sizeof(w));
 	w.timeout_ns = timeout_ns;

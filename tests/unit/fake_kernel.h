@@ -69,7 +69,7 @@ struct fake_kernel {
 	uint32_t *cq_producer, *cq_consumer, *fq_producer, *fq_consumer;
 	uint32_t *flags;
 	struct lring_counters *counters;
-	struct lring_cqe *cqes;
+	uint8_t *cqes;		/* entry i at cqes + i * layout.cqe_size */
 	struct lring_fqe *fqes;
 	uint8_t *pool;
 
@@ -92,6 +92,9 @@ struct fake_kernel {
 	unsigned nr_ioctls;	/* every ioctl on this device */
 	unsigned nr_kicks;	/* LRING_IOC_KICK calls */
 	int info_lie;		/* GET_INFO reports a different layout */
+	/* another version of the module: set before fk_configure() */
+	uint32_t cqe_pad;	/* a later module's larger completion entries */
+	uint64_t features;	/* GET_INFO's LRING_FEAT_*; 0: this module's */
 };
 
 /* ---- ioctl() interposition registry ------------------------------------ */
@@ -279,13 +282,13 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	l->fq_producer_off = off + offsetof(struct lring_user, fq_producer);
 	off += fk_round_up(sizeof(struct lring_user), page);
 	l->cq_entries_off = off;
-	off += fk_round_up((uint64_t)cq * sizeof(struct lring_cqe), page);
+	off += fk_round_up((uint64_t)cq * (sizeof(struct lring_cqe) + fk->cqe_pad), page);
 	l->fq_entries_off = off;
 	off += fk_round_up((uint64_t)fq * sizeof(struct lring_fqe), page);
 	l->pool_off = off;
 	l->cq_entries = cq;
 	l->fq_entries = fq;
-	l->cqe_size = sizeof(struct lring_cqe);
+	l->cqe_size = sizeof(struct lring_cqe) + fk->cqe_pad;
 	l->fqe_size = sizeof(struct lring_fqe);
 	l->buf_count = cfg->buf_count;
 	l->buf_size = cfg->buf_size;
@@ -316,7 +319,7 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	fk->fq_consumer = (uint32_t *)(fk->map + l->fq_consumer_off);
 	fk->flags = (uint32_t *)(fk->map + l->flags_off);
 	fk->counters = (struct lring_counters *)(fk->map + l->counters_off);
-	fk->cqes = (struct lring_cqe *)(fk->map + l->cq_entries_off);
+	fk->cqes = fk->map + l->cq_entries_off;
 	fk->fqes = (struct lring_fqe *)(fk->map + l->fq_entries_off);
 	fk->pool = fk->map + l->pool_off;
 
@@ -542,7 +545,8 @@ static inline int fk_block_locked(struct fake_kernel *fk, uint32_t len,
 			fk->seq, len);
 	if (!t->now)
 		t->now = fk_now_ns();
-	cqe = &fk->cqes[fk->cq_prod & (fk->layout.cq_entries - 1)];
+	cqe = (struct lring_cqe *)(fk->cqes + (size_t)(fk->cq_prod &
+		(fk->layout.cq_entries - 1)) * fk->layout.cqe_size);
 	cqe->buf_id = id;
 	cqe->len = len;
 	cqe->seq = fk->seq;
@@ -754,6 +758,8 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 
 		memset(info, 0, sizeof(*info));
 		info->abi_version = LRING_ABI_VERSION;
+		info->features = fk->features ? fk->features :
+				 LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS;
 		info->configured = fk->configured;
 		info->segments_per_buf = 1;
 		if (fk->configured) {
@@ -795,6 +801,11 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 		break;
 	}
 	case LRING_IOC_WAIT:
+		/* As a module from before LRING_IOC_WAIT would answer. */
+		if (fk->features && !(fk->features & LRING_FEAT_WAIT)) {
+			ret = -ENOTTY;
+			break;
+		}
 		fk_count(&fk->counters->waits, 1);
 		fk_unlock(fk);
 		return fk_wait(fk, arg);

@@ -236,11 +236,20 @@ Test(layout, attach_rejects_ring_larger_than_the_abi_allows)
 	bad_expect_eproto(&b);
 }
 
-Test(layout, attach_rejects_other_cqe_size)
+/* A later kernel's entries may be larger; never smaller, always 8-aligned. */
+Test(layout, attach_rejects_a_smaller_completion_entry)
 {
 	struct bad b = bad_setup();
 
-	b.l->cqe_size = 40;
+	b.l->cqe_size = sizeof(struct lring_cqe) - 8;
+	bad_expect_eproto(&b);
+}
+
+Test(layout, attach_rejects_an_unaligned_completion_entry)
+{
+	struct bad b = bad_setup();
+
+	b.l->cqe_size = sizeof(struct lring_cqe) + 4;
 	bad_expect_eproto(&b);
 }
 

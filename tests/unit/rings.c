@@ -118,7 +118,7 @@ Test(rings, batch_straddling_the_ring_end_is_read_through_the_mask)
 		const struct lring_cqe *c = lring_cqe(r, idx + i);
 
 		cr_assert_eq(c->seq, 6 + i);
-		cr_assert_eq(c, &r->cqes[(6 + i) % 8]);
+		cr_assert_eq((const uint8_t *)c, r->cqes + (6 + i) % 8 * r->cqe_size);
 		check_pattern(r, c, fk->seed);
 	}
 	lring_close(r);

@@ -34,7 +34,46 @@
 #include <linux/ioctl.h>
 
 #define LRING_MAGIC		0x474e524cU	/* "LRNG" in memory order */
+/*
+ * How this interface grows without breaking the programs built against an
+ * older one (as io_uring's feature bits and AF_XDP's sized structs do):
+ *
+ * - LRING_ABI_VERSION changes only with a change an older program cannot
+ *   survive; userspace refuses any other value.
+ * - A new capability gets an LRING_FEAT_* bit in lring_info.features; a
+ *   program tests the bit before it relies on the capability, and ignores
+ *   bits it does not know.
+ * - Structs only grow at their end. In the mapping, struct lring_cqe is
+ *   layout.cqe_size bytes apart and struct lring_ctrl is ctrl_size bytes:
+ *   either may be larger than the program's struct, never smaller. An
+ *   ioctl's argument size is part of its number: the kernel accepts any
+ *   size from the first version's (LRING_*_SIZE_VER0) up, reads a shorter
+ *   argument as if its missing tail were zero, refuses a longer one whose
+ *   extra tail is not zero (E2BIG), and answers with the fields it knows,
+ *   no more and no further than the size asked for: zero a longer struct
+ *   before asking, and its fields this module does not know stay zero.
+ * - struct lring_fqe never grows (the application writes it).
+ */
 #define LRING_ABI_VERSION	1
+
+/* LRING_IOC_WAIT */
+#define LRING_FEAT_WAIT		(1ULL << 0)
+/* LRING_IOC_SET_EVENTFD, with a batch threshold */
+#define LRING_FEAT_EVENTFD	(1ULL << 1)
+/* the copying paths: read(), LRING_IOC_DQBUF and LRING_IOC_QBUF */
+#define LRING_FEAT_COPY		(1ULL << 2)
+/* LRING_BACKEND_USER and LRING_BACKEND_NONCONTIG pools */
+#define LRING_FEAT_USER_POOL	(1ULL << 3)
+#define LRING_FEAT_NONCONTIG	(1ULL << 4)
+/* ioctl arguments of any size from LRING_*_SIZE_VER0 up (above) */
+#define LRING_FEAT_SIZED_ARGS	(1ULL << 5)
+/*
+ * What a module of ABI version 1 that reports features == 0 has: the ones
+ * it was released with, before this field existed.
+ */
+#define LRING_FEATURES_VER0	(LRING_FEAT_WAIT | LRING_FEAT_EVENTFD | \
+				 LRING_FEAT_COPY | LRING_FEAT_USER_POOL | \
+				 LRING_FEAT_NONCONTIG)
 
 /* Largest buffer and ring sizes the kernel accepts. */
 #define LRING_MAX_BUFFERS	65536U
@@ -319,6 +358,8 @@ struct lring_config {
  *		(1 when the device sees every buffer as one range)
  * @resv0:	zero
  * @layout:	the mapping's layout
+ * @features:	LRING_FEAT_* of the running module (0 from a module that
+ *		predates the field: read it as LRING_FEATURES_VER0)
  * @resv:	zero
  */
 struct lring_info {
@@ -329,7 +370,8 @@ struct lring_info {
 	__u32 segments_per_buf;
 	__u32 resv0;
 	struct lring_layout layout;
-	__u64 resv[8];
+	__u64 features;
+	__u64 resv[7];
 };
 
 /**
@@ -368,6 +410,14 @@ struct lring_wait {
 };
 
 #define LRING_IOC_MAGIC		0xb7
+
+/* The argument sizes of the first version: the smallest the kernel takes. */
+#define LRING_CONFIG_SIZE_VER0		64
+#define LRING_INFO_SIZE_VER0		240
+#define LRING_EVENTFD_SIZE_VER0		16
+#define LRING_WAIT_SIZE_VER0		16
+#define LRING_COUNTERS_SIZE_VER0	128
+#define LRING_CQE_SIZE_VER0		32
 
 #define LRING_IOC_CONFIGURE	_IOW(LRING_IOC_MAGIC, 1, struct lring_config)
 #define LRING_IOC_GET_INFO	_IOR(LRING_IOC_MAGIC, 2, struct lring_info)
