@@ -13,7 +13,8 @@
 #   make style      checkpatch, sparse on 6.1 and 6.12, kernel-doc (as make check)
 #   make deps       install Debian packages      make kernels   fetch test kernels
 #   make selftest   prove the VM harness catches failures and kernel warnings
-#   make snippets   rewrite docs/tutorial's code blocks from the marked regions
+#   make snippets   rewrite the code blocks of docs/tutorial, README.md and
+#                   docs/liblring.md from the marked regions
 #   make bench      perf/bench.sh: benchmarks on the host and in the VM, writes
 #                   docs/perf.md and docs/perf-throughput.png
 #   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N

@@ -466,7 +466,10 @@ static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 
 	dma_unmap_sgtable(pool->dev, &buf->own_sgt, DMA_FROM_DEVICE, 0);
 	sg_free_table(&buf->own_sgt);
-	/* The device wrote them: tell the page cache, if they are file pages. */
+	/*
+	 * The device wrote them behind the MMU's back: mark them dirty, so
+	 * that reclaim writes them to swap rather than dropping a copy.
+	 */
 	unpin_user_pages_dirty_lock(pages, pool->layout.buf_stride >> PAGE_SHIFT,
 				    true);
 	kvfree(pages);

@@ -360,10 +360,10 @@ static int lring_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
-	if (ret)
-		return ret;
-	edu->mmio = pcim_iomap_table(pdev)[0];
+	/* Not pcim_iomap_regions(): deprecated, and its successor is 6.11+. */
+	edu->mmio = devm_ioremap_resource(dev, &pdev->resource[0]);
+	if (IS_ERR(edu->mmio))
+		return PTR_ERR(edu->mmio);
 	if ((ioread32(edu->mmio + LRING_EDU_REG_ID) & 0xff) != 0xed)
 		return -ENODEV;
 

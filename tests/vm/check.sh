@@ -106,9 +106,9 @@ if [ "$unit" = 1 ]; then
 fi
 
 if [ "$unit" = 1 ]; then
-	echo "== tutorial snippets (tests/docs/snippets.py)"
+	echo "== doc snippets: tutorial, README, liblring.md (tests/docs/snippets.py)"
 	python3 "$LRING_ROOT/tests/docs/snippets.py" --check --result "$res/snippets" || true
-	add "tutorial snippets" "$res/snippets"
+	add "doc snippets" "$res/snippets"
 fi
 
 if [ "$unit" = 1 ]; then
