@@ -252,10 +252,14 @@ install-lib: lib
 	ln -sf liblring.so.1 $(DESTDIR)$(LIBDIR)/liblring.so
 	$(INSTALL) -m 0644 $(B)/lib/lring.pc $(DESTDIR)$(PKGCONFIGDIR)/lring.pc
 
+# The uapi headers go to $(INCLUDEDIR)/lring/linux, not $(INCLUDEDIR)/linux:
+# with PREFIX=/usr that would be /usr/include/linux, the kernel headers
+# package's directory. lring.pc's Cflags name both directories, so
+# <lring.h> and <linux/lring.h> are found as in the source tree.
 install-headers:
-	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/linux
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/lring/linux
 	$(INSTALL) -m 0644 liblring/include/lring.h $(DESTDIR)$(INCLUDEDIR)/lring.h
-	$(INSTALL) -m 0644 uapi/linux/*.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	$(INSTALL) -m 0644 uapi/linux/*.h $(DESTDIR)$(INCLUDEDIR)/lring/linux/
 
 install-bin: $(INSTALL_TOOLS) $(INSTALL_EXAMPLES)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)

@@ -40,7 +40,7 @@ fi
 D=$dest
 for f in $libdir/liblring.a $libdir/liblring.so.1 $libdir/liblring.so \
 	$libdir/pkgconfig/lring.pc $prefix/include/lring.h \
-	$prefix/include/linux/lring.h $prefix/include/linux/lring_sim.h \
+	$prefix/include/lring/linux/lring.h $prefix/include/lring/linux/lring_sim.h \
 	/usr/lib/udev/rules.d/60-lring.rules $prefix/bin/lring-cat \
 	$prefix/lib/lring/examples/busy_poll; do
 	check "installed: $f" test -e "$D$f"
@@ -63,8 +63,19 @@ check "every exported lring_ symbol has version LIBLRING_1 ($nver of $nsym)" \
 	test "$nsym" -gt 0 -a "$nsym" = "$nver"
 nother=$(objdump -T "$so" | awk '/ g / && /\.text/ && $NF !~ /^lring_/' | wc -l)
 check "nothing but lring_* is exported ($nother others)" test "$nother" = 0
-check "the uapi header is there as <linux/lring.h> too" \
-	cmp "$LRING_ROOT/uapi/linux/lring.h" "$D$prefix/include/linux/lring.h"
+check "the uapi header is there, as <linux/lring.h> under lring.pc's Cflags" \
+	cmp "$LRING_ROOT/uapi/linux/lring.h" "$D$prefix/include/lring/linux/lring.h"
+check "nothing in the kernel headers' <prefix>/include/linux" test ! -e "$D$prefix/include/linux"
+# The version script names each out-of-line function of lring.h: no more
+# (a typo exports nothing), no fewer (a new function would stay local).
+declared=$(grep -oE '^[a-z].*[ *]lring_[a-z_]+\(' "$LRING_ROOT/liblring/include/lring.h" |
+	grep -v 'static inline' | grep -oE 'lring_[a-z_]+\($' | tr -d '(' | sort -u | tr '\n' ' ')
+exported=$(objdump -T "$so" | awk '$NF ~ /^lring_/ && / g / && /\.text/ { print $NF }' |
+	sort -u | tr '\n' ' ')
+check "liblring.so exports exactly the out-of-line functions lring.h declares" \
+	test "$declared" = "$exported"
+echo "declared: $declared" >>"$work/check.log"
+echo "exported: $exported" >>"$work/check.log"
 
 # Build busy_poll.c with pkg-config alone, against the DESTDIR.
 export PKG_CONFIG_SYSROOT_DIR=$D
