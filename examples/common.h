@@ -797,7 +797,8 @@ static inline void drain_ring(struct lring *r, struct verifier *v)
 			ids[i] = c->buf_id;
 		}
 		lring_release(r, n);
-		lring_return(r, ids, n);
+		if (lring_return(r, ids, n))
+			break;	/* cannot happen: these ids were ours */
 	}
 }
 

@@ -120,7 +120,9 @@ int main(int argc, char **argv)
 			blocks++;
 		}
 		lring_release(r, n);		/* the ring slots: no syscall */
-		lring_return(r, ids, n);	/* the buffers: kicks only if dry */
+		err = lring_return(r, ids, n);	/* the buffers: kicks only if dry */
+		if (err)
+			errx(2, "return: %s", lring_strerror(err));
 	}
 	/* tutorial-end: consumer-loop */
 

@@ -503,7 +503,7 @@ static void drain(struct run *ru)
 {
 	uint32_t ids[BATCH], idx, id;
 	struct lring_cqe c;
-	unsigned n, i;
+	unsigned n;
 
 	if (ru->mode == M_READ) {
 		set_nonblock(ru->fd, true);
@@ -519,10 +519,10 @@ static void drain(struct run *ru)
 		set_nonblock(ru->fd, false);
 	} else {
 		while ((n = lring_peek(ru->r, BATCH, &idx))) {
-			for (i = 0; i < n; i++)
-				ids[i] = lring_cqe(ru->r, idx + i)->buf_id;
+			lring_cqe_ids(ru->r, idx, n, ids);
 			lring_release(ru->r, n);
-			lring_return(ru->r, ids, n);
+			if (lring_return(ru->r, ids, n))
+				ru->errors++;
 		}
 	}
 }

@@ -58,6 +58,9 @@
 #include <stdint.h>
 #include <linux/lring.h>
 
+/* A call whose failure, ignored, leaks buffers: the compiler warns. */
+#define LRING_MUST_CHECK __attribute__((warn_unused_result))
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -185,10 +188,12 @@ int lring_open(const char *path, struct lring **out);
 
 /*
  * lring_open_fd - wrap an already open ring fd
- * @fd: the device fd; the handle owns it from now on, even on failure
+ * @fd: the device fd; the handle owns it once this call succeeded (on
+ *	failure it is still the caller's to close)
  * @out: receives a new handle
  *
- * Return: 0, -EBADF if @fd < 0, -ENOMEM. No syscall.
+ * Return: 0, -EBADF if @fd < 0, -EINVAL if @out is NULL, -ENOMEM. No
+ * syscall.
  */
 int lring_open_fd(int fd, struct lring **out);
 
@@ -301,6 +306,31 @@ int lring_enable_eventfd(struct lring *r, unsigned batch);
 int lring_disable_eventfd(struct lring *r);
 
 /*
+ * lring_register_eventfd - signal an eventfd of the application's own
+ * @fd: an eventfd (EFD_NONBLOCK is best), which may serve several rings
+ * @batch: as lring_enable_eventfd()'s
+ *
+ * For an application that waits for many rings, or for a ring and its own
+ * sockets, in one epoll: register the same eventfd with each ring, add it
+ * to the epoll set, and when it is readable call lring_eventfd_drain() and
+ * then lring_peek() on every ring registered with it. The caller keeps
+ * @fd (the kernel takes a reference of its own: close it whenever);
+ * lring_wait() on this ring then sleeps in poll() on the device.
+ * lring_disable_eventfd() unregisters it.
+ * Return: 0; -EBADF; -EOPNOTSUPP if the module has no eventfd support;
+ * -EINVAL for a batch above the ring size. Syscall: ioctl.
+ */
+int lring_register_eventfd(struct lring *r, int fd, unsigned batch);
+
+/*
+ * lring_eventfd_drain - reset an eventfd after it woke the application
+ * Drain first, then peek every ring: a completion that comes after the
+ * drain signals again. Return: 0 (nothing to drain is 0 too), or -errno
+ * of read(). Syscall: read.
+ */
+int lring_eventfd_drain(int fd);
+
+/*
  * lring_wait - wait until completions are available
  * @timeout_ms: longest sleep; 0 does not sleep, -1 sleeps without limit
  *
@@ -311,14 +341,16 @@ int lring_disable_eventfd(struct lring *r);
  * eventfd if one is enabled (poll + read to drain it), else in poll() on
  * the device fd.
  *
- * Release every peeked entry before waiting: the kernel signals on the
- * empty -> non-empty transition of the ring as it sees it (producer vs
- * published consumer), so unreleased entries keep it from signalling and
- * only the timeout ends the sleep.
+ * Release every peeked entry before waiting: the kernel signals when the
+ * ring, as it sees it (producer vs published consumer), fills past the
+ * eventfd's batch, so unreleased entries keep it from signalling and only
+ * the timeout would end the sleep. lring_wait() refuses instead.
  *
  * Return: number of completions available (> 0); -ETIMEDOUT if none came
  * in time; -EINTR if a signal interrupted the sleep; -ENODEV if the
- * device is gone (LRING_F_DEAD, or POLLERR/POLLHUP from the fd).
+ * device is gone (LRING_F_DEAD, or POLLERR/POLLHUP from the fd);
+ * -EDEADLK, without sleeping, if entries were peeked and not released;
+ * -EPROTO if the kernel's producer index is impossible.
  * Blocks. Syscalls: poll, read (none if entries are already waiting).
  */
 int lring_wait(struct lring *r, int timeout_ms);
@@ -330,8 +362,10 @@ int lring_wait(struct lring *r, int timeout_ms);
  *
  * Returns at once without a syscall if @min_entries are already waiting.
  * Counted by the kernel in counters.waits.
- * Return: completions available (>= @min_entries), -ETIMEDOUT, -EINTR or
- * -ENODEV. Blocks. Syscall: ioctl (LRING_IOC_WAIT).
+ * Return: completions available (>= @min_entries), -ETIMEDOUT, -EINTR,
+ * -ENODEV, -EDEADLK and -EPROTO as lring_wait(), -EOPNOTSUPP if the module
+ * has no LRING_IOC_WAIT (lring_features()). Blocks. Syscall: ioctl
+ * (LRING_IOC_WAIT).
  */
 int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
 		     unsigned min_entries);
@@ -427,15 +461,29 @@ static inline void lring_defer(struct lring *r, unsigned n)
 /*
  * lring_cq_ready - completions lring_peek() could take now (reloads the
  * producer, load-acquire). No syscall.
+ * Return: the count, or -EPROTO if the kernel's producer index is more than
+ * a ring ahead of us, which is impossible (a corrupt control page):
+ * lring_peek() then takes nothing, and lring_wait() reports it.
  */
-static inline unsigned lring_cq_ready(struct lring *r)
+static inline int lring_cq_ready(struct lring *r)
 {
 	uint32_t avail;
 
 	r->cq_cached_prod = lring_load_acquire(r->cq_producer);
 	avail = r->cq_cached_prod - r->cq_head;
-	return avail > r->cq_mask + 1 ? 0 : avail;
+	return avail > r->cq_mask + 1 ? -EPROTO : (int)avail;
 }
+
+/*
+ * lring_for_each_cqe - visit the @n entries lring_peek() handed out at @idx
+ * @i: an unsigned counter; @cqe: a const struct lring_cqe * set to each
+ *
+ *	n = lring_peek(r, 64, &idx);
+ *	lring_for_each_cqe(r, idx, n, i, cqe)
+ *		use(lring_buf(r, cqe->buf_id), cqe->len);
+ */
+#define lring_for_each_cqe(r, idx, n, i, cqe)				\
+	for ((i) = 0; (i) < (n) && ((cqe) = lring_cqe((r), (idx) + (i)), 1); (i)++)
 
 /*
  * lring_cqe - the completion entry at ring index @idx (from lring_peek)
@@ -445,6 +493,22 @@ static inline const struct lring_cqe *lring_cqe(const struct lring *r,
 {
 	return (const struct lring_cqe *)(r->cqes +
 					  (size_t)(idx & r->cq_mask) * r->cqe_size);
+}
+
+/*
+ * lring_cqe_ids - the buffer ids of @n entries from ring index @idx
+ * @ids: receives @n ids, in ring order
+ *
+ * For a consumer that hands a batch back whole: peek, read the buffers,
+ * lring_cqe_ids(), lring_release(), lring_return(). No syscall.
+ */
+static inline void lring_cqe_ids(const struct lring *r, uint32_t idx,
+				 unsigned n, uint32_t *ids)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		ids[i] = lring_cqe(r, idx + i)->buf_id;
 }
 
 /*
@@ -610,6 +674,7 @@ static inline int lring_flush(struct lring *r)
  * buf_count); -errno of the kick (ids are published anyway). Syscall:
  * ioctl only when NEED_WAKEUP is set. Never blocks.
  */
+LRING_MUST_CHECK
 static inline int lring_return(struct lring *r, const uint32_t *buf_ids,
 			       unsigned n)
 {

@@ -37,6 +37,8 @@ const char *lring_strerror(int err)
 		return "invalid argument (configuration refused or bad call)";
 	case ENOMEM:
 		return "out of memory (pool too large for the backend?)";
+	case EDEADLK:
+		return "completions taken but not released: release them before waiting";
 	case EOPNOTSUPP:
 		return "the lring module lacks this feature (an older version?)";
 	}

@@ -35,16 +35,15 @@ int lring_open_fd(int fd, struct lring **out)
 {
 	struct lring *r;
 
+	if (!out)
+		return -EINVAL;
 	if (fd < 0)
 		return -EBADF;
 	/* Aligned as declared: each ring's fields have a cache line. */
 	r = aligned_alloc(_Alignof(struct lring), sizeof(*r));
-	if (r)
-		memset(r, 0, sizeof(*r));
-	if (!r) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!r)
+		return -ENOMEM;		/* the fd stays the caller's */
+	memset(r, 0, sizeof(*r));
 	r->fd = fd;
 	r->event_fd = -1;
 	*out = r;
@@ -53,14 +52,17 @@ int lring_open_fd(int fd, struct lring **out)
 
 int lring_open(const char *path, struct lring **out)
 {
-	int fd;
+	int fd, err;
 
 	if (!path || !out)
 		return -EINVAL;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	return lring_open_fd(fd, out);
+	err = lring_open_fd(fd, out);
+	if (err)
+		close(fd);
+	return err;
 }
 
 /* ---- layout validation ------------------------------------------------ */

@@ -59,6 +59,37 @@ int lring_disable_eventfd(struct lring *r)
 	return err;
 }
 
+int lring_register_eventfd(struct lring *r, int fd, unsigned batch)
+{
+	struct lring_eventfd ev;
+
+	if (!r)
+		return -EINVAL;
+	if (r->fd < 0 || fd < 0)
+		return -EBADF;
+	if (!(lring_features(r) & LRING_FEAT_EVENTFD))
+		return -EOPNOTSUPP;
+	memset(&ev, 0, sizeof(ev));
+	ev.fd = fd;
+	ev.batch = batch;
+	if (ioctl(r->fd, LRING_IOC_SET_EVENTFD, &ev) < 0)
+		return -errno;
+	/* The kernel holds its own reference; an eventfd of ours goes. */
+	if (r->event_fd >= 0)
+		close(r->event_fd);
+	r->event_fd = -1;
+	return 0;
+}
+
+int lring_eventfd_drain(int fd)
+{
+	uint64_t count;
+
+	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -87,7 +118,7 @@ static int remaining_ms(int64_t deadline)
  * producer: either we see its entry or it sees the ring empty and signals.
  * Model-checked in tests/models/eventfd.pml.
  */
-static unsigned ready_after_barrier(struct lring *r)
+static int ready_after_barrier(struct lring *r)
 {
 	/* Publish the consumer again: cheap, and makes the pairing local. */
 	lring_store_release(r->cq_consumer, r->cq_released);
@@ -102,8 +133,7 @@ int lring_wait(struct lring *r, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct pollfd pfd[2];
-	unsigned n;
-	int nfds, ret;
+	int n, nfds, ret;
 
 	if (!r || !r->map)
 		return -EINVAL;
@@ -111,6 +141,9 @@ int lring_wait(struct lring *r, int timeout_ms)
 		n = lring_cq_ready(r);
 		if (n)
 			return n;
+		/* The kernel counts them as waiting: no signal would come. */
+		if (r->cq_head != r->cq_released)
+			return -EDEADLK;
 		if (lring_flags(r) & LRING_F_DEAD)
 			return -ENODEV;
 		n = ready_after_barrier(r);
@@ -135,7 +168,7 @@ int lring_wait(struct lring *r, int timeout_ms)
 			return -errno;
 		if (ret == 0) {
 			n = lring_cq_ready(r);
-			return n ? (int)n : -ETIMEDOUT;
+			return n ? n : -ETIMEDOUT;
 		}
 		if (r->event_fd >= 0) {
 			if ((pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL)) &&
@@ -170,8 +203,10 @@ int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,
 	if (!min_entries)
 		min_entries = 1;
 	ret = lring_cq_ready(r);
-	if ((unsigned)ret >= min_entries)
+	if (ret < 0 || (unsigned)ret >= min_entries)
 		return ret;
+	if (r->cq_head != r->cq_released)
+		return -EDEADLK;
 	if (r->fd < 0)
 		return -EBADF;
 	if (!(lring_features(r) & LRING_FEAT_WAIT))

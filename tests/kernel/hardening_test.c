@@ -87,7 +87,8 @@ static void *spin_consume(void *p)
 			ids[i] = lring_cqe(c->r, idx + i)->buf_id;
 		lring_release(c->r, n);
 		if (n)
-			lring_return(c->r, ids, n);
+			if (lring_return(c->r, ids, n))
+				ktest_diag("lring_return failed at %s:%d", __FILE__, __LINE__);
 	}
 	return NULL;
 }

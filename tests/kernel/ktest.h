@@ -338,8 +338,8 @@ static inline unsigned ktest_consume(struct lring *r, struct ktest_stream *s,
 		}
 	}
 	lring_release(r, n);
-	if (n)
-		lring_return(r, ids, n);
+	if (n && lring_return(r, ids, n))
+		ktest_diag("lring_return of %u ids we owned failed", n);
 	s->buffers += n;
 	return n;
 }

@@ -106,7 +106,8 @@ static void stream_verify(struct lring *r, uint64_t seed, uint64_t blocks,
 			ids[i] = cqe->buf_id;
 		}
 		lring_release(r, n);
-		lring_return(r, ids, n);
+		if (lring_return(r, ids, n))
+			ktest_diag("lring_return failed at %s:%d", __FILE__, __LINE__);
 		s.buffers += n;
 	}
 	lring_stop(r);
@@ -373,7 +374,8 @@ static void test_user_kill(int argc, char **argv)
 			for (i = 0; i < n; i++)
 				ids[i] = lring_cqe(r, idx + i)->buf_id;
 			lring_release(r, n);
-			lring_return(r, ids, n);
+			if (lring_return(r, ids, n))
+				ktest_diag("lring_return failed at %s:%d", __FILE__, __LINE__);
 		}
 	}
 	ktest_wait_for(ktest_pins_held() - pins0 == 32 * 16, 20000);

@@ -859,7 +859,8 @@ static void row_duplicate_in_batch(struct lring *r, const uint32_t *held)
 {
 	uint32_t ids[2] = { held[1], held[1] };
 
-	lring_return(r, ids, 2);
+	if (lring_return(r, ids, 2))
+		ktest_diag("lring_return failed at %s:%d", __FILE__, __LINE__);
 	lring_kick(r);
 }
 

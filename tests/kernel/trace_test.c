@@ -327,7 +327,8 @@ static void test_debugfs(int argc, char **argv)
 	 * Return everything held: what we kept and what came after. Stopped,
 	 * the kernel takes the fill ring's entries back only when kicked.
 	 */
-	lring_return(r, ids, got);
+	if (lring_return(r, ids, got))
+		ktest_diag("lring_return failed at %s:%d", __FILE__, __LINE__);
 	s.next_seq = got;
 	while (ktest_consume(r, &s, 16))
 		;

@@ -420,3 +420,15 @@ Test(strerror, other_errors_use_the_c_library_text)
 	cr_assert_str_eq(lring_strerror(-ENOENT), "No such file or directory");
 	cr_assert_str_eq(lring_strerror(-100000), "unknown error");
 }
+
+/* Issue 17: a failed lring_open_fd() leaves the descriptor to its caller. */
+Test(setup, open_fd_that_fails_leaves_the_fd_open)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(lring_open_fd(fd, NULL), -EINVAL);
+	cr_assert_geq(fcntl(fd, F_GETFD), 0, "still the caller's");
+	cr_assert_eq(lring_open_fd(-1, NULL), -EINVAL);
+	close(fd);
+}

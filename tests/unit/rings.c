@@ -475,3 +475,28 @@ Test(rings, a_batch_of_completions_is_one_interrupt_with_one_timestamp)
 	lring_close(r);
 	fk_free(fk);
 }
+
+Test(rings, for_each_cqe_and_cqe_ids_walk_a_batch_across_the_ring_end)
+{
+	struct fake_kernel *fk = fk_create(8, BUF_SIZE, 8, 8, UINT32_MAX - 2);
+	struct lring *r = fk_lring(fk);
+	const struct lring_cqe *cqe;
+	uint32_t idx, ids[8], seen[8];
+	unsigned n, i;
+
+	fk_start(fk);
+	cr_assert_eq(fk_complete_n(fk, 6, BUF_SIZE), 6);
+	n = lring_peek(r, 8, &idx);
+	cr_assert_eq(n, 6);
+	lring_for_each_cqe(r, idx, n, i, cqe) {
+		cr_assert_eq(cqe->seq, i);
+		seen[i] = cqe->buf_id;
+	}
+	cr_assert_eq(i, 6);
+	lring_cqe_ids(r, idx, n, ids);
+	cr_assert_arr_eq(ids, seen, n * sizeof(ids[0]));
+	lring_release(r, n);
+	cr_assert_eq(lring_return(r, ids, n), 0);
+	lring_close(r);
+	fk_free(fk);
+}

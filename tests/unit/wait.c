@@ -4,6 +4,8 @@
  * and the counters read from the control page.
  */
 #include "fake_kernel.h"
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <criterion/criterion.h>
 #include "util.h"
 
@@ -224,4 +226,77 @@ Test(wait, counters_are_read_from_the_control_page_without_a_syscall)
 	cr_assert_eq(memcmp(&c, &k, sizeof(c)), 0, "same as the ioctl");
 	lring_close(r);
 	fk_free(fk);
+}
+
+/* Issue 17: waits that could only time out refuse instead. */
+Test(wait, refuses_to_sleep_while_taken_entries_are_not_released)
+{
+	struct fake_kernel *fk = fk_create(4, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	uint64_t t0;
+	uint32_t idx;
+
+	cr_assert_eq(lring_enable_eventfd(r, 1), 0);
+	fk_start(fk);
+	fk_complete_n(fk, 2, BUF_SIZE);
+	cr_assert_eq(lring_peek(r, 4, &idx), 2);
+	t0 = fk_now_ns();
+	cr_assert_eq(lring_wait(r, 5000), -EDEADLK);
+	cr_assert_eq(lring_wait_ioctl(r, 5000000000ull, 1), -EDEADLK);
+	cr_assert_lt(ms_since(t0), 1000, "neither slept");
+	cr_assert_str_eq(lring_strerror(-EDEADLK),
+			 "completions taken but not released: release them before waiting");
+	lring_release(r, 2);
+	cr_assert_eq(lring_wait(r, 0), -ETIMEDOUT, "released: an ordinary wait");
+	lring_close(r);
+	fk_free(fk);
+}
+
+Test(wait, an_impossible_producer_index_is_reported_not_read_as_empty)
+{
+	struct fake_kernel *fk = fk_create(4, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	uint32_t idx;
+
+	fk_start(fk);
+	*fk->cq_producer = *fk->cq_consumer + 3 * fk->layout.cq_entries;
+	cr_assert_eq(lring_peek(r, 4, &idx), 0, "peek takes nothing");
+	cr_assert_eq(lring_cq_ready(r), -EPROTO);
+	cr_assert_eq(lring_wait(r, 5000), -EPROTO, "and the wait says why");
+	cr_assert_eq(lring_wait_ioctl(r, 5000000000ull, 1), -EPROTO);
+	lring_close(r);
+	fk_free(fk);
+}
+
+Test(wait, one_eventfd_of_the_applications_serves_two_rings)
+{
+	struct fake_kernel *fk1 = fk_create(4, BUF_SIZE, 0, 0, 0);
+	struct fake_kernel *fk2 = fk_create(4, BUF_SIZE, 0, 0, 0);
+	struct lring *r1 = fk_lring(fk1), *r2 = fk_lring(fk2);
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint32_t idx;
+
+	cr_assert_eq(lring_register_eventfd(r1, efd, 1), 0);
+	cr_assert_eq(lring_register_eventfd(r2, efd, 1), 0);
+	cr_assert_eq(r2->event_fd, -1, "the eventfd stays the application's");
+	fk_start(fk1);
+	fk_start(fk2);
+	cr_assert_eq(poll(&pfd, 1, 0), 0);
+	fk_complete_n(fk2, 1, BUF_SIZE);
+	cr_assert_eq(poll(&pfd, 1, 0), 1, "ring 2's completion signals it");
+	cr_assert_eq(lring_eventfd_drain(efd), 0);
+	cr_assert_eq(poll(&pfd, 1, 0), 0, "drained");
+	cr_assert_eq(lring_peek(r1, 4, &idx), 0);
+	cr_assert_eq(lring_peek(r2, 4, &idx), 1);
+	lring_release(r2, 1);
+	fk_complete_n(fk1, 1, BUF_SIZE);
+	cr_assert_eq(poll(&pfd, 1, 0), 1, "and so does ring 1's");
+	cr_assert_eq(lring_eventfd_drain(efd), 0);
+	cr_assert_eq(lring_eventfd_drain(efd), 0, "nothing to drain is not an error");
+	close(efd);
+	lring_close(r1);
+	lring_close(r2);
+	fk_free(fk1);
+	fk_free(fk2);
 }
