@@ -226,7 +226,7 @@ UDEVRULESDIR ?= /etc/udev/rules.d
 DKMSSRCDIR ?= /usr/src/lring-$(VERSION)
 INSTALL    ?= install
 
-INSTALL_TOOLS := $(B)/examples/lring-cat $(TOOLS) $(B)/perf/ring-bench
+INSTALL_TOOLS := $(TOOLS) $(B)/perf/ring-bench
 INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer
 
 .PHONY: install install-lib install-headers install-bin install-man \

@@ -87,7 +87,8 @@ echo "pkg-config --cflags --libs lring: $flags" >>"$work/check.log"
 check "pkg-config points into the DESTDIR ($flags)" \
 	sh -c "echo '$flags' | grep -q -- '-I$D$prefix/include' && echo '$flags' | grep -q -- '-L$D$libdir'"
 mkdir -p "$work/app"
-cp "$LRING_ROOT/examples/busy_poll.c" "$LRING_ROOT/examples/common.h" "$work/app/"
+# The example alone: it includes nothing of lring's but what is installed.
+cp "$LRING_ROOT/examples/busy_poll.c" "$work/app/"
 # shellcheck disable=SC2086
 check "busy_poll.c builds with \$(pkg-config --cflags --libs lring) alone" \
 	gcc -std=c11 -Wall -Wextra -Werror -O2 -o "$work/app/busy_poll" \
@@ -96,8 +97,9 @@ check "and links liblring.so.1 dynamically" \
 	sh -c "readelf -d '$work/app/busy_poll' | grep -q 'NEEDED.*\[liblring.so.1\]'"
 check "its lring_ references carry LIBLRING_1" \
 	sh -c "objdump -T '$work/app/busy_poll' | grep 'lring_open' | grep -q LIBLRING_1"
-check "it runs against the installed library (--help)" \
-	env LD_LIBRARY_PATH="$D$libdir" "$work/app/busy_poll" --help
+check "it runs against the installed library (and reports a missing ring)" \
+	sh -c "env LD_LIBRARY_PATH='$D$libdir' '$work/app/busy_poll' --dev /nonexistent \
+		>'$work/run.out' 2>&1; test \$? = 2 && grep -q 'No such file' '$work/run.out'"
 # shellcheck disable=SC2046
 check "busy_poll.c builds with pkg-config --static (liblring.a)" \
 	gcc -std=c11 -Wall -Wextra -Werror -O2 -static-libgcc -o "$work/app/busy_poll_static" \

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The examples' checker (examples/common.h) must catch what it is there to
+ * lring-cat's checker (tools/common.h) must catch what it is there to
  * catch: a verifier that never fails would make every VM run "pass".
  */
 #include "fake_kernel.h"
 #include <criterion/criterion.h>
 #include "util.h"
-#include "../../examples/common.h"
+#include "../../tools/common.h"
 
 #define BUF_SIZE 256
 

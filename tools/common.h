@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * common.h - what the example programs share: options, setting up a
- * simulated ring through liblring and sysfs, checking the lring_sim data
- * pattern and sequence numbers, latency percentiles and the final report.
+ * common.h - what lring-cat (and any later tool) needs beyond liblring:
+ * options, setting up a simulated ring through liblring and sysfs,
+ * checking the lring_sim data pattern and sequence numbers, latency
+ * percentiles and the final report.
  *
  * Not part of liblring: the pattern and the sysfs attributes belong to the
- * simulated device, the report format to these programs. Each example is
- * one .c file that includes this header once.
+ * simulated device, the report format to these programs. The examples in
+ * examples/ do not use it: each is meant to be read alone.
  *
- * Exit codes of every example: 0 everything verified, 1 a data, sequence,
+ * Exit codes of every tool: 0 everything verified, 1 a data, sequence,
  * length or accounting error or a stall (the first error of each kind is
  * printed; for data: buffer, offset, expected and got byte), 2 usage or
  * setup error.
  */
-#ifndef LRING_EXAMPLES_COMMON_H
-#define LRING_EXAMPLES_COMMON_H
+#ifndef LRING_TOOLS_COMMON_H
+#define LRING_TOOLS_COMMON_H
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -802,4 +803,4 @@ static inline void drain_ring(struct lring *r, struct verifier *v)
 	}
 }
 
-#endif /* LRING_EXAMPLES_COMMON_H */
+#endif /* LRING_TOOLS_COMMON_H */
