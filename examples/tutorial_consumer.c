@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	lring_stop(r);
 	lring_counters(r, &c);
 	printf("%s: %" PRIu64 " blocks of %u bytes, %" PRIu64 " bad, %" PRIu64
-	       " dropped\n", dev, blocks, r->buf_size, bad, lost);
+	       " dropped\n", dev, blocks, lring_buf_size(r), bad, lost);
 	printf("kernel: produced %llu delivered %llu dropped %llu kicks %llu "
 	       "eventfd_signals %llu rejected_ids %llu\n",
 	       (unsigned long long)c.produced, (unsigned long long)c.delivered,

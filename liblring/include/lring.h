@@ -120,8 +120,9 @@ static inline void lring_smp_mb(void)
 }
 
 /* ------------------------------------------------------------------------
- * The ring handle. Visible so the fast path can be inline; treat the fields
- * as read-only.
+ * The ring handle. Visible only so that the fast path can be inline: its
+ * fields are private and may change with the library's version. Use the
+ * accessors below (lring_fd(), lring_buf_size()...), which stay.
  */
 struct lring {
 	int fd;			/* the device, or -1 */
@@ -168,7 +169,41 @@ struct lring {
 	uint32_t buf_size;
 	uint32_t buf_stride;
 	uint64_t features;	/* LRING_FEAT_*, 0 until asked: lring_features() */
+	uint64_t resv[8];	/* room to grow without changing the size */
 };
+
+/*
+ * lring_fd - the ring's device fd, for your own poll() or epoll set
+ * lring_event_fd - the eventfd lring_enable_eventfd() made, or -1
+ * lring_buf_size - usable bytes per buffer
+ * lring_buf_count - buffers in the pool
+ * lring_layout - the mapping's layout (NULL before the ring is mapped)
+ * No syscall.
+ */
+static inline int lring_fd(const struct lring *r)
+{
+	return r->fd;
+}
+
+static inline int lring_event_fd(const struct lring *r)
+{
+	return r->event_fd;
+}
+
+static inline uint32_t lring_buf_size(const struct lring *r)
+{
+	return r->buf_size;
+}
+
+static inline uint32_t lring_buf_count(const struct lring *r)
+{
+	return r->buf_count;
+}
+
+static inline const struct lring_layout *lring_layout(const struct lring *r)
+{
+	return r->map ? &r->layout : NULL;
+}
 
 /* ------------------------------------------------------------------------
  * Setup and teardown (liblring/src/lring.c)
@@ -339,7 +374,7 @@ int lring_eventfd_drain(int fd);
  * our consumer index (full barrier, then a re-check of the producer, so a
  * completion published meanwhile is not missed), then sleeps on the
  * eventfd if one is enabled (poll + read to drain it), else in poll() on
- * the device fd.
+ * the device fd. lring_wait_for() with a count of 1 and no signal mask.
  *
  * Release every peeked entry before waiting: the kernel signals when the
  * ring, as it sees it (producer vs published consumer), fills past the
@@ -354,6 +389,28 @@ int lring_eventfd_drain(int fd);
  * Blocks. Syscalls: poll, read (none if entries are already waiting).
  */
 int lring_wait(struct lring *r, int timeout_ms);
+
+/*
+ * lring_wait_for - wait for @min_entries completions, with a signal mask
+ * @min_entries: 0 means 1; at most the ring's size (-EINVAL)
+ * @timeout_ns: longest sleep in nanoseconds; 0 does not sleep, -1 sleeps
+ *	without limit
+ * @sigmask: a const sigset_t *: the signals blocked while sleeping, as
+ *	ppoll(2)'s (NULL: the thread's mask), so that a signal let in only
+ *	during the wait ends it with -EINTR and none is lost between a check
+ *	and the sleep. Declared void * because ISO C's <signal.h> has no
+ *	sigset_t: this header must build with -std=c11 alone.
+ *
+ * lring_wait() with a minimum count and a mask: it sleeps (on the eventfd,
+ * else in ppoll() on the device) and wakes until @min_entries wait. With
+ * an eventfd batch below @min_entries it wakes per signal and sleeps on;
+ * set the batch to @min_entries to wake once.
+ * Return: completions available, >= @min_entries, or at the timeout fewer
+ * but at least one; errors as lring_wait(). Blocks. Syscalls: ppoll, read
+ * (none if enough entries are waiting).
+ */
+int lring_wait_for(struct lring *r, unsigned min_entries, int64_t timeout_ns,
+		   const void *sigmask);
 
 /*
  * lring_wait_ioctl - sleep in the kernel until @min_entries are waiting

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -90,25 +91,27 @@ int lring_eventfd_drain(int fd)
 	return 0;
 }
 
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Milliseconds left before @deadline, for poll(); -1 means forever. */
-static int remaining_ms(int64_t deadline)
+/* Time left before @deadline, for ppoll(); NULL (forever) if it is -1. */
+static struct timespec *remaining(int64_t deadline, struct timespec *ts)
 {
 	int64_t left;
 
 	if (deadline < 0)
-		return -1;
-	left = deadline - now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT32_MAX ? INT32_MAX : (int)left;
+		return NULL;
+	left = deadline - now_ns();
+	if (left < 0)
+		left = 0;
+	ts->tv_sec = left / 1000000000;
+	ts->tv_nsec = left % 1000000000;
+	return ts;
 }
 
 /*
@@ -129,17 +132,23 @@ static int ready_after_barrier(struct lring *r)
 	return lring_cq_ready(r);
 }
 
-int lring_wait(struct lring *r, int timeout_ms)
+int lring_wait_for(struct lring *r, unsigned min_entries, int64_t timeout_ns,
+		   const void *sigmask)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
 	struct pollfd pfd[2];
+	struct timespec ts;
 	int n, nfds, ret;
 
 	if (!r || !r->map)
 		return -EINVAL;
+	if (!min_entries)
+		min_entries = 1;
+	if (min_entries > r->cq_mask + 1)
+		return -EINVAL;
 	for (;;) {
 		n = lring_cq_ready(r);
-		if (n)
+		if (n < 0 || (unsigned)n >= min_entries)
 			return n;
 		/* The kernel counts them as waiting: no signal would come. */
 		if (r->cq_head != r->cq_released)
@@ -147,7 +156,7 @@ int lring_wait(struct lring *r, int timeout_ms)
 		if (lring_flags(r) & LRING_F_DEAD)
 			return -ENODEV;
 		n = ready_after_barrier(r);
-		if (n)
+		if (n < 0 || (unsigned)n >= min_entries)
 			return n;
 
 		memset(pfd, 0, sizeof(pfd));
@@ -163,10 +172,11 @@ int lring_wait(struct lring *r, int timeout_ms)
 			pfd[0].events = POLLIN;
 			nfds = 1;
 		}
-		ret = poll(pfd, nfds, remaining_ms(deadline));
+		ret = ppoll(pfd, nfds, remaining(deadline, &ts), sigmask);
 		if (ret < 0)
 			return -errno;
 		if (ret == 0) {
+			/* Time is up: what came, if anything, else a timeout. */
 			n = lring_cq_ready(r);
 			return n ? n : -ETIMEDOUT;
 		}
@@ -190,6 +200,12 @@ int lring_wait(struct lring *r, int timeout_ms)
 			return -ENODEV;
 		}
 	}
+}
+
+int lring_wait(struct lring *r, int timeout_ms)
+{
+	return lring_wait_for(r, 1, timeout_ms < 0 ? -1 : timeout_ms * 1000000LL,
+			      NULL);
 }
 
 int lring_wait_ioctl(struct lring *r, uint64_t timeout_ns,

@@ -5,6 +5,7 @@
  */
 #include "fake_kernel.h"
 #include <poll.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <criterion/criterion.h>
 #include "util.h"
@@ -299,4 +300,85 @@ Test(wait, one_eventfd_of_the_applications_serves_two_rings)
 	lring_close(r2);
 	fk_free(fk1);
 	fk_free(fk2);
+}
+
+Test(wait, wait_for_sleeps_until_the_minimum_count_waits)
+{
+	struct fake_kernel *fk = fk_create(8, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	struct later l = { .fk = fk, .delay_ms = 50, .n = 3 };
+	pthread_t t;
+	uint64_t t0;
+
+	cr_assert_eq(lring_enable_eventfd(r, 1), 0);
+	fk_start(fk);
+	fk_complete_n(fk, 1, BUF_SIZE);
+	t0 = fk_now_ns();
+	pthread_create(&t, NULL, complete_later, &l);
+	cr_assert_eq(lring_wait_for(r, 4, 5000000000ll, NULL), 4);
+	pthread_join(t, NULL);
+	cr_assert_geq(ms_since(t0), 45, "one entry was not enough");
+	cr_assert_eq(lring_wait_for(r, 9, 0, NULL), -EINVAL, "more than the ring holds");
+	lring_close(r);
+	fk_free(fk);
+}
+
+Test(wait, wait_for_returns_what_came_at_the_timeout)
+{
+	struct fake_kernel *fk = fk_create(8, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	uint64_t t0;
+
+	cr_assert_eq(lring_enable_eventfd(r, 1), 0);
+	fk_start(fk);
+	fk_complete_n(fk, 1, BUF_SIZE);
+	t0 = fk_now_ns();
+	cr_assert_eq(lring_wait_for(r, 3, 50000000, NULL), 1);
+	cr_assert_geq(ms_since(t0), 49);
+	lring_close(r);
+	fk_free(fk);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct kill_later {
+	pthread_t target;
+	unsigned delay_ms;
+};
+
+static void *kill_later(void *arg)
+{
+	struct kill_later *k = arg;
+
+	usleep(k->delay_ms * 1000);
+	pthread_kill(k->target, SIGUSR1);
+	return NULL;
+}
+
+/* A signal blocked outside the wait and let in by its mask ends it. */
+Test(wait, wait_for_takes_a_signal_mask_as_ppoll_does)
+{
+	struct fake_kernel *fk = fk_create(8, BUF_SIZE, 0, 0, 0);
+	struct lring *r = fk_lring(fk);
+	struct kill_later k = { .target = pthread_self(), .delay_ms = 50 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigset_t blocked, during;
+	pthread_t t;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &blocked, &during);
+	sigdelset(&during, SIGUSR1);
+	cr_assert_eq(lring_enable_eventfd(r, 1), 0);
+	fk_start(fk);
+	pthread_create(&t, NULL, kill_later, &k);
+	cr_assert_eq(lring_wait_for(r, 1, 5000000000ll, &during), -EINTR);
+	pthread_join(t, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &blocked, NULL);
+	lring_close(r);
+	fk_free(fk);
 }
