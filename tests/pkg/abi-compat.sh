@@ -16,23 +16,11 @@ LRING_PROG=abi-compat
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-covered="6.1 6.12"
-kernels=${LRING_PKG_KERNELS:-$covered} result=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernels) kernels=$2; shift 2 ;;
-	--result) result=$2; shift 2 ;;
-	*) die "unknown option $1" ;;
-	esac
-done
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-abi.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+tap_start_kernels abi "6.1 6.12" "$@"
 
 for k in $kernels; do
-	[[ " $covered " == *" $k "* ]] || continue
 	if ! env=$("$LRING_ROOT/tests/vm/kernel.sh" env "$k"); then
 		nok "abi-compat on $k: cannot fetch the kernel"
 		continue

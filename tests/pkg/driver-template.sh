@@ -16,25 +16,13 @@ LRING_PROG=driver-template
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../vm/lib.sh"
 
-covered="5.10 6.1 6.12 newest"
-kernels=${LRING_PKG_KERNELS:-$covered} result=""
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernels) kernels=$2; shift 2 ;;
-	--result) result=$2; shift 2 ;;
-	*) die "unknown option $1" ;;
-	esac
-done
 # shellcheck source=tests/vm/tap.sh
 . "$LRING_ROOT/tests/vm/tap.sh"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/lring-template.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+tap_start_kernels template "5.10 6.1 6.12 newest" "$@"
 version=$(sed -n 's/^VERSION *:= *//p' "$LRING_ROOT/Makefile")
 blocks=8 block=4095
 
 for k in $kernels; do
-	[[ " $covered " == *" $k "* ]] || continue
 	if ! env=$("$LRING_ROOT/tests/vm/kernel.sh" env "$k"); then
 		nok "template on $k: cannot fetch the kernel"
 		continue
