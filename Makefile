@@ -19,7 +19,8 @@
 #                   docs/perf.md and docs/perf-throughput.png
 #   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N
 #                   (default 600 s, seed 1; on every KERNELS)
-#   make install    liblring, headers, lring.pc, tools, man pages, udev rule
+#   make install    liblring, liblring-ffi, headers, lring.pc, tools, man pages,
+#                   udev rule, the Python module
 #                   (PREFIX=/usr/local DESTDIR=...; README "Install")
 #   make dkms-install  the modules' sources into DKMS, built and installed
 #   make modules_install  without DKMS: the modules for KDIR, and what a
@@ -61,6 +62,11 @@ LIB_SRCS := $(wildcard liblring/src/*.c)
 LIB_OBJS := $(patsubst liblring/src/%.c,$(B)/obj/liblring/%.o,$(LIB_SRCS))
 LIB_A    := $(B)/lib/liblring.a
 LIB_SO   := $(if $(LIB_OBJS),$(B)/lib/liblring.so.1 $(B)/lib/liblring.so)
+# liblring-ffi.so.1: liblring.so.1's objects plus liblring/ffi/*.c, the
+# header's inline functions compiled out of line for other languages
+FFI_SRCS := $(wildcard liblring/ffi/*.c)
+FFI_OBJS := $(patsubst liblring/ffi/%.c,$(B)/obj/liblring-ffi/%.o,$(FFI_SRCS))
+FFI_SO   := $(if $(FFI_OBJS),$(B)/lib/liblring-ffi.so.1 $(B)/lib/liblring-ffi.so)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 UNIT     := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.c))
 KTESTS   := $(patsubst tests/kernel/%.c,$(B)/tests/kernel/%,$(wildcard tests/kernel/*.c))
@@ -85,7 +91,7 @@ vm-progs: $(LIB_A) $(EXAMPLES) $(KTESTS) $(PERF) $(TOOLS)
 unit-progs: $(UNIT)
 $(UNIT): CPPFLAGS += $(UNIT_CPPFLAGS)
 
-lib: $(LIB_A) $(LIB_SO)
+lib: $(LIB_A) $(LIB_SO) $(FFI_SO)
 
 $(B)/obj/liblring/%.o: liblring/src/%.c
 	@mkdir -p $(@D)
@@ -106,6 +112,24 @@ $(B)/lib/liblring.so.1: $(LIB_OBJS) liblring/liblring.map
 $(B)/lib/liblring.so: $(B)/lib/liblring.so.1
 	ln -sf liblring.so.1 $@
 
+# liblring/ffi/ffi.c defines LRING_INLINE empty: <lring.h>'s inline functions
+# become external definitions, each exported under its own name with the
+# version LIBLRING_FFI_1 next to liblring's own (liblring/liblring-ffi.map).
+# -fno-semantic-interposition: within the library they call each other
+# directly (or inline), not through the PLT.
+$(B)/obj/liblring-ffi/%.o: liblring/ffi/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fno-semantic-interposition -MMD -MP -c -o $@ $<
+
+$(B)/lib/liblring-ffi.so.1: $(LIB_OBJS) $(FFI_OBJS) liblring/liblring-ffi.map
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,liblring-ffi.so.1 \
+		-Wl,--version-script=liblring/liblring-ffi.map -o $@ $(LIB_OBJS) \
+		$(FFI_OBJS) $(LDFLAGS) $(LDLIBS)
+
+$(B)/lib/liblring-ffi.so: $(B)/lib/liblring-ffi.so.1
+	ln -sf liblring-ffi.so.1 $@
+
 # One program per .c file; each links liblring statically.
 define prog_rule
 $(B)/$(1)/%: $(1)/%.c $(LIB_A)
@@ -119,7 +143,7 @@ $(eval $(call prog_rule,tests/kernel,))
 $(eval $(call prog_rule,perf,))
 $(eval $(call prog_rule,tools,))
 
--include $(LIB_OBJS:.o=.d) $(patsubst $(B)/%,$(B)/dep/%.d,$(PROGS))
+-include $(LIB_OBJS:.o=.d) $(FFI_OBJS:.o=.d) $(patsubst $(B)/%,$(B)/dep/%.d,$(PROGS))
 
 # Kernel modules, built in a per-kernel copy: build/kmod/<krel>/kernel/*.ko
 modules:
@@ -235,22 +259,26 @@ INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer
 install: install-lib install-headers install-bin install-man install-udev \
 	install-python
 
-$(B)/lib/lring.pc: liblring/lring.pc.in Makefile
+$(B)/lib/lring.pc $(B)/lib/lring-ffi.pc: $(B)/lib/%.pc: liblring/%.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		-e 's|@DKMSSRCDIR@|$(DKMSSRCDIR)|' $< >$@
 
-# lring.pc bakes in the paths: rebuild it for every install
+# lring.pc and lring-ffi.pc bake in the paths: rebuild them for every install
 install-lib: lib
-	@rm -f $(B)/lib/lring.pc
-	@$(MAKE) -s $(B)/lib/lring.pc
+	@rm -f $(B)/lib/lring.pc $(B)/lib/lring-ffi.pc
+	@$(MAKE) -s $(B)/lib/lring.pc $(B)/lib/lring-ffi.pc
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
 	$(INSTALL) -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/liblring.a
 	$(INSTALL) -m 0755 $(B)/lib/liblring.so.1 $(DESTDIR)$(LIBDIR)/liblring.so.$(VERSION)
 	ln -sf liblring.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblring.so.1
 	ln -sf liblring.so.1 $(DESTDIR)$(LIBDIR)/liblring.so
 	$(INSTALL) -m 0644 $(B)/lib/lring.pc $(DESTDIR)$(PKGCONFIGDIR)/lring.pc
+	$(INSTALL) -m 0755 $(B)/lib/liblring-ffi.so.1 $(DESTDIR)$(LIBDIR)/liblring-ffi.so.$(VERSION)
+	ln -sf liblring-ffi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblring-ffi.so.1
+	ln -sf liblring-ffi.so.1 $(DESTDIR)$(LIBDIR)/liblring-ffi.so
+	$(INSTALL) -m 0644 $(B)/lib/lring-ffi.pc $(DESTDIR)$(PKGCONFIGDIR)/lring-ffi.pc
 
 # The uapi headers go to $(INCLUDEDIR)/lring/linux, not $(INCLUDEDIR)/linux:
 # with PREFIX=/usr that would be /usr/include/linux, the kernel headers

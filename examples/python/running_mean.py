@@ -3,7 +3,7 @@
 """running_mean.py - a running statistic over a ring's stream, in Python.
 
 Reads each completed buffer in place as a numpy array of little-endian
-uint64 words (lring.Ring.arrays(): a view of the DMA buffer, no copy) and
+uint64 words (lring.Ring.blocks(): a view of the DMA buffer, no copy) and
 keeps the running mean and standard deviation of their top bytes (Chan's
 parallel update of Welford's algorithm, one numpy reduction per block).
 The simulated device's words are a hash, so the top byte is uniform on
@@ -11,6 +11,9 @@ The simulated device's words are a hash, so the top byte is uniform on
 
     running_mean.py --dev /dev/lring0 --count 2000 [--rate 5000]
     running_mean.py --mapping /proc/PID/fd/N --count 2000   (see tests/pkg)
+
+lring.py loads liblring-ffi.so.1 (make install); from the source tree,
+name the one built there: LRING_FFI_LIB=build/lib/liblring-ffi.so.1.
 
 Prints one line per --every blocks and a JSON summary at the end.
 """

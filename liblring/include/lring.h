@@ -61,6 +61,18 @@
 /* A call whose failure, ignored, leaks buffers: the compiler warns. */
 #define LRING_MUST_CHECK __attribute__((warn_unused_result))
 
+/*
+ * LRING_INLINE - how the fast path and the accessors below are defined:
+ * static inline, so that they cost an application no call. Leave it alone.
+ * liblring/ffi/ffi.c defines it empty before including this header, which
+ * compiles each of them out of line, under its own name, into
+ * liblring-ffi.so.1 for languages that cannot inline C (Python's ctypes,
+ * a Rust or Go binding), as liburing-ffi does for liburing.
+ */
+#ifndef LRING_INLINE
+#define LRING_INLINE static inline
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -78,7 +90,7 @@ extern "C" {
  * Later loads (ring entries, buffer data) and stores are ordered after it.
  * No syscall, never blocks.
  */
-static inline uint32_t lring_load_acquire(const uint32_t *p)
+LRING_INLINE uint32_t lring_load_acquire(const uint32_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
@@ -88,7 +100,7 @@ static inline uint32_t lring_load_acquire(const uint32_t *p)
  * loads and stores (entries read or written) are ordered before it.
  * No syscall, never blocks.
  */
-static inline void lring_store_release(uint32_t *p, uint32_t v)
+LRING_INLINE void lring_store_release(uint32_t *p, uint32_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
@@ -103,7 +115,7 @@ static inline void lring_store_release(uint32_t *p, uint32_t v)
  * smp_mb() in its half of the pattern: a locked add on x86-64, dmb ish on
  * arm64.
  */
-static inline void lring_smp_mb(void)
+LRING_INLINE void lring_smp_mb(void)
 {
 #if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 	/*
@@ -180,27 +192,27 @@ struct lring {
  * lring_layout - the mapping's layout (NULL before the ring is mapped)
  * No syscall.
  */
-static inline int lring_fd(const struct lring *r)
+LRING_INLINE int lring_fd(const struct lring *r)
 {
 	return r->fd;
 }
 
-static inline int lring_event_fd(const struct lring *r)
+LRING_INLINE int lring_event_fd(const struct lring *r)
 {
 	return r->event_fd;
 }
 
-static inline uint32_t lring_buf_size(const struct lring *r)
+LRING_INLINE uint32_t lring_buf_size(const struct lring *r)
 {
 	return r->buf_size;
 }
 
-static inline uint32_t lring_buf_count(const struct lring *r)
+LRING_INLINE uint32_t lring_buf_count(const struct lring *r)
 {
 	return r->buf_count;
 }
 
-static inline const struct lring_layout *lring_layout(const struct lring *r)
+LRING_INLINE const struct lring_layout *lring_layout(const struct lring *r)
 {
 	return r->map ? &r->layout : NULL;
 }
@@ -455,12 +467,12 @@ const char *lring_strerror(int err);
  * lring_flags - the ring's LRING_F_* flags word (a relaxed atomic load:
  * read once, never torn, no ordering).
  */
-static inline uint32_t lring_flags(const struct lring *r)
+LRING_INLINE uint32_t lring_flags(const struct lring *r)
 {
 	return __atomic_load_n(r->flags, __ATOMIC_RELAXED);
 }
 
-static inline int lring_flush(struct lring *r);
+LRING_INLINE int lring_flush(struct lring *r);
 
 /*
  * lring_peek - take up to @max completions from the ring
@@ -473,7 +485,7 @@ static inline int lring_flush(struct lring *r);
  * Return: number of entries taken, 0 if none. No syscall, never blocks.
  */
 /* tutorial: lib-peek */
-static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
+LRING_INLINE unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
 {
 	uint32_t avail = r->cq_cached_prod - r->cq_head;
 
@@ -508,7 +520,7 @@ static inline unsigned lring_peek(struct lring *r, unsigned max, uint32_t *idx)
  * lring_wait() before sleeping; an application that stops calling both
  * calls lring_flush(). Capped at a quarter of the pool. No syscall.
  */
-static inline void lring_defer(struct lring *r, unsigned n)
+LRING_INLINE void lring_defer(struct lring *r, unsigned n)
 {
 	if (r->map)
 		lring_flush(r);
@@ -522,7 +534,7 @@ static inline void lring_defer(struct lring *r, unsigned n)
  * a ring ahead of us, which is impossible (a corrupt control page):
  * lring_peek() then takes nothing, and lring_wait() reports it.
  */
-static inline int lring_cq_ready(struct lring *r)
+LRING_INLINE int lring_cq_ready(struct lring *r)
 {
 	uint32_t avail;
 
@@ -545,8 +557,8 @@ static inline int lring_cq_ready(struct lring *r)
 /*
  * lring_cqe - the completion entry at ring index @idx (from lring_peek)
  */
-static inline const struct lring_cqe *lring_cqe(const struct lring *r,
-						uint32_t idx)
+LRING_INLINE const struct lring_cqe *lring_cqe(const struct lring *r,
+					       uint32_t idx)
 {
 	return (const struct lring_cqe *)(r->cqes +
 					  (size_t)(idx & r->cq_mask) * r->cqe_size);
@@ -559,8 +571,8 @@ static inline const struct lring_cqe *lring_cqe(const struct lring *r,
  * For a consumer that hands a batch back whole: peek, read the buffers,
  * lring_cqe_ids(), lring_release(), lring_return(). No syscall.
  */
-static inline void lring_cqe_ids(const struct lring *r, uint32_t idx,
-				 unsigned n, uint32_t *ids)
+LRING_INLINE void lring_cqe_ids(const struct lring *r, uint32_t idx,
+				unsigned n, uint32_t *ids)
 {
 	unsigned i;
 
@@ -572,7 +584,7 @@ static inline void lring_cqe_ids(const struct lring *r, uint32_t idx,
  * lring_buf - address of buffer @buf_id in the pool
  * Return: the buffer (buf_size usable bytes), or NULL for an id out of range.
  */
-static inline void *lring_buf(const struct lring *r, uint32_t buf_id)
+LRING_INLINE void *lring_buf(const struct lring *r, uint32_t buf_id)
 {
 	if (buf_id >= r->buf_count)
 		return NULL;
@@ -590,7 +602,7 @@ static inline void *lring_buf(const struct lring *r, uint32_t buf_id)
  * until lring_return(). No syscall.
  */
 /* tutorial: lib-release */
-static inline void lring_release(struct lring *r, unsigned n)
+LRING_INLINE void lring_release(struct lring *r, unsigned n)
 {
 	uint32_t held = r->cq_head - r->cq_released;
 
@@ -612,7 +624,7 @@ static inline void lring_release(struct lring *r, unsigned n)
  * store-release after reading the slots) only when the cached value shows
  * fewer than @want free slots. No syscall.
  */
-static inline uint32_t lring_fill_free(struct lring *r, uint32_t want)
+LRING_INLINE uint32_t lring_fill_free(struct lring *r, uint32_t want)
 {
 	uint32_t free_slots = r->fq_cached_end - r->fq_reserved;
 
@@ -634,8 +646,8 @@ static inline uint32_t lring_fill_free(struct lring *r, uint32_t want)
  * @idx: receives the index of the first; write ids with lring_fqe()
  * Return: @n, or 0 if fewer than @n slots are free. No syscall.
  */
-static inline unsigned lring_fill_reserve(struct lring *r, unsigned n,
-					  uint32_t *idx)
+LRING_INLINE unsigned lring_fill_reserve(struct lring *r, unsigned n,
+					 uint32_t *idx)
 {
 	*idx = r->fq_reserved;
 	if (lring_fill_free(r, n) < n)
@@ -647,7 +659,7 @@ static inline unsigned lring_fill_reserve(struct lring *r, unsigned n,
 /*
  * lring_fqe - the fill ring entry at ring index @idx (from reserve)
  */
-static inline struct lring_fqe *lring_fqe(const struct lring *r, uint32_t idx)
+LRING_INLINE struct lring_fqe *lring_fqe(const struct lring *r, uint32_t idx)
 {
 	return &r->fqes[idx & r->fq_mask];
 }
@@ -656,7 +668,7 @@ static inline struct lring_fqe *lring_fqe(const struct lring *r, uint32_t idx)
  * lring_needs_wakeup - whether the kernel waits for a kick (plain load;
  * order it after your last store yourself, e.g. with lring_smp_mb()).
  */
-static inline int lring_needs_wakeup(const struct lring *r)
+LRING_INLINE int lring_needs_wakeup(const struct lring *r)
 {
 	return !!(lring_flags(r) & LRING_F_NEED_WAKEUP);
 }
@@ -674,7 +686,7 @@ static inline int lring_needs_wakeup(const struct lring *r)
  * -errno of the kick (the entries are published either way). Never blocks.
  */
 /* tutorial: lib-fill-submit */
-static inline int lring_fill_submit(struct lring *r, unsigned n)
+LRING_INLINE int lring_fill_submit(struct lring *r, unsigned n)
 {
 	uint32_t pending = r->fq_reserved - r->fq_submitted;
 
@@ -706,7 +718,7 @@ static inline int lring_fill_submit(struct lring *r, unsigned n)
  * -errno of the kick. Syscall: ioctl only when NEED_WAKEUP is set. Never
  * blocks.
  */
-static inline int lring_flush(struct lring *r)
+LRING_INLINE int lring_flush(struct lring *r)
 {
 	if (r->cq_released != r->cq_published) {
 		r->cq_published = r->cq_released;
@@ -732,8 +744,8 @@ static inline int lring_flush(struct lring *r)
  * ioctl only when NEED_WAKEUP is set. Never blocks.
  */
 LRING_MUST_CHECK
-static inline int lring_return(struct lring *r, const uint32_t *buf_ids,
-			       unsigned n)
+LRING_INLINE int lring_return(struct lring *r, const uint32_t *buf_ids,
+			      unsigned n)
 {
 	uint32_t idx;
 	unsigned i;

@@ -13,46 +13,45 @@ back to the device when the last array (or view of it) that refers to it
 is released; ``ring.blocks()`` yields ``Block`` objects whose ``with``
 block returns the buffer at its end instead, and which carry the
 completion's ``seq``, ``len``, ``flags``, ``dropped`` and ``timestamp_ns``.
+``ring.batch()`` takes every waiting completion at once (a ``Batch``:
+their entries as a numpy record array, a view of each buffer, one return
+for all), and ``ring.pool_array()`` is the whole pool as one 2-D view.
 Returned buffers reach the fill ring at the ring's next call (the next
 block, ``flush()``, ``wait()`` or ``close()``).
 
-Needs only Python 3 and numpy (Debian: python3, python3-numpy); liblring
-itself is not used, because its fast path is inline C. This module speaks
-the ring protocol of <linux/lring.h> directly, with ``ioctl()`` for setup
-and ``mmap`` for everything else.
+To sleep instead of polling: ``ring.enable_eventfd(batch)``, then
+``ring.wait(timeout)`` sleeps on the eventfd (``lring_wait_for()``); or put
+``ring.event_fd`` (``ring.fileno()`` without an eventfd) into your own
+``selectors`` loop and call ``ring.drain_eventfd()`` when it is readable.
 
-Memory ordering. The protocol needs acquire loads of the producer indices
-and release stores of our own. Python cannot issue barriers, so this
-module is for x86-64 only, whose TSO model gives loads acquire and stores
-release semantics by themselves (each access here is an opaque C call that
-the compiler cannot reorder). The one ordering TSO does not give is a store
-followed by a load (the NEED_WAKEUP test after publishing the fill
-producer), so a kick may be missed for an instant; ``wait()`` therefore
-checks NEED_WAKEUP again before each sleep and kicks if buffers are
-waiting, and sleeps at most ``POLL_SLICE`` seconds at a time.
+This module is a ctypes binding of liblring-ffi.so.1, liblring with its
+inline fast path also compiled out of line (docs/liblring.md, "Other
+languages"): setup, ``lring_peek()``, ``lring_release()``,
+``lring_return()``, their barriers and the NEED_WAKEUP kick are liblring's
+own code, on every architecture liblring runs on. The library is found by
+its soname; the environment variable ``LRING_FFI_LIB`` names another file
+(the tests use build/lib/liblring-ffi.so.1). Needs Python 3 and numpy
+(Debian: python3, python3-numpy).
+
+One Ring is used by one thread at a time, as one struct lring is.
 """
 
 import collections
+import ctypes
 import errno
-import fcntl
-import mmap
+import functools
 import os
-import platform
-import select
-import struct
 import time
 import weakref
 
 import numpy as np
 
-__all__ = ["Ring", "Block", "LringError", "BACKENDS"]
-
-if platform.machine() not in ("x86_64", "AMD64", "i686", "i386") and \
-        not os.environ.get("LRING_PY_ANY_ARCH"):
-    raise ImportError("lring.py relies on x86 memory ordering (TSO); "
-                      "use liblring from C on this machine")
+__all__ = ["Ring", "Block", "Batch", "LringError", "BACKENDS", "CQE_DTYPE",
+           "COUNTERS"]
 
 # ---- <linux/lring.h> -------------------------------------------------------
+# The structures as ctypes declares them; tests/pkg/python_test.py checks
+# every size and offset against the C header (tests/pkg/python_abi.c).
 
 ABI_VERSION = 1
 MAGIC = 0x474e524c
@@ -65,39 +64,179 @@ F_NEED_WAKEUP = 1 << 0
 F_DEAD = 1 << 1
 F_RUNNING = 1 << 2
 
-_LAYOUT = struct.Struct("<13Q12I")      # struct lring_layout, 152 bytes
-_LAYOUT_FIELDS = (
-    "mmap_size ctrl_off user_off cq_producer_off cq_consumer_off "
-    "cq_entries_off fq_producer_off fq_consumer_off fq_entries_off "
-    "flags_off counters_off pool_off pool_size cq_entries fq_entries "
-    "cqe_size fqe_size buf_count buf_size buf_stride").split()
-_CONFIG = struct.Struct("<8I2Q4I")      # struct lring_config, 64 bytes
-_INFO_HEAD = struct.Struct("<6I")       # struct lring_info up to layout
-_INFO_SIZE = _INFO_HEAD.size + _LAYOUT.size + 8 * 8
-_CQE = struct.Struct("<IIQQII")         # struct lring_cqe, 32 bytes
-_U32 = struct.Struct("<I")
+_u32, _u64 = ctypes.c_uint32, ctypes.c_uint64
+
+
+class Cqe(ctypes.Structure):
+    """struct lring_cqe: one completion."""
+    _fields_ = [("buf_id", _u32), ("len", _u32), ("seq", _u64),
+                ("timestamp_ns", _u64), ("flags", _u32), ("dropped", _u32)]
+
+
+class Layout(ctypes.Structure):
+    """struct lring_layout: where everything lives in the mapping."""
+    _fields_ = [(name, _u64) for name in (
+        "mmap_size ctrl_off user_off cq_producer_off cq_consumer_off "
+        "cq_entries_off fq_producer_off fq_consumer_off fq_entries_off "
+        "flags_off counters_off pool_off pool_size").split()] + \
+        [(name, _u32) for name in (
+            "cq_entries fq_entries cqe_size fqe_size buf_count buf_size "
+            "buf_stride").split()] + [("resv", _u32 * 5)]
+
+
+class Config(ctypes.Structure):
+    """struct lring_config: the argument of lring_configure()."""
+    _fields_ = [("buf_count", _u32), ("buf_size", _u32), ("backend", _u32),
+                ("cq_entries", _u32), ("fq_entries", _u32),
+                ("index_base", _u32), ("flags", _u32), ("resv0", _u32),
+                ("user_addr", _u64), ("user_len", _u64), ("resv", _u32 * 4)]
+
+
+class Info(ctypes.Structure):
+    """struct lring_info: the answer of lring_get_info()."""
+    _fields_ = [("abi_version", _u32), ("configured", _u32),
+                ("backend", _u32), ("flags", _u32),
+                ("segments_per_buf", _u32), ("resv0", _u32),
+                ("layout", Layout), ("features", _u64), ("resv", _u64 * 7)]
+
+
 COUNTERS = ("produced delivered dropped irqs kicks waits eventfd_signals "
             "returned rejected_ids rejected_indices need_wakeups "
             "device_errors").split()
-_COUNTERS = struct.Struct("<16Q")
 
 
-def _ioc(direction, nr, size):
-    return (direction << 30) | (size << 16) | (0xb7 << 8) | nr
+class Counters(ctypes.Structure):
+    """struct lring_counters: the kernel's event counters."""
+    _fields_ = [(name, _u64) for name in COUNTERS] + [("resv", _u64 * 4)]
 
 
-IOC_CONFIGURE = _ioc(1, 1, _CONFIG.size)
-IOC_GET_INFO = _ioc(2, 2, _INFO_SIZE)
-IOC_START = _ioc(0, 3, 0)
-IOC_STOP = _ioc(0, 4, 0)
-IOC_KICK = _ioc(0, 5, 0)
-IOC_GET_COUNTERS = _ioc(2, 8, _COUNTERS.size)
+# The completion entry as numpy sees it: Batch.entries has this dtype.
+CQE_DTYPE = np.dtype(Cqe)
 
-POLL_SLICE = 0.1        # longest single sleep in wait(), seconds
+# ---- liblring-ffi.so.1 -----------------------------------------------------
+
+_ring_p = ctypes.c_void_p               # struct lring *
+_u32_p = ctypes.POINTER(_u32)
+_c_int, _c_uint = ctypes.c_int, ctypes.c_uint
+_PROTOTYPES = {
+    # setup, waits and the rest of liblring.so.1 (out of line in C too)
+    "lring_open": (_c_int, [ctypes.c_char_p, ctypes.POINTER(_ring_p)]),
+    "lring_open_fd": (_c_int, [_c_int, ctypes.POINTER(_ring_p)]),
+    "lring_configure": (_c_int, [_ring_p, ctypes.POINTER(Config)]),
+    "lring_get_info": (_c_int, [_ring_p, ctypes.POINTER(Info)]),
+    "lring_features": (_u64, [_ring_p]),
+    "lring_map": (_c_int, [_ring_p]),
+    "lring_attach": (_c_int, [_ring_p, ctypes.c_void_p, ctypes.c_size_t]),
+    "lring_close": (None, [_ring_p]),
+    "lring_start": (_c_int, [_ring_p]),
+    "lring_stop": (_c_int, [_ring_p]),
+    "lring_kick": (_c_int, [_ring_p]),
+    "lring_enable_eventfd": (_c_int, [_ring_p, _c_uint]),
+    "lring_disable_eventfd": (_c_int, [_ring_p]),
+    "lring_register_eventfd": (_c_int, [_ring_p, _c_int, _c_uint]),
+    "lring_eventfd_drain": (_c_int, [_c_int]),
+    "lring_wait": (_c_int, [_ring_p, _c_int]),
+    "lring_wait_for": (_c_int, [_ring_p, _c_uint, ctypes.c_int64,
+                                ctypes.c_void_p]),
+    "lring_wait_ioctl": (_c_int, [_ring_p, _u64, _c_uint]),
+    "lring_counters": (_c_int, [_ring_p, ctypes.POINTER(Counters)]),
+    "lring_strerror": (ctypes.c_char_p, [_c_int]),
+    # the inline fast path, out of line in liblring-ffi.so.1 only
+    "lring_load_acquire": (_u32, [ctypes.c_void_p]),
+    "lring_store_release": (None, [ctypes.c_void_p, _u32]),
+    "lring_smp_mb": (None, []),
+    "lring_fd": (_c_int, [_ring_p]),
+    "lring_event_fd": (_c_int, [_ring_p]),
+    "lring_buf_size": (_u32, [_ring_p]),
+    "lring_buf_count": (_u32, [_ring_p]),
+    "lring_layout": (ctypes.POINTER(Layout), [_ring_p]),
+    "lring_flags": (_u32, [_ring_p]),
+    "lring_needs_wakeup": (_c_int, [_ring_p]),
+    "lring_peek": (_c_uint, [_ring_p, _c_uint, _u32_p]),
+    "lring_cq_ready": (_c_int, [_ring_p]),
+    "lring_cqe": (ctypes.c_void_p, [_ring_p, _u32]),
+    "lring_cqe_ids": (None, [_ring_p, _u32, _c_uint, _u32_p]),
+    "lring_buf": (ctypes.c_void_p, [_ring_p, _u32]),
+    "lring_release": (None, [_ring_p, _c_uint]),
+    "lring_fill_free": (_u32, [_ring_p, _u32]),
+    "lring_fill_reserve": (_c_uint, [_ring_p, _c_uint, _u32_p]),
+    "lring_fqe": (ctypes.c_void_p, [_ring_p, _u32]),
+    "lring_fill_submit": (_c_int, [_ring_p, _c_uint]),
+    "lring_flush": (_c_int, [_ring_p]),
+    "lring_defer": (None, [_ring_p, _c_uint]),
+    "lring_return": (_c_int, [_ring_p, _u32_p, _c_uint]),
+}
+
+LIBRARY = os.environ.get("LRING_FFI_LIB") or "liblring-ffi.so.1"
+
+
+def _load(path):
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(
+            "lring: cannot load %s (%s); install liblring (make install, "
+            "then ldconfig) or set LRING_FFI_LIB to the library's path" %
+            (path, e)) from e
+    for name, (restype, argtypes) in _PROTOTYPES.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+# Every function of liblring-ffi.so.1, with its C prototype; for calls this
+# module does not wrap. The handle is Ring.handle.
+lib = _load(LIBRARY)
 
 
 class LringError(OSError):
     """A ring operation failed; .errno says why."""
+
+
+def strerror(err):
+    """liblring's message for a (negative) errno."""
+    return lib.lring_strerror(err).decode(errors="replace")
+
+
+def _check(ret, what):
+    if ret < 0:
+        raise LringError(-ret, "%s: %s" % (what, strerror(ret)))
+    return ret
+
+
+@functools.lru_cache(maxsize=None)
+def _span_type(size):
+    # A ctypes array type over @size bytes of the mapping, whose instances
+    # take attributes: each holds the _Mapping it lies in.
+    return type("_LringSpan", (ctypes.c_ubyte * size,), {})
+
+
+class _Mapping:
+    """The liblring handle and the mapping it points into.
+
+    Every array, memoryview and span over the mapping holds this object
+    (span._mapping), and so does the Ring until close(): lring_close() runs
+    when the last of them is gone, so that no view outlives the mapping
+    (and the device file stays open until then)."""
+
+    def __init__(self, handle, hold=None):
+        lay = lib.lring_layout(handle)
+        if not lay:
+            raise LringError(errno.EINVAL, "the ring is not mapped")
+        self.handle = handle
+        self.layout = Layout.from_buffer_copy(lay.contents)
+        self.pool_addr = lib.lring_buf(handle, 0)       # buffer 0
+        self.hold = hold        # attach(): the caller's mmap, exported
+        # Last: from here on the handle is this object's to close. Not at
+        # exit: views may still be read then, and exit unmaps anyway.
+        self._final = weakref.finalize(self, lib.lring_close, handle)
+        self._final.atexit = False
+
+    def span(self, addr, size):
+        """A new ctypes object over [addr, addr + size) of the mapping."""
+        s = _span_type(size).from_address(addr)
+        s._mapping = self
+        return s
 
 
 class Block:
@@ -130,118 +269,259 @@ class Block:
                 (self.buf_id, self.len, self.seq, self.flags, self.dropped))
 
 
+class Batch:
+    """Completions taken together (``Ring.batch()``).
+
+    ``entries`` is a copy of their completion entries, a numpy record
+    array of ``CQE_DTYPE`` (``ids``, ``lens``, ``seqs`` are its columns);
+    ``batch[i]`` (and iterating) gives a read-only numpy view of buffer i,
+    ``memoryview(i)`` the same as a memoryview, both in place. The buffers
+    go back together, in one ``lring_return()``: at the end of a ``with``
+    block, on ``release()``, or when the batch and every view of its
+    buffers are gone, whichever comes first. Do not read a view after
+    ``release()``.
+    """
+
+    __slots__ = ("entries", "dtype", "_ring", "_span", "_final")
+
+    @property
+    def ids(self):
+        return self.entries["buf_id"]
+
+    @property
+    def lens(self):
+        return self.entries["len"]
+
+    @property
+    def seqs(self):
+        return self.entries["seq"]
+
+    def __len__(self):
+        return len(self.entries)
+
+    def array(self, i, dtype=None):
+        """Buffer i of the batch, its ``len`` bytes, as a numpy view."""
+        if self._span is None:
+            raise ValueError("lring: the batch was released")
+        dt = np.dtype(self.dtype if dtype is None else dtype)
+        e = self.entries[i]
+        a = np.frombuffer(self._span, dtype=dt, count=int(e["len"]) // dt.itemsize,
+                          offset=int(e["buf_id"]) * self._ring._stride)
+        a.flags.writeable = False
+        return a
+
+    def memoryview(self, i):
+        """Buffer i of the batch, its ``len`` bytes, as a memoryview."""
+        if self._span is None:
+            raise ValueError("lring: the batch was released")
+        off = int(self.entries[i]["buf_id"]) * self._ring._stride
+        return memoryview(self._span)[off:off + int(self.entries[i]["len"])] \
+            .toreadonly()
+
+    def __getitem__(self, i):
+        return self.array(i)
+
+    def __iter__(self):
+        return (self.array(i) for i in range(len(self.entries)))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def release(self):
+        """Hand every buffer of the batch back now (idempotent)."""
+        if self._final is not None and self._final.detach() is not None:
+            self._ring._pending.extend(self.ids.tolist())
+            self._ring.flush()
+        self._final = None
+        self._span = None
+
+    def __repr__(self):
+        return "Batch(%d completions, ids=%s)" % (len(self), self.ids.tolist())
+
+
 class Ring:
     """One lring ring, configured, mapped, and consumed from Python.
 
     Ring(path, buf_count, buf_size, backend="coherent") opens the device,
-    configures a pool and maps it. Ring.attach(mapping) consumes a ring
-    someone else laid out in ``mapping`` (for tests against a userspace
-    producer); then there is no device fd, and kick()/start()/stop() are
-    no-ops.
+    configures a pool and maps it (lring_open(), lring_configure()).
+    Ring.attach(mapping) consumes a ring someone else laid out in
+    ``mapping`` (for tests against a userspace producer): there is no
+    device then, start()/stop()/kick() do nothing, the producer must look
+    at its fill ring without a kick, and wait() checks every millisecond.
+
+    ``handle`` is the struct lring * (an int), for calls through ``lib``
+    that this class does not wrap.
     """
 
     def __init__(self, path="/dev/lring0", buf_count=64, buf_size=65536,
                  backend="coherent", cq_entries=0, fq_entries=0):
-        self._fd = -1
-        self._map = None
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        self._mapping = None
+        handle = _ring_p()
+        _check(lib.lring_open(os.fsencode(path), ctypes.byref(handle)), path)
         try:
-            cfg = _CONFIG.pack(buf_count, buf_size, BACKENDS[backend],
-                               cq_entries, fq_entries, 0, 0, 0, 0, 0,
-                               0, 0, 0, 0)
-            fcntl.ioctl(fd, IOC_CONFIGURE, cfg)
-            info = bytearray(_INFO_SIZE)
-            fcntl.ioctl(fd, IOC_GET_INFO, info, True)
-            abi = _INFO_HEAD.unpack_from(info)[0]
-            if abi != ABI_VERSION:
-                raise LringError(errno.EPROTO, "kernel ABI %d, want %d" %
-                                 (abi, ABI_VERSION))
-            size = _LAYOUT.unpack_from(info, _INFO_HEAD.size)[0]
-            mapping = mmap.mmap(fd, size, mmap.MAP_SHARED,
-                                mmap.PROT_READ | mmap.PROT_WRITE)
+            cfg = Config(buf_count=buf_count, buf_size=buf_size,
+                         backend=BACKENDS[backend], cq_entries=cq_entries,
+                         fq_entries=fq_entries)
+            _check(lib.lring_configure(handle, ctypes.byref(cfg)),
+                   "%s: configure" % path)
+            mapping = _Mapping(handle.value)
         except BaseException:
-            os.close(fd)
+            lib.lring_close(handle)
             raise
-        self._fd = fd
+        self._device = True
         self._setup(mapping)
 
     @classmethod
     def attach(cls, mapping):
-        """Consume a ring laid out by another producer in ``mapping``."""
+        """Consume a ring laid out by another producer in ``mapping`` (an
+        mmap object; close() closes it once no view is left)."""
         self = cls.__new__(cls)
-        self._fd = -1
-        self._map = None
-        self._setup(mapping)
+        self._mapping = None
+        hold = (ctypes.c_ubyte * len(mapping)).from_buffer(mapping)
+        # The handle needs an fd: an eventfd nobody signals, which liblring
+        # polls in wait() (a timeout) and refuses to ioctl (no kick).
+        fd = os.eventfd(0, os.EFD_CLOEXEC)
+        handle = _ring_p()
+        err = lib.lring_open_fd(fd, ctypes.byref(handle))
+        if err < 0:
+            os.close(fd)
+            _check(err, "attach")
+        try:
+            _check(lib.lring_attach(handle, ctypes.addressof(hold),
+                                    len(mapping)), "attach")
+            m = _Mapping(handle.value, (hold, mapping))
+        except BaseException:
+            lib.lring_close(handle)
+            raise
+        self._device = False
+        self._setup(m)
         return self
 
-    def _setup(self, mapping):
-        magic, abi, _, _ = struct.unpack_from("<4I", mapping, 0)
-        if magic != MAGIC or abi != ABI_VERSION:
-            raise LringError(errno.EPROTO, "not an lring mapping")
-        lay = dict(zip(_LAYOUT_FIELDS, _LAYOUT.unpack_from(mapping, 16)))
-        # A later module's completion entries may be larger, never smaller.
-        if (lay["cqe_size"] < _CQE.size or lay["cqe_size"] % 8 or
-                lay["fqe_size"] != 4 or
-                lay["mmap_size"] > len(mapping) or
-                lay["pool_off"] + lay["buf_count"] * lay["buf_stride"] >
-                len(mapping)):
-            raise LringError(errno.EPROTO, "layout does not fit the mapping")
-        self._map = mapping
-        self.layout = lay
-        self.buf_count = lay["buf_count"]
-        self.buf_size = lay["buf_size"]
-        self._cq_mask = lay["cq_entries"] - 1
-        self._cqe_size = lay["cqe_size"]
-        self._fq_size = lay["fq_entries"]
-        self._cq_head = _U32.unpack_from(mapping, lay["cq_consumer_off"])[0]
-        self._fq_prod = _U32.unpack_from(mapping, lay["fq_producer_off"])[0]
+    def _setup(self, m):
+        h = m.handle
+        lay = m.layout
+        self._mapping = m
+        self.handle = h
+        self.layout = {name: getattr(lay, name) for name, _ in Layout._fields_
+                       if name != "resv"}
+        self.buf_count = lib.lring_buf_count(h)
+        self.buf_size = lib.lring_buf_size(h)
+        self._stride = lay.buf_stride
+        # The completion ring as a numpy array in place, entry i at
+        # lring_cqe(r, i), layout.cqe_size apart (a later module's entries
+        # may be larger than CQE_DTYPE): a batch is copied out in one step.
+        names = CQE_DTYPE.names
+        ring_dtype = np.dtype({
+            "names": names, "offsets": [CQE_DTYPE.fields[n][1] for n in names],
+            "formats": [CQE_DTYPE.fields[n][0] for n in names],
+            "itemsize": lay.cqe_size})
+        cq0 = lib.lring_cqe(h, 0)
+        self._cq = np.frombuffer(m.span(cq0, lay.cq_entries * lay.cqe_size),
+                                 dtype=ring_dtype)
+        self._cq.flags.writeable = False
+        self._cq_mask = lay.cq_entries - 1
+        self._idx = _u32()
         self._pending = []      # ids released by arrays, not yet on the fill ring
         self._ready = collections.deque()  # peeked, not yet handed out
 
+    def _h(self):
+        if self._mapping is None:
+            raise ValueError("lring: the ring is closed")
+        return self.handle
+
     # ---- control ----------------------------------------------------------
 
-    def _ioctl(self, req, arg=0):
-        if self._fd >= 0:
-            fcntl.ioctl(self._fd, req, arg)
-
     def start(self):
-        """Start streaming (LRING_IOC_START)."""
-        self._ioctl(IOC_START)
+        """Start streaming (lring_start())."""
+        if self._device:
+            _check(lib.lring_start(self._h()), "start")
 
     def stop(self):
         """Stop streaming; buffers the application holds stay with it."""
-        self._ioctl(IOC_STOP)
+        if self._device:
+            _check(lib.lring_stop(self._h()), "stop")
 
     def kick(self):
-        """Hand the fill ring's buffers to the device now (a syscall)."""
-        self._ioctl(IOC_KICK)
+        """Hand the fill ring's buffers to the device now (a syscall).
+        Returning buffers kicks by itself when the device needs it."""
+        if self._device:
+            _check(lib.lring_kick(self._h()), "kick")
+
+    def features(self):
+        """LRING_FEAT_* of the module (lring_features())."""
+        return lib.lring_features(self._h())
 
     def flags(self):
-        """LRING_F_* from the control page."""
-        return self._load(self.layout["flags_off"])
+        """LRING_F_* from the control page (lring_flags())."""
+        return lib.lring_flags(self._h())
+
+    def needs_wakeup(self):
+        """Whether the device waits for a kick (lring_needs_wakeup())."""
+        return bool(lib.lring_needs_wakeup(self._h()))
 
     def counters(self):
         """The kernel's counters, as a dict (read from the control page)."""
-        vals = _COUNTERS.unpack_from(self._map, self.layout["counters_off"])
-        return dict(zip(COUNTERS, vals))
+        c = Counters()
+        _check(lib.lring_counters(self._h(), ctypes.byref(c)), "counters")
+        return {name: getattr(c, name) for name in COUNTERS}
 
     def fileno(self):
-        return self._fd
+        """The device fd (lring_fd()), for a selector: readable when
+        completions wait. -1 for an attached ring."""
+        return lib.lring_fd(self._h()) if self._device else -1
+
+    # ---- eventfd -----------------------------------------------------------
+
+    def enable_eventfd(self, batch=1):
+        """Have the kernel signal an eventfd of the ring's own when ``batch``
+        completions wait (1: when the ring turns non-empty); wait() then
+        sleeps on it. lring_enable_eventfd()."""
+        _check(lib.lring_enable_eventfd(self._h(), batch), "enable_eventfd")
+
+    def disable_eventfd(self):
+        """Stop the signals and close the eventfd (or unregister yours)."""
+        _check(lib.lring_disable_eventfd(self._h()), "disable_eventfd")
+
+    def register_eventfd(self, fd, batch=1):
+        """Have the kernel signal ``fd``, an eventfd of yours that may serve
+        several rings (lring_register_eventfd()); you keep ``fd``."""
+        _check(lib.lring_register_eventfd(self._h(), fd, batch),
+               "register_eventfd")
+
+    @property
+    def event_fd(self):
+        """The eventfd enable_eventfd() made, or -1: put it in your own
+        selector, and call drain_eventfd() when it is readable."""
+        return lib.lring_event_fd(self._h())
+
+    def drain_eventfd(self, fd=None):
+        """Reset the eventfd (``fd``, else the ring's own) after it woke you,
+        before taking completions (lring_eventfd_drain())."""
+        fd = self.event_fd if fd is None else fd
+        if fd >= 0:
+            _check(lib.lring_eventfd_drain(fd), "drain_eventfd")
+
+    # ---- closing -----------------------------------------------------------
 
     def close(self):
         """Stop using the ring. Arrays still alive keep the mapping alive;
         the device file closes when the last of them is gone."""
-        if self._map is None:
+        m = self._mapping
+        if m is None:
             return
         self.flush()
-        mapping, self._map = self._map, None
-        try:
-            mapping.close()
-        except BufferError:
-            pass        # arrays still refer to it: unmapped when they go
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        self._mapping = self._cq = None
+        self._ready.clear()
+        mm = m.hold[1] if m.hold else None
+        del m       # the last reference, unless views are left
+        if mm is not None:
+            try:
+                mm.close()
+            except BufferError:
+                pass    # views still refer to it: unmapped when they go
 
     def __enter__(self):
         return self
@@ -251,105 +531,165 @@ class Ring:
 
     # ---- the two rings ----------------------------------------------------
 
-    def _load(self, off):
-        # x86 TSO: a load is not reordered with later loads (acquire)
-        return _U32.unpack_from(self._map, off)[0]
-
-    def _store(self, off, val):
-        # x86 TSO: a store is not reordered with earlier accesses (release)
-        _U32.pack_into(self._map, off, val & 0xffffffff)
-
-    def _peek(self):
-        """Copy out waiting completions and free their slots at once."""
-        lay = self.layout
-        prod = self._load(lay["cq_producer_off"])
-        avail = (prod - self._cq_head) & 0xffffffff
-        if not avail or avail > self._cq_mask + 1:
-            return 0
-        base = lay["cq_entries_off"]
-        for i in range(avail):
-            off = base + ((self._cq_head + i) & self._cq_mask) * self._cqe_size
-            self._ready.append(_CQE.unpack_from(self._map, off))
-        self._cq_head = (self._cq_head + avail) & 0xffffffff
-        self._store(lay["cq_consumer_off"], self._cq_head)
-        return avail
+    def _peek(self, max_entries):
+        """Take up to max_entries completions: copy their entries out and
+        free their slots at once (the buffers stay ours)."""
+        h = self._h()
+        n = lib.lring_peek(h, max_entries, ctypes.byref(self._idx))
+        if not n:
+            return np.empty(0, CQE_DTYPE)
+        sel = (np.arange(n, dtype=np.uint64) + self._idx.value) & self._cq_mask
+        entries = self._cq[sel].astype(CQE_DTYPE)
+        lib.lring_release(h, n)
+        bad = entries["buf_id"] >= self.buf_count
+        if bad.any():
+            raise LringError(errno.EIO, "a completion names buffer %d" %
+                             entries["buf_id"][bad][0])
+        return entries
 
     def flush(self):
-        """Put released buffers on the fill ring; kick if the device is dry."""
-        if not self._pending or self._map is None:
+        """Put released buffers on the fill ring (lring_return(), which
+        kicks the device if it waits for buffers)."""
+        if not self._pending or self._mapping is None:
             return
-        lay = self.layout
-        cons = self._load(lay["fq_consumer_off"])
-        room = self._fq_size - ((self._fq_prod - cons) & 0xffffffff)
-        n = min(room, len(self._pending))
-        ids, self._pending[:n] = self._pending[:n], []
-        for i, buf_id in enumerate(ids):
-            off = lay["fq_entries_off"] + \
-                ((self._fq_prod + i) & (self._fq_size - 1)) * 4
-            self._store(off, buf_id)
-        self._fq_prod = (self._fq_prod + n) & 0xffffffff
-        self._store(lay["fq_producer_off"], self._fq_prod)
-        if self.flags() & F_NEED_WAKEUP:
-            self.kick()
+        ids = self._pending[:]
+        del self._pending[:len(ids)]    # a finalizer may append meanwhile
+        arr = np.array(ids, dtype=np.uint32)
+        err = lib.lring_return(self.handle, arr.ctypes.data_as(_u32_p),
+                               len(arr))
+        # Without a device the kick fails (ENOTTY): the producer polls.
+        if err == -errno.ENOSPC:
+            self._pending[:0] = ids
+        if err < 0 and (self._device or err == -errno.ENOSPC):
+            _check(err, "return")
 
     def give_back(self, buf_id):
         """Return a buffer by id (what releasing its array does)."""
         self._pending.append(buf_id)
         self.flush()
 
-    def wait(self, timeout=None):
-        """Sleep until a completion is waiting; False on timeout.
+    def ready(self):
+        """Completions waiting, taken or not (no syscall)."""
+        n = _check(lib.lring_cq_ready(self._h()), "ready")
+        return n + len(self._ready)
 
-        Raises LringError(ENODEV) when the device went away."""
+    def wait(self, timeout=None, min_entries=1):
+        """Sleep until ``min_entries`` completions wait (lring_wait_for():
+        on the eventfd if one is enabled, else in poll() on the device).
+
+        Returns how many wait: ``min_entries`` or more, fewer but at least
+        one at the timeout, 0 (false) if none came within ``timeout``
+        seconds (None: no limit). Raises LringError(ENODEV) when the device
+        went away."""
+        h = self._h()
+        self.flush()
+        have = len(self._ready)
+        if have >= min_entries:
+            return have
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = -1 if deadline is None else \
+                max(0, int((deadline - time.monotonic()) * 1e9))
+            if not self._device:
+                # nobody signals: look every millisecond
+                left = 1000000 if left < 0 else min(left, 1000000)
+            n = lib.lring_wait_for(h, min_entries - have, left, None)
+            if n > 0:
+                return n + have
+            if n == -errno.ETIMEDOUT:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return have
+                continue        # an attached ring's slice ended
+            if n == -errno.EINTR:
+                continue        # signal handlers have run: sleep on
+            _check(n, "wait")
+
+    # ---- views -------------------------------------------------------------
+
+    def _view(self, span, buf_id, length, dtype):
+        a = np.frombuffer(span, dtype=dtype, count=length // dtype.itemsize,
+                          offset=buf_id * self._stride)
+        a.flags.writeable = False
+        return a
+
+    def pool_array(self, dtype=np.uint8):
+        """The whole pool as one read-only 2-D numpy array, in place: row i
+        is buffer i (buf_size bytes). Rows of buffers the application does
+        not hold change under it: read a row between its completion and
+        its return."""
+        self._h()
+        m = self._mapping
+        dt = np.dtype(dtype)
+        a = np.ndarray((self.buf_count, self.buf_size // dt.itemsize), dtype=dt,
+                       buffer=m.span(m.pool_addr, m.layout.pool_size),
+                       strides=(self._stride, dt.itemsize))
+        a.flags.writeable = False
+        return a
+
+    def pool_memoryview(self):
+        """The whole pool as one read-only memoryview, in place (buffer i
+        at i * layout["buf_stride"])."""
+        self._h()
+        m = self._mapping
+        return memoryview(m.span(m.pool_addr, m.layout.pool_size)).toreadonly()
+
+    # ---- taking completions -------------------------------------------------
+
+    def _take(self, timeout):
+        """Fill the ready queue; False if nothing came within timeout."""
+        if self._ready:
+            return True
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             self.flush()
-            if self._ready or self._peek():
+            self._ready.extend(self._peek(self._cq_mask + 1).tolist())
+            if self._ready:
                 return True
-            flags = self.flags()
-            if flags & F_DEAD:
-                raise LringError(errno.ENODEV, "the device went away")
-            # A NEED_WAKEUP we may have read too early (see the module doc).
-            lay = self.layout
-            if flags & F_NEED_WAKEUP and \
-                    self._load(lay["fq_consumer_off"]) != self._fq_prod:
-                self.kick()
-            left = POLL_SLICE if deadline is None else \
-                min(POLL_SLICE, deadline - time.monotonic())
-            if left <= 0:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 return False
-            if self._fd >= 0:
-                p = select.poll()
-                p.register(self._fd, select.POLLIN)
-                p.poll(left * 1000)
-            else:
-                time.sleep(min(left, 0.001))
-
-    def _view(self, buf_id, length, dtype):
-        if buf_id >= self.buf_count:
-            raise LringError(errno.EIO, "completion names buffer %d" % buf_id)
-        dtype = np.dtype(dtype)
-        off = self.layout["pool_off"] + buf_id * self.layout["buf_stride"]
-        a = np.frombuffer(self._map, dtype=dtype,
-                          count=length // dtype.itemsize, offset=off)
-        a.flags.writeable = False
-        return a
+            if not self.wait(left):
+                return bool(self._ready)
 
     def next_block(self, dtype=np.uint8, timeout=None):
         """The next completed buffer as a Block, or None on timeout."""
         self.flush()
-        if not self._ready and not self.wait(timeout):
+        if not self._take(timeout):
             return None
         buf_id, length, seq, ts, flags, dropped = self._ready.popleft()
+        m = self._mapping
+        span = m.span(m.pool_addr, m.layout.pool_size)
         b = Block()
         b.buf_id, b.len, b.seq = buf_id, length, seq
         b.timestamp_ns, b.flags, b.dropped = ts, flags, dropped
-        b.array = self._view(buf_id, length, dtype)
+        b.array = self._view(span, buf_id, length, np.dtype(dtype))
         b._ring = self
-        # a.base is a memoryview private to this array and its views: when
-        # the last of them goes, the buffer goes back.
-        b._final = weakref.finalize(b.array.base, self._pending.append,
-                                    buf_id)
+        # The span is private to this array and its views: when the last of
+        # them goes, the buffer goes back.
+        b._final = weakref.finalize(span, self._pending.append, buf_id)
+        return b
+
+    def batch(self, max_entries=None, dtype=np.uint8, timeout=None):
+        """Every waiting completion, up to ``max_entries`` (default: the
+        ring's size), as a Batch; waits like next_block() when none is
+        there, None on timeout."""
+        self.flush()
+        limit = self._cq_mask + 1 if max_entries is None else max_entries
+        if not self._take(timeout):
+            return None
+        k = min(limit, len(self._ready))
+        entries = np.array([self._ready.popleft() for _ in range(k)],
+                           dtype=CQE_DTYPE)
+        if k < limit and not self._ready:
+            entries = np.concatenate([entries, self._peek(limit - k)])
+        m = self._mapping
+        b = Batch()
+        b.entries = entries
+        b.dtype = np.dtype(dtype)
+        b._ring = self
+        b._span = m.span(m.pool_addr, m.layout.pool_size)
+        b._final = weakref.finalize(b._span, self._pending.extend,
+                                    entries["buf_id"].tolist())
         return b
 
     def _next_or_raise(self, dtype, timeout):
@@ -379,4 +719,19 @@ class Ring:
         while count is None or n < count:
             box = [self._next_or_raise(dtype, timeout).array]
             n += 1
+            yield box.pop()
+
+    def batches(self, max_entries=None, dtype=np.uint8, count=None,
+                timeout=None):
+        """Yield Batches until ``count`` completions have been handed out
+        (the last batch is cut to fit); raises TimeoutError when none came
+        within ``timeout``."""
+        n = 0
+        while count is None or n < count:
+            want = max_entries if count is None else \
+                min(max_entries or count - n, count - n)
+            box = [self.batch(want, dtype, timeout)]
+            if box[0] is None:
+                raise TimeoutError("no completion within %s s" % timeout)
+            n += len(box[0])
             yield box.pop()

@@ -16,7 +16,9 @@
 #                          i386 (static), for the compat32 group
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lring/python/         with LRING_VM_PYTHON=yes: lring.py, the Python example and
-#                          tests/kernel/python/*, plus python3 and numpy from the host
+#                          tests/kernel/python/*, plus python3 and numpy from the host,
+#                          and build/lib/liblring-ffi.so.1, the library lring.py
+#                          loads (LRING_FFI_LIB=/lring/python/liblring-ffi.so.1)
 #   /lib*, /usr/lib*       exactly the shared libraries those programs need (ldd),
 #                          with the dynamic loader
 # The per-run part (/lring/run/config, /lring/run/commands) is appended by run-vm
@@ -95,6 +97,10 @@ if [ "${LRING_VM_PYTHON:-no}" = yes ]; then
 		"/usr/lib/$pyver/lib-dynload" -name '*.so')
 	cp "$LRING_ROOT/liblring/python/lring.py" "$LRING_ROOT/examples/python/"*.py \
 		"$LRING_ROOT"/tests/kernel/python/*.py "$stage/lring/python/" 2>/dev/null || true
+	ffi=$progs/lib/liblring-ffi.so.1
+	[ -f "$ffi" ] || die "LRING_VM_PYTHON=yes needs $ffi ('make userspace')"
+	cp "$ffi" "$stage/lring/python/"
+	bins+=("$ffi")
 fi
 
 # Shared libraries: whatever ldd lists for each ELF program, loader included.

@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
 """The Python binding against the real module, in the VM (python group):
 configure, map and stream /dev/lring0 from lring_sim through
-liblring/python/lring.py, check every array's data against the device's
-pattern, that arrays are views of the mapping, that buffers go back when
-released, and that the kernel's counters agree. Prints TAP lines."""
-import ctypes
+liblring/python/lring.py (liblring-ffi.so.1, which LRING_FFI_LIB names),
+check every array's data against the device's pattern, that arrays,
+batches and the pool view are views of the mapping (a pool view taken
+before start() shows the blocks written later), that buffers go back when
+released, that returning a buffer to the dry device kicks it, that wait()
+sleeps on the eventfd and wakes, and that the kernel's counters agree.
+Prints TAP lines."""
 import gc
 import os
+import selectors
 import sys
 import time
 
@@ -36,6 +40,10 @@ def counter(name):
         return int(f.read())
 
 
+def addr(a):
+    return a.__array_interface__["data"][0]
+
+
 def sim_words(seed, seq, n):
     with np.errstate(over="ignore"):
         x = (np.uint64(seq) << np.uint64(32)) ^ \
@@ -57,18 +65,20 @@ def test_stream():
        "Ring() configures and maps a pool of 32 x %d" % size)
     with open(SYS + "/state") as f:
         ok(f.read().strip() == "stopped", "sysfs shows the ring stopped")
-    base = ctypes.addressof(ctypes.c_char.from_buffer(ring._map))
-    lo = base + ring.layout["pool_off"]
+    pool = ring.pool_array(np.dtype("<u8"))     # before the first block
+    lo = addr(pool)
     hi = lo + ring.buf_count * ring.layout["buf_stride"]
     ring.start()
-    bad = outside = gaps = 0
+    bad = outside = gaps = unseen = 0
     seq = 0
     t0 = time.monotonic()
     for b in ring.blocks(np.dtype("<u8"), count=n, timeout=10):
         with b:
             a = b.array
-            p = a.__array_interface__["data"][0]
+            p = addr(a)
             outside += not (lo <= p < hi)
+            row = pool[b.buf_id][:a.size]
+            unseen += addr(row) != p or not np.array_equal(row, a)
             if b.seq != seq + b.dropped:
                 print("# seq %d, expected %d + dropped %d" % (b.seq, seq, b.dropped))
             gaps += b.dropped
@@ -85,6 +95,9 @@ def test_stream():
     ok(seq - gaps == n, "%d blocks streamed" % n)
     ok(outside == 0, "every array points into the mapped pool (no copy)")
     ok(bad == 0, "every array holds its block's data (%d bad)" % bad)
+    ok(unseen == 0, "the pool view taken before start() is the same memory "
+                    "and shows every block written since (%d not)" % unseen)
+    del pool, row
     ring.stop()
     c = ring.counters()
     ok(c["dropped"] == gaps and c["rejected_ids"] == 0 and
@@ -127,6 +140,85 @@ def test_release():
     r2.close()
 
 
+def test_kick():
+    sim("rate", 0)          # as fast as buffers come back, never a drop
+    sim("seed", 3)
+    ring = lring.Ring("/dev/lring0", buf_count=8, buf_size=4096)
+    ring.start()
+    it = ring.arrays(timeout=5)
+    held = [next(it) for _ in range(8)]     # the device runs dry
+    end = time.monotonic() + 3
+    while not ring.needs_wakeup() and time.monotonic() < end:
+        time.sleep(0.01)
+    k0 = ring.counters()["kicks"]
+    ok(ring.needs_wakeup() and ring.flags() & lring.F_NEED_WAKEUP,
+       "holding every buffer: the kernel raises NEED_WAKEUP")
+    del held[0]
+    ring.flush()
+    ok(ring.counters()["kicks"] == k0 + 1 and counter("kicks") == k0 + 1,
+       "returning one kicks the device, once, through lring_return() "
+       "(%d -> %d)" % (k0, ring.counters()["kicks"]))
+    b = ring.next_block(timeout=2)
+    ok(b is not None, "and the device streams again: %r" % b)
+    del b, held
+    it.close()
+    ring.stop()
+    ring.close()
+
+
+def test_eventfd():
+    seed, n = 9, 12
+    sim("rate", 25)         # a block every 40 ms: the consumer sleeps
+    sim("seed", seed)
+    ring = lring.Ring("/dev/lring0", buf_count=8, buf_size=4096)
+    ring.enable_eventfd(1)
+    ok(ring.event_fd >= 0 and ring.fileno() >= 0,
+       "enable_eventfd(): event_fd %d, device fd %d" %
+       (ring.event_fd, ring.fileno()))
+    pool_lo = addr(ring.pool_array())
+    stride = ring.layout["buf_stride"]
+    ring.start()
+    sig0 = counter("eventfd_signals")
+    wall, cpu = time.monotonic(), time.process_time()
+    got = woke = bad = 0
+    slowest = 0.0
+    while got < n:
+        t = time.monotonic()
+        if not ring.wait(timeout=2):
+            break
+        slowest = max(slowest, time.monotonic() - t)
+        woke += 1
+        with ring.batch(dtype=np.dtype("<u8"), timeout=0) as b:
+            for i, a in enumerate(b):
+                bad += addr(a) != pool_lo + int(b.ids[i]) * stride \
+                    or not np.array_equal(a, sim_words(seed, int(b.seqs[i]), a.size))
+            got += len(b)
+    wall, cpu = time.monotonic() - wall, time.process_time() - cpu
+    signals = counter("eventfd_signals") - sig0
+    ok(got >= n and signals > 0 and slowest < 1.0,
+       "wait() sleeps on the eventfd and wakes: %d blocks, %d wake-ups, "
+       "%d signals, longest wait %.3f s" % (got, woke, signals, slowest))
+    ok(cpu < 0.5 * wall, "... asleep, not polling: %.3f s of CPU in %.3f s"
+       % (cpu, wall))
+    ok(bad == 0, "every buffer of every batch is in place and holds its "
+                 "block (%d bad)" % bad)
+    sel = selectors.DefaultSelector()
+    sel.register(ring.event_fd, selectors.EVENT_READ)
+    got = 0
+    end = time.monotonic() + 5
+    while got < 3 and time.monotonic() < end:
+        if sel.select(2):
+            ring.drain_eventfd()
+            b = ring.batch(timeout=0)
+            if b is not None:
+                got += len(b)
+                b.release()
+    sel.close()
+    ok(got >= 3, "event_fd in a selector wakes it too (%d blocks)" % got)
+    ring.stop()
+    ring.close()
+
+
 def test_close_with_live_array():
     sim("rate", 1000)
     ring = lring.Ring("/dev/lring0", buf_count=4, buf_size=4096)
@@ -151,6 +243,8 @@ def test_close_with_live_array():
 def main():
     test_stream()
     test_release()
+    test_kick()
+    test_eventfd()
     test_close_with_live_array()
     return 1 if failures else 0
 
