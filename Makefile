@@ -257,7 +257,7 @@ INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer
 	install-udev install-python install-kdev modules_install dkms-src dkms-install
 
 install: install-lib install-headers install-bin install-man install-udev \
-	install-python
+	install-python install-kdev
 
 $(B)/lib/lring.pc $(B)/lib/lring-ffi.pc: $(B)/lib/%.pc: liblring/%.pc.in Makefile
 	@mkdir -p $(@D)

@@ -282,6 +282,8 @@ int lring_map(struct lring *r)
 	void *base;
 	int err;
 
+	if (!r)
+		return -EINVAL;
 	if (r->map)
 		return -EALREADY;
 	err = lring_get_info(r, &info);

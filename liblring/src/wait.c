@@ -21,7 +21,9 @@ int lring_enable_eventfd(struct lring *r, unsigned batch)
 	struct lring_eventfd ev;
 	int efd;
 
-	if (!r || r->fd < 0)
+	if (!r)
+		return -EINVAL;
+	if (r->fd < 0)
 		return -EBADF;
 	if (!(lring_features(r) & LRING_FEAT_EVENTFD))
 		return -EOPNOTSUPP;
@@ -48,7 +50,9 @@ int lring_disable_eventfd(struct lring *r)
 	struct lring_eventfd ev;
 	int err = 0;
 
-	if (!r || r->fd < 0)
+	if (!r)
+		return -EINVAL;
+	if (r->fd < 0)
 		return -EBADF;
 	memset(&ev, 0, sizeof(ev));
 	ev.fd = -1;

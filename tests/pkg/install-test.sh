@@ -49,6 +49,8 @@ for f in $libdir/liblring.a $libdir/liblring.so.1 $libdir/liblring.so \
 	$prefix/lib/lring/examples/busy_poll; do
 	check "installed: $f" test -e "$D$f"
 done
+check "installed: the driver headers, in /usr/src/lring-<version>/include" \
+	test -f "$D/usr/src/lring-$(sed -n 's/^VERSION *:= *//p' "$LRING_ROOT/Makefile")/include/lring_driver.h"
 check "installed: the Python module" test -e "$D/usr/lib/python3/dist-packages/lring.py"
 # By its soname, as on an installed system (LD_LIBRARY_PATH stands in for
 # ldconfig): the library the process mapped is the DESTDIR's.

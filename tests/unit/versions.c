@@ -7,6 +7,7 @@
  * tests/pkg/abi-compat.sh.
  */
 #include "fake_kernel.h"
+#include <signal.h>
 #include <criterion/criterion.h>
 #include "util.h"
 
@@ -88,6 +89,25 @@ Test(versions, a_null_handle_is_einval_not_a_crash)
 {
 	struct lring_info info;
 
+	struct lring_counters c;
+	sigset_t none;
+
+	sigemptyset(&none);
+	/* Every out-of-line call of lring.h that takes a handle. */
 	cr_assert_eq(lring_get_info(NULL, &info), -EINVAL);
 	cr_assert_eq(lring_features(NULL), 0);
+	cr_assert_eq(lring_map(NULL), -EINVAL);
+	cr_assert_eq(lring_attach(NULL, &info, sizeof(info)), -EINVAL);
+	cr_assert_eq(lring_configure(NULL, NULL), -EINVAL);
+	cr_assert_eq(lring_start(NULL), -EINVAL);
+	cr_assert_eq(lring_stop(NULL), -EINVAL);
+	cr_assert_eq(lring_kick(NULL), -EINVAL);
+	cr_assert_eq(lring_counters(NULL, &c), -EINVAL);
+	cr_assert_eq(lring_enable_eventfd(NULL, 1), -EINVAL);
+	cr_assert_eq(lring_disable_eventfd(NULL), -EINVAL);
+	cr_assert_eq(lring_register_eventfd(NULL, 0, 1), -EINVAL);
+	cr_assert_eq(lring_wait(NULL, 0), -EINVAL);
+	cr_assert_eq(lring_wait_for(NULL, 1, 0, &none), -EINVAL);
+	cr_assert_eq(lring_wait_ioctl(NULL, 0, 1), -EINVAL);
+	lring_close(NULL);
 }
