@@ -20,7 +20,8 @@
 #   make fuzz       the fuzz group with a longer fuzz: SECONDS=600 SEED=N
 #                   (default 600 s, seed 1; on every KERNELS)
 #   make install    liblring, liblring-ffi, headers, lring.pc, tools, man pages,
-#                   udev rule, the Python module
+#                   udev rule, the Python module, the driver headers in
+#                   /usr/src/lring-<version>/include
 #                   (PREFIX=/usr/local DESTDIR=...; README "Install")
 #   make dkms-install  the modules' sources into DKMS, built and installed
 #   make modules_install  without DKMS: the modules for KDIR, and what a
