@@ -239,7 +239,27 @@ class _Mapping:
         return s
 
 
-class Block:
+class _HandBack:
+    """What a Block and a Batch share: their buffers go back once, when
+    released, at the end of a ``with``, or when the last view of their data
+    is collected (``_final``, a weakref.finalize on it)."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    def _give_back(self, ids):
+        if self._final is not None and self._final.detach() is not None:
+            self._ring._pending.extend(ids)
+            self._ring.flush()
+        self._final = None
+
+
+class Block(_HandBack):
     """One completed buffer: metadata plus a zero-copy numpy view.
 
     ``with ring.next_block() as b: use(b.array)`` returns the buffer when
@@ -250,18 +270,9 @@ class Block:
     __slots__ = ("buf_id", "len", "seq", "timestamp_ns", "flags", "dropped",
                  "array", "_ring", "_final")
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
     def release(self):
         """Hand the buffer back now (idempotent)."""
-        if self._final is not None and self._final.detach() is not None:
-            self._ring._pending.append(self.buf_id)
-            self._ring.flush()
-        self._final = None
+        self._give_back([self.buf_id])
         self.array = None
 
     def __repr__(self):
@@ -269,7 +280,7 @@ class Block:
                 (self.buf_id, self.len, self.seq, self.flags, self.dropped))
 
 
-class Batch:
+class Batch(_HandBack):
     """Completions taken together (``Ring.batch()``).
 
     ``entries`` is a copy of their completion entries, a numpy record
@@ -324,18 +335,9 @@ class Batch:
     def __iter__(self):
         return (self.array(i) for i in range(len(self.entries)))
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
     def release(self):
         """Hand every buffer of the batch back now (idempotent)."""
-        if self._final is not None and self._final.detach() is not None:
-            self._ring._pending.extend(self.ids.tolist())
-            self._ring.flush()
-        self._final = None
+        self._give_back(self.ids.tolist())
         self._span = None
 
     def __repr__(self):
