@@ -156,6 +156,8 @@ check "run-vm -- CMD output reaches the log" inlog exec '^hello from the guest'
 mkdir -p "$tmp/bad"
 cp -r "$LRING_ROOT/Kbuild" "$LRING_ROOT/.checkpatch.conf" "$LRING_ROOT/kernel" \
 	"$LRING_ROOT/uapi" "$tmp/bad/"
+mkdir -p "$tmp/bad/examples"
+cp -r "$LRING_ROOT/examples/driver-template" "$tmp/bad/examples/"
 cat >>"$tmp/bad/kernel/lring_ring.c" <<'EOF'
 
 /**
