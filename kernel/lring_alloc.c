@@ -169,7 +169,7 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 
 	/* Zeroed, and owned by the device until synced for the CPU. */
 	page = dma_alloc_pages(pool->dev, stride, &buf->dma_addr,
-			       DMA_FROM_DEVICE, LRING_GFP_POOL);
+			       pool->dir, LRING_GFP_POOL);
 	if (!page)
 		return -ENOMEM;
 	buf->cpu_addr = page_address(page);
@@ -178,7 +178,7 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 	      lring_block_table(pool, buf);
 	if (ret) {
 		dma_free_pages(pool->dev, stride, page, buf->dma_addr,
-			       DMA_FROM_DEVICE);
+			       pool->dir);
 		buf->cpu_addr = NULL;
 	}
 	return ret;
@@ -193,7 +193,7 @@ static void lring_streaming_free(struct lring_pool *pool,
 
 	sg_free_table(&buf->own_sgt);
 	dma_free_pages(pool->dev, stride, virt_to_page(buf->cpu_addr),
-		       buf->dma_addr, DMA_FROM_DEVICE);
+		       buf->dma_addr, pool->dir);
 	buf->cpu_addr = NULL;
 }
 
@@ -204,15 +204,17 @@ static void lring_streaming_sync_for_cpu(struct lring_pool *pool,
 	if (lring_debug_skip_sync_for_cpu || !len)
 		return;
 	dma_sync_single_for_cpu(pool->dev, buf->dma_addr, len,
-				DMA_FROM_DEVICE);
+				pool->dir);
 }
 
 static void lring_streaming_sync_for_device(struct lring_pool *pool,
 					    struct lring_buffer *buf)
 {
-	/* What the device may write: buf_size, not the page-rounded stride. */
-	dma_sync_single_for_device(pool->dev, buf->dma_addr,
-				   pool->layout.buf_size, DMA_FROM_DEVICE);
+	/*
+	 * What the device may write (buf_size, not the page-rounded stride),
+	 * or on a sending ring what it will read.
+	 */
+	dma_sync_single_for_device(pool->dev, buf->dma_addr, buf->len, pool->dir);
 }
 /* tutorial-end: streaming-sync */
 
@@ -228,13 +230,13 @@ static void lring_sg_sync_for_cpu(struct lring_pool *pool,
 {
 	if (lring_debug_skip_sync_for_cpu || !len)
 		return;
-	dma_sync_sgtable_for_cpu(pool->dev, buf->sgt, DMA_FROM_DEVICE);
+	dma_sync_sgtable_for_cpu(pool->dev, buf->sgt, pool->dir);
 }
 
 static void lring_sg_sync_for_device(struct lring_pool *pool,
 				     struct lring_buffer *buf)
 {
-	dma_sync_sgtable_for_device(pool->dev, buf->sgt, DMA_FROM_DEVICE);
+	dma_sync_sgtable_for_device(pool->dev, buf->sgt, pool->dir);
 }
 
 #ifdef LRING_HAVE_NONCONTIG
@@ -250,18 +252,18 @@ static noinline int lring_noncontig_alloc(struct lring_pool *pool,
 	u32 stride = pool->layout.buf_stride;
 	struct sg_table *sgt;
 
-	sgt = dma_alloc_noncontiguous(pool->dev, stride, DMA_FROM_DEVICE,
+	sgt = dma_alloc_noncontiguous(pool->dev, stride, pool->dir,
 				      LRING_GFP_POOL, 0);
 	if (!sgt)
 		return -ENOMEM;
 	buf->cpu_addr = dma_vmap_noncontiguous(pool->dev, stride, sgt);
 	if (!buf->cpu_addr) {
-		dma_free_noncontiguous(pool->dev, stride, sgt, DMA_FROM_DEVICE);
+		dma_free_noncontiguous(pool->dev, stride, sgt, pool->dir);
 		return -ENOMEM;
 	}
 	/* Not every path zeroes: no stale kernel data reaches userspace. */
 	memset(buf->cpu_addr, 0, stride);
-	dma_sync_sgtable_for_device(pool->dev, sgt, DMA_FROM_DEVICE);
+	dma_sync_sgtable_for_device(pool->dev, sgt, pool->dir);
 	buf->sgt = sgt;
 	buf->dma_addr = sg_dma_address(sgt->sgl);
 	return 0;
@@ -274,7 +276,7 @@ static void lring_noncontig_free(struct lring_pool *pool,
 {
 	dma_vunmap_noncontiguous(pool->dev, buf->cpu_addr);
 	dma_free_noncontiguous(pool->dev, pool->layout.buf_stride, buf->sgt,
-			       DMA_FROM_DEVICE);
+			       pool->dir);
 	buf->cpu_addr = NULL;
 	buf->sgt = NULL;
 }
@@ -369,7 +371,7 @@ static bool lring_user_pages_ok(struct page **pages, int npages)
 static noinline int lring_user_map(struct lring_pool *pool,
 				   struct lring_buffer *buf)
 {
-	return dma_map_sgtable(pool->dev, &buf->own_sgt, DMA_FROM_DEVICE, 0);
+	return dma_map_sgtable(pool->dev, &buf->own_sgt, pool->dir, 0);
 }
 ALLOW_ERROR_INJECTION(lring_user_map, ERRNO);
 
@@ -464,14 +466,15 @@ static void lring_user_free(struct lring_pool *pool, struct lring_buffer *buf)
 {
 	struct page **pages = buf->alloc_priv;
 
-	dma_unmap_sgtable(pool->dev, &buf->own_sgt, DMA_FROM_DEVICE, 0);
+	dma_unmap_sgtable(pool->dev, &buf->own_sgt, pool->dir, 0);
 	sg_free_table(&buf->own_sgt);
 	/*
-	 * The device wrote them behind the MMU's back: mark them dirty, so
-	 * that reclaim writes them to swap rather than dropping a copy.
+	 * A receiving device wrote them behind the MMU's back: mark them
+	 * dirty, so that reclaim writes them to swap rather than dropping a
+	 * copy.
 	 */
 	unpin_user_pages_dirty_lock(pages, pool->layout.buf_stride >> PAGE_SHIFT,
-				    true);
+				    pool->dir == DMA_FROM_DEVICE);
 	kvfree(pages);
 	buf->alloc_priv = NULL;
 	buf->sgt = NULL;

@@ -106,6 +106,12 @@ static int lring_may_configure(struct lring *ring)
 	return ret;
 }
 
+/* What the ring's device can do: BIT(enum dma_data_direction) each. */
+static unsigned int lring_directions(struct lring *ring)
+{
+	return ring->ops->directions ?: BIT(DMA_FROM_DEVICE);
+}
+
 /*
  * Builds the new pool under no lock of the ring: allocating pins user
  * memory and may fault on it (a page that never resolves must not hold up
@@ -123,6 +129,13 @@ static int lring_ioc_configure(struct lring *ring,
 	mutex_unlock(&ring->lock);
 	if (ret)
 		return ret;
+	if (!(lring_directions(ring) & BIT(cfg->flags & LRING_CONFIG_TX ?
+					   DMA_TO_DEVICE : DMA_FROM_DEVICE))) {
+		dev_notice_ratelimited(&ring->dev, "the device cannot %s\n",
+				       cfg->flags & LRING_CONFIG_TX ? "send" :
+								      "receive");
+		return -EOPNOTSUPP;
+	}
 
 	pool = lring_pool_create(ring->dma_dev, cfg,
 				 max(ring->ops->max_segments, 1U));
@@ -398,8 +411,11 @@ static long lring_take_read_locked(struct lring *ring,
 	u32 cons;
 	int ret;
 
-	/* No kernel address to copy from: refuse before taking anything. */
-	if (pool->allocator->user_memory)
+	/*
+	 * Nothing to read from a sending ring, and no kernel address to copy
+	 * from in user memory: refuse before taking anything.
+	 */
+	if (pool->dir == DMA_TO_DEVICE || pool->allocator->user_memory)
 		return -EOPNOTSUPP;
 	while (req->done < req->count) {
 		if (atomic_read(&pool->map_count))
@@ -499,6 +515,9 @@ static long lring_ioctl_locked(struct lring *ring, unsigned int cmd,
 		lring_ioc_get_counters(ring, &karg->counters);
 		return 0;
 	case LRING_IOC_QBUF:
+		/* A block to send needs its length: the submission ring has it. */
+		if (pool->dir == DMA_TO_DEVICE)
+			return -EOPNOTSUPP;
 		return lring_ring_give_back(ring, karg->buf_id);
 	}
 	return -ENOTTY;
@@ -610,7 +629,12 @@ static __poll_t lring_poll(struct file *file, poll_table *wait)
 	poll_wait(file, &ring->wq, wait);
 	if (READ_ONCE(ring->dead))
 		return EPOLLERR | EPOLLHUP;
-	return lring_ready_unlocked(ring) ? EPOLLIN | EPOLLRDNORM : 0;
+	if (!lring_ready_unlocked(ring))
+		return 0;
+	/* A sending ring's completions are free buffers: room to write. */
+	return lring_direction(ring) == DMA_TO_DEVICE ?
+	       EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM :
+	       EPOLLIN | EPOLLRDNORM;
 }
 
 /*
@@ -705,6 +729,20 @@ static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(backend);
 
+static ssize_t lring_direction_show_locked(struct lring *ring,
+					   struct lring_pool *pool, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", !pool ? "none" :
+			  pool->dir == DMA_TO_DEVICE ? "tx" : "rx");
+}
+
+static ssize_t direction_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return lring_show_locked(dev, buf, lring_direction_show_locked);
+}
+static DEVICE_ATTR_RO(direction);
+
 /*
  * A read-only attribute showing @expr, a number computed from @pool, in
  * @fmt; 0 when the ring is unconfigured.
@@ -739,6 +777,7 @@ static struct attribute *lring_attrs[] = {
 	&dev_attr_buf_size.attr,
 	&dev_attr_cq_entries.attr,
 	&dev_attr_fq_entries.attr,
+	&dev_attr_direction.attr,
 	NULL,
 };
 
@@ -762,6 +801,7 @@ LRING_COUNTER_ATTR(rejected_ids);
 LRING_COUNTER_ATTR(rejected_indices);
 LRING_COUNTER_ATTR(need_wakeups);
 LRING_COUNTER_ATTR(device_errors);
+LRING_COUNTER_ATTR(cancelled);
 
 static struct attribute *lring_counter_attrs[] = {
 	&dev_attr_produced.attr,
@@ -776,6 +816,7 @@ static struct attribute *lring_counter_attrs[] = {
 	&dev_attr_rejected_indices.attr,
 	&dev_attr_need_wakeups.attr,
 	&dev_attr_device_errors.attr,
+	&dev_attr_cancelled.attr,
 	NULL,
 };
 
@@ -934,6 +975,24 @@ bool lring_is_running(struct lring *ring)
 	return READ_ONCE(ring->running);
 }
 EXPORT_SYMBOL_GPL(lring_is_running);
+
+/**
+ * lring_direction() - which way the ring's data flows
+ * @ring: the ring
+ *
+ * Fixed by LRING_IOC_CONFIGURE, so a driver reads it in ->start() and
+ * ->queue(); between configurations it says DMA_FROM_DEVICE.
+ *
+ * Return: DMA_FROM_DEVICE for a ring the device fills, DMA_TO_DEVICE for
+ * one whose blocks it reads (sends).
+ */
+enum dma_data_direction lring_direction(struct lring *ring)
+{
+	struct lring_pool *pool = READ_ONCE(ring->pool);
+
+	return pool ? pool->dir : DMA_FROM_DEVICE;
+}
+EXPORT_SYMBOL_GPL(lring_direction);
 
 static int __init lring_init(void)
 {

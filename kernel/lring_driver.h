@@ -25,11 +25,19 @@
  * ->stop() must return only when the device no longer writes any buffer and
  * will not call lring_buffer_done() again; the core then takes back every
  * buffer the driver still held.
+ *
+ * A ring the application configured to send (lring_direction() says
+ * DMA_TO_DEVICE) works the same way round: ->queue() hands over a buffer
+ * holding buf->len bytes for the device to read, lring_buffer_done() says
+ * it has read them, and the device must take buffers in the order they
+ * were queued. No block is dropped on such a ring: a device with nothing
+ * queued waits. A driver offers sending in lring_device_ops.directions.
  */
 #ifndef _LRING_DRIVER_H
 #define _LRING_DRIVER_H
 
 #include <linux/device.h>
+#include <linux/dma-direction.h>
 #include <linux/list.h>
 #include <linux/scatterlist.h>
 #include <linux/types.h>
@@ -42,6 +50,8 @@ struct lring;
  * @queue:	free for the driver's use while the buffer is queued to it
  * @dma_addr:	bus address of the first DMA segment
  * @size:	usable bytes, the pool's buffer size
+ * @len:	on a sending ring, the bytes to send (1 .. @size), set before
+ *		->queue(); on a receiving ring, @size
  * @id:		index in the pool, as userspace sees it
  * @sgt:	every DMA segment of the buffer: walk them with
  *		for_each_sgtable_dma_sg(); a single segment starts at
@@ -58,6 +68,7 @@ struct lring_buffer {
 	struct list_head queue;
 	dma_addr_t dma_addr;
 	u32 size;
+	u32 len;
 	u32 id;
 	struct sg_table *sgt;
 	/* Private to the core. */
@@ -77,18 +88,23 @@ struct lring_buffer {
  *		context, must not fail
  * @max_segments: DMA segments the device can fill in one buffer; 0 means 1.
  *		Pools whose buffers need more are refused with EINVAL.
+ * @directions:	what the ring can be configured for: BIT(DMA_FROM_DEVICE)
+ *		(receive) and/or BIT(DMA_TO_DEVICE) (send); 0 means receive
+ *		only. A configuration the device cannot do gets EOPNOTSUPP.
  */
 struct lring_device_ops {
 	int (*start)(struct lring *ring);
 	void (*stop)(struct lring *ring);
 	void (*queue)(struct lring *ring, struct lring_buffer *buf);
 	unsigned int max_segments;
+	unsigned int directions;
 };
 
 /**
  * struct lring_done - one block the device finished, for lring_buffers_done()
  * @buf:	the buffer it wrote, or NULL for a block it had no buffer for
- * @len:	bytes written
+ *		(a receiving ring only)
+ * @len:	bytes written, or read on a sending ring
  * @flags:	LRING_CQE_F_ERROR if the device reported an error, else 0
  */
 struct lring_done {
@@ -112,6 +128,7 @@ u64 lring_next_seq(struct lring *ring);
 void *lring_priv(struct lring *ring);
 struct device *lring_device(struct lring *ring);
 bool lring_is_running(struct lring *ring);
+enum dma_data_direction lring_direction(struct lring *ring);
 /* tutorial-end: driver-ops */
 
 #endif /* _LRING_DRIVER_H */

@@ -24,7 +24,8 @@
  * never calls the OOM killer on the caller's behalf.
  */
 /* What this module offers userspace (uapi/linux/lring.h, LRING_FEAT_*). */
-#define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS)
+#define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS | \
+				 LRING_FEAT_TX)
 /*
  * tests/pkg/abi-compat.sh builds the module twice more, to prove that a
  * liblring copes with modules of other versions: as a later version would
@@ -48,7 +49,7 @@
 enum lring_buf_state {
 	LRING_BUF_FREE,		/* kernel holds it, nobody writes it */
 	LRING_BUF_DEVICE,	/* queued to the device, which may write it */
-	LRING_BUF_USER,		/* published; the application reads it */
+	LRING_BUF_USER,		/* the application's: published, or (TX) free */
 };
 
 struct lring_pool;
@@ -61,7 +62,8 @@ struct lring_pool;
  * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
  * @free:	undo @alloc for buffers [0, @count)
  * @sync_for_cpu: make @len bytes the device wrote visible to the CPU
- * @sync_for_device: give the buffer back to the device
+ * @sync_for_device: give the buffer to the device: the bytes it may write,
+ *		or on a sending ring the buf->len bytes it will read
  * @page:	the page at byte @offset of the buffer, for the fault handler:
  *		found directly, not by walking the buffer's table
  */
@@ -82,6 +84,8 @@ struct lring_allocator {
 /**
  * struct lring_pool - one configuration of a ring: buffers and shared rings
  * @dev:	the device that DMAs into the buffers
+ * @dir:	DMA_FROM_DEVICE for a receiving ring, DMA_TO_DEVICE for a
+ *		sending one (LRING_CONFIG_TX)
  * @allocator:	allocates the buffers
  * @backend_id:	enum lring_backend value
  * @layout:	the mapping's layout, as published in the control page
@@ -90,7 +94,8 @@ struct lring_allocator {
  * @ctrl:	control page (read-only for userspace)
  * @user:	user page (written by userspace)
  * @cq_entries: completion ring entries, layout.cqe_size bytes apart
- * @fqes:	fill ring entries
+ * @fq_entries: fill ring entries (struct lring_fqe, or struct lring_sqe
+ *		on a sending ring), layout.fqe_size bytes apart
  * @user_addr:	start of the application's memory (user backend)
  * @mm:		whose RLIMIT_MEMLOCK the pinned pages count against, or NULL
  * @charged_pages: pages counted against the limit of all kernel pools
@@ -98,6 +103,7 @@ struct lring_allocator {
  * @bufs:	the buffers, @layout.buf_count of them
  * @dma_live:	buffers allocated; cleared when the device goes away
  * @revoked:	mappings no longer reach the buffers (device going away)
+ * @sink_page:	sending rings: where writes to a revoked pool go
  * @map_count:	VMAs that map this pool
  * @cq_prod:	the kernel's completion producer index (authoritative)
  * @cq_cons_cached: the completion consumer index as last read and found
@@ -109,6 +115,7 @@ struct lring_allocator {
  */
 struct lring_pool {
 	struct device *dev;
+	enum dma_data_direction dir;
 	const struct lring_allocator *allocator;
 	u32 backend_id;
 	struct lring_layout layout;
@@ -118,7 +125,7 @@ struct lring_pool {
 	struct lring_ctrl *ctrl;
 	struct lring_user *user;
 	void *cq_entries;
-	struct lring_fqe *fqes;
+	void *fq_entries;
 
 	unsigned long user_addr;
 	struct mm_struct *mm;
@@ -127,6 +134,7 @@ struct lring_pool {
 	struct lring_buffer *bufs;
 	bool dma_live;
 	bool revoked;
+	struct page *sink_page;
 	atomic_t map_count;
 
 	u32 cq_prod;
@@ -240,6 +248,7 @@ int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons);
 bool lring_ring_undo_dequeue(struct lring *ring, u32 cons);
 int lring_ring_give_back(struct lring *ring, u32 id);
 u32 lring_ring_ready(struct lring_pool *pool);
+void lring_ring_hand_out(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);
 
 /* lring_debugfs.c */

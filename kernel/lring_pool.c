@@ -45,7 +45,7 @@ static int lring_layout_init(struct device *dev,
 	u64 pool_pages, user_len;
 	int i;
 
-	if (cfg->flags || cfg->resv0 || !alloc)
+	if ((cfg->flags & ~LRING_CONFIG_TX) || cfg->resv0 || !alloc)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg->resv); i++)
 		if (cfg->resv[i])
@@ -102,8 +102,10 @@ static int lring_layout_init(struct device *dev,
 		return -EINVAL;
 	}
 
+	l->config_flags = cfg->flags;
 	l->cqe_size = LRING_CQE_STRIDE;
-	l->fqe_size = sizeof(struct lring_fqe);
+	l->fqe_size = cfg->flags & LRING_CONFIG_TX ? sizeof(struct lring_sqe) :
+						      sizeof(struct lring_fqe);
 	l->ctrl_off = 0;
 	l->user_off = PAGE_SIZE;
 	l->cq_producer_off = offsetof(struct lring_ctrl, cq_producer);
@@ -214,6 +216,7 @@ static int lring_pool_alloc_bufs(struct lring_pool *pool, u32 max_segments)
 
 		buf->id = i;
 		buf->size = pool->layout.buf_size;
+		buf->len = buf->size;
 		buf->state = LRING_BUF_FREE;
 		ret = pool->allocator->alloc(pool, buf);
 		if (ret) {
@@ -247,7 +250,8 @@ err_free:
  * @max_segments: DMA segments the device can fill per buffer (at least 1)
  *
  * Every buffer starts zeroed (or, for user memory, as the application left
- * it) and in LRING_BUF_FREE state.
+ * it), in LRING_BUF_FREE state on a receiving ring, on the completion ring
+ * in LRING_BUF_USER state on a sending one.
  *
  * Return: the pool, or ERR_PTR(-EINVAL) for a bad configuration,
  * ERR_PTR(-ENOMEM) when the memory, DMA mappings or RLIMIT_MEMLOCK do not
@@ -268,6 +272,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	if (ret)
 		goto err_free_pool;
 	pool->dev = get_device(dev);
+	pool->dir = cfg->flags & LRING_CONFIG_TX ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	pool->backend_id = cfg->backend;
 	pool->allocator = lring_allocator_get(cfg->backend);
 	pool->user_addr = cfg->user_addr;
@@ -283,7 +288,14 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->ctrl = pool->shared;
 	pool->user = pool->shared + pool->layout.user_off;
 	pool->cq_entries = pool->shared + pool->layout.cq_entries_off;
-	pool->fqes = pool->shared + pool->layout.fq_entries_off;
+	pool->fq_entries = pool->shared + pool->layout.fq_entries_off;
+	if (pool->dir == DMA_TO_DEVICE) {
+		pool->sink_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!pool->sink_page) {
+			ret = -ENOMEM;
+			goto err_free_shared;
+		}
+	}
 
 	pool->bufs = kvcalloc(pool->layout.buf_count, sizeof(*pool->bufs),
 			      GFP_KERNEL_ACCOUNT);
@@ -314,6 +326,8 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->ctrl->fq_consumer = cfg->index_base;
 	pool->user->cq_consumer = cfg->index_base;
 	pool->user->fq_producer = cfg->index_base;
+	if (pool->dir == DMA_TO_DEVICE)
+		lring_ring_hand_out(pool);
 	return pool;
 
 err_unaccount:
@@ -322,6 +336,8 @@ err_unaccount:
 err_free_bufs:
 	kvfree(pool->bufs);
 err_free_shared:
+	if (pool->sink_page)
+		__free_page(pool->sink_page);
 	vfree(pool->shared);
 err_put_dev:
 	put_device(pool->dev);
@@ -356,16 +372,25 @@ void lring_pool_destroy(struct lring_pool *pool)
 {
 	lring_pool_release_dma(pool);
 	kvfree(pool->bufs);
+	if (pool->sink_page)
+		__free_page(pool->sink_page);
 	vfree(pool->shared);
 	put_device(pool->dev);
 	kfree(pool);
 }
 
-/* The parts of the mapping userspace writes: its indices and fill ring. */
-static bool lring_offset_writable(const struct lring_layout *l, u64 off)
+/*
+ * The parts of the mapping userspace writes: its indices, its fill ring
+ * and, on a sending ring, the buffers.
+ */
+static bool lring_offset_writable(const struct lring_pool *pool, u64 off)
 {
+	const struct lring_layout *l = &pool->layout;
+
+	if (off >= l->pool_off)
+		return pool->dir == DMA_TO_DEVICE;
 	return (off >= l->user_off && off < l->user_off + PAGE_SIZE) ||
-	       (off >= l->fq_entries_off && off < l->pool_off);
+	       off >= l->fq_entries_off;
 }
 
 /* tutorial: pfn-mkwrite */
@@ -377,7 +402,7 @@ static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 	 * A write to a page mapped read-only: the writable parts only get
 	 * here after an mprotect() round trip; refuse the rest.
 	 */
-	return lring_offset_writable(&pool->layout, (u64)vmf->pgoff << PAGE_SHIFT) ?
+	return lring_offset_writable(pool, (u64)vmf->pgoff << PAGE_SHIFT) ?
 	       0 : VM_FAULT_SIGBUS;
 }
 /* tutorial-end: pfn-mkwrite */
@@ -438,7 +463,7 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 	struct lring_pool *pool = vma->vm_private_data;
 	const struct lring_layout *l = &pool->layout;
 	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
-	bool writable = lring_offset_writable(l, off);
+	bool writable = lring_offset_writable(pool, off);
 	unsigned long vm_flags = vma->vm_flags | VM_READ;
 	vm_fault_t ret;
 	pgprot_t prot;
@@ -463,9 +488,15 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 					   vmalloc_to_pfn(pool->shared + off), prot);
 
 	idx = srcu_read_lock(&lring_map_srcu);
+	/*
+	 * The zero page is everyone's, never writable: a sender in the middle
+	 * of a block writes on into the pool's own sink page instead.
+	 */
 	if (READ_ONCE(pool->revoked))
 		ret = vmf_insert_pfn_prot(vma, vmf->address,
-					  page_to_pfn(ZERO_PAGE(vmf->address)), prot);
+					  page_to_pfn(pool->sink_page ?:
+						      ZERO_PAGE(vmf->address)),
+					  prot);
 	else
 		ret = lring_vm_fault_buffer(vmf, pool, off - l->pool_off, prot);
 	srcu_read_unlock(&lring_map_srcu, idx);

@@ -60,6 +60,12 @@ static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 		WRITE_ONCE(pool->ctrl->flags, want);
 }
 
+/* A ring that sends: buffers come from the application full. */
+static bool lring_sends(const struct lring_pool *pool)
+{
+	return pool->dir == DMA_TO_DEVICE;
+}
+
 /* tutorial: ring-take-back */
 static void lring_queue_to_device(struct lring *ring, struct lring_pool *pool,
 				  struct lring_buffer *buf)
@@ -82,11 +88,12 @@ static void lring_give_to_device(struct lring *ring, struct lring_pool *pool,
 }
 
 /*
- * Takes one id from the fill ring, if the application really owns it.
+ * Takes one id from the fill ring, if the application really owns it (and,
+ * on a sending ring, submitted a length the buffer holds).
  * Return: true if taken; the caller counts it as returned or rejected.
  */
 static bool lring_take_back(struct lring *ring, struct lring_pool *pool,
-			    u32 id)
+			    u32 id, u32 len)
 {
 	bool owned = id < pool->layout.buf_count;
 
@@ -94,6 +101,11 @@ static bool lring_take_back(struct lring *ring, struct lring_pool *pool,
 		/* The id comes from userspace: no speculative load beyond the pool. */
 		id = array_index_nospec(id, pool->layout.buf_count);
 		owned = pool->bufs[id].state == LRING_BUF_USER;
+	}
+	if (owned && lring_sends(pool)) {
+		owned = len && len <= pool->layout.buf_size;
+		if (owned)
+			pool->bufs[id].len = len;
 	}
 	trace_lring_return(ring, id, owned);
 	if (owned)
@@ -111,23 +123,66 @@ static bool lring_take_back(struct lring *ring, struct lring_pool *pool,
  */
 #define LRING_REFILL_BUDGET	64
 
-/* Takes up to @budget ids from the fill ring, up to @prod. */
-static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
+/* The fill (or submission) ring entry at ring index @idx. */
+static void *lring_fq_entry(struct lring_pool *pool, u32 idx)
+{
+	return pool->fq_entries +
+	       (size_t)(idx & (pool->layout.fq_entries - 1)) * pool->layout.fqe_size;
+}
+
+/* tutorial: ring-tx-room */
+/*
+ * Blocks a sending ring may hand to its device now: as many as the
+ * completion ring has slots that neither a waiting completion nor a block
+ * already at the device will take. A sent block then always finds a slot,
+ * so nothing is ever dropped on the way back; an application that keeps
+ * its completions unread makes its own submissions wait.
+ */
+static u32 lring_tx_room(struct lring_pool *pool)
+{
+	u32 entries = pool->layout.cq_entries, used, cons;
+
+	used = lring_cq_used(pool, pool->cq_cons_cached) + pool->nr_device;
+	if (used < entries)
+		return entries - used;
+	/* Pairs with lring_store_release() of cq_consumer in lring_release(). */
+	cons = smp_load_acquire(&pool->user->cq_consumer);
+	if (lring_cq_used(pool, cons) > entries)
+		return 0;	/* impossible index: counted when a block completes */
+	pool->cq_cons_cached = cons;
+	used = lring_cq_used(pool, cons) + pool->nr_device;
+	return used < entries ? entries - used : 0;
+}
+/* tutorial-end: ring-tx-room */
+
+/*
+ * Takes up to @budget entries from the fill ring, up to @prod. A sending
+ * ring's submissions wait there while it is stopped or has no room.
+ * Return: true if entries are left that only the budget kept from a look.
+ */
+static bool lring_take_fill(struct lring *ring, struct lring_pool *pool,
 			    u32 prod, u32 budget)
 {
-	u32 mask = pool->layout.fq_entries - 1;
 	u32 avail = prod - pool->fq_cons, start = pool->fq_cons, taken = 0;
+	bool cut;
 
 	if (avail > pool->layout.fq_entries) {
 		lring_count(&pool->ctrl->counters.rejected_indices);
-		return;
+		return false;
 	}
+	if (lring_sends(pool))
+		avail = ring->running && !ring->stopping ?
+			min(avail, lring_tx_room(pool)) : 0;
+	cut = avail > budget;
 	avail = min(avail, budget);
 	while (avail--) {
-		u32 id = READ_ONCE(pool->fqes[pool->fq_cons & mask].buf_id);
+		/* A struct lring_sqe starts as a struct lring_fqe does. */
+		struct lring_sqe *e = lring_fq_entry(pool, pool->fq_cons);
+		u32 id = READ_ONCE(e->buf_id);
+		u32 len = lring_sends(pool) ? READ_ONCE(e->len) : 0;
 
 		pool->fq_cons++;
-		taken += lring_take_back(ring, pool, id);
+		taken += lring_take_back(ring, pool, id, len);
 	}
 	/* One write per counter per look: the reader's line moves once. */
 	if (taken)
@@ -139,6 +194,7 @@ static void lring_take_fill(struct lring *ring, struct lring_pool *pool,
 	ASSERT_EXCLUSIVE_WRITER(pool->ctrl->fq_consumer);
 	if (pool->fq_cons != start) /* pairs with lring_fill_free() */
 		smp_store_release(&pool->ctrl->fq_consumer, pool->fq_cons);
+	return cut;
 }
 
 /* The device streams but holds no buffer, and will not look by itself. */
@@ -148,10 +204,14 @@ static bool lring_device_dry(struct lring *ring, struct lring_pool *pool)
 	       !ring->device_polling;
 }
 
-/* One budget of fill ids; true if the device now holds a buffer. */
-static bool lring_feed(struct lring *ring, struct lring_pool *pool, u32 prod)
+/*
+ * One budget of fill ids; true if the device now holds a buffer. @more
+ * says whether the budget left ids unlooked at.
+ */
+static bool lring_feed(struct lring *ring, struct lring_pool *pool, u32 prod,
+		       bool *more)
 {
-	lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
+	*more = lring_take_fill(ring, pool, prod, LRING_REFILL_BUDGET);
 	if (lring_device_dry(ring, pool))
 		return false;
 	lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
@@ -168,27 +228,28 @@ static bool lring_feed(struct lring *ring, struct lring_pool *pool, u32 prod)
  */
 static bool lring_refill(struct lring *ring, struct lring_pool *pool)
 {
+	bool more;
 	u32 prod;
 
 	lockdep_assert_held(&ring->irq_lock);
 	/* Pairs with lring_store_release() of fq_producer in lring_return(). */
 	prod = smp_load_acquire(&pool->user->fq_producer);
-	if (lring_feed(ring, pool, prod))
+	if (lring_feed(ring, pool, prod, &more))
 		return false;
 	if (!(pool->ctrl->flags & LRING_F_NEED_WAKEUP)) {
 		lring_set_flag(pool, LRING_F_NEED_WAKEUP, true);
 		lring_count(&pool->ctrl->counters.need_wakeups);
 	}
+	/* Ids left: the budget cut the look, or they wait (bad index, TX room). */
 	if (pool->fq_cons != prod)
-		return prod - pool->fq_cons <= pool->layout.fq_entries;
+		return more;
 	/* Flag before re-reading; pairs with lring_smp_mb() in return. */
 	smp_mb();	/* tests/models/need_wakeup.pml */
 	/* Pairs with lring_store_release() of fq_producer, as above. */
 	prod = smp_load_acquire(&pool->user->fq_producer);
-	if (prod == pool->fq_cons || lring_feed(ring, pool, prod))
+	if (prod == pool->fq_cons || lring_feed(ring, pool, prod, &more))
 		return false;
-	return pool->fq_cons != prod &&
-	       prod - pool->fq_cons <= pool->layout.fq_entries;
+	return more;
 }
 /* tutorial-end: ring-refill */
 
@@ -217,7 +278,10 @@ static void lring_notify(struct lring *ring, struct lring_pool *pool,
 		}
 	}
 	if (wq_has_sleeper(&ring->wq)) {
-		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM);
+		/* A sending ring's completions are free buffers: room to write. */
+		wake_up_interruptible_poll(&ring->wq, EPOLLIN | EPOLLRDNORM |
+					   (lring_sends(pool) ?
+					    EPOLLOUT | EPOLLWRNORM : 0));
 		trace_lring_wakeup(ring, lring_cq_used(pool, READ_ONCE(pool->user->cq_consumer)),
 				   false);
 	}
@@ -303,11 +367,19 @@ static void lring_fill_cqe(struct lring *ring, struct lring_pool *pool,
 	struct lring_cqe *cqe;
 	u32 len = done->len, flags = done->flags & LRING_CQE_F_ERROR;
 
-	if (len > buf->size) {
-		len = buf->size;
-		flags |= LRING_CQE_F_TRUNCATED;
+	if (lring_sends(pool)) {
+		/*
+		 * The device only read the buffer: nothing to sync for the
+		 * CPU, whose next writes sync_for_device() hands over.
+		 */
+		len = min(len, buf->len);
+	} else {
+		if (len > buf->size) {
+			len = buf->size;
+			flags |= LRING_CQE_F_TRUNCATED;
+		}
+		pool->allocator->sync_for_cpu(pool, buf, len);
 	}
-	pool->allocator->sync_for_cpu(pool, buf, len);
 	buf->state = LRING_BUF_USER;
 
 	cqe = lring_cq_entry(pool, pool->cq_prod);
@@ -322,6 +394,46 @@ static void lring_fill_cqe(struct lring *ring, struct lring_pool *pool,
 	trace_lring_publish(ring, cqe);
 }
 /* tutorial-end: ring-publish */
+
+/* tutorial: ring-not-sent */
+/*
+ * A sending ring's buffer the device did not read goes back to the
+ * application: an entry flagged LRING_CQE_F_NOT_SENT with the length it
+ * had submitted. The caller publishes the producer index.
+ */
+static void lring_put_not_sent(struct lring_pool *pool,
+			       struct lring_buffer *buf, u32 len, u64 now)
+{
+	struct lring_cqe *cqe = lring_cq_entry(pool, pool->cq_prod);
+
+	buf->state = LRING_BUF_USER;
+	cqe->buf_id = buf->id;
+	cqe->len = len;
+	cqe->seq = 0;
+	cqe->timestamp_ns = now;
+	cqe->flags = LRING_CQE_F_NOT_SENT;
+	cqe->dropped = 0;
+	pool->cq_prod++;
+}
+
+/**
+ * lring_ring_hand_out() - give a new sending pool's buffers to the application
+ * @pool: a pool configured with LRING_CONFIG_TX, not yet installed
+ *
+ * Every buffer goes on the completion ring, so that the application finds
+ * free buffers where it finds sent ones, and the kernel's consumers
+ * (LRING_IOC_DQBUF) find them too.
+ */
+void lring_ring_hand_out(struct lring_pool *pool)
+{
+	u64 now = ktime_get_ns();
+	u32 i;
+
+	for (i = 0; i < pool->layout.buf_count; i++)
+		lring_put_not_sent(pool, &pool->bufs[i], 0, now);
+	pool->ctrl->cq_producer = pool->cq_prod;
+}
+/* tutorial-end: ring-not-sent */
 
 /*
  * Below this many buffers on the device, every completion looks at the
@@ -378,8 +490,11 @@ void lring_buffers_done(struct lring *ring, const struct lring_done *done,
 		struct lring_buffer *buf = done->buf;
 
 		if (!buf) {
-			/* Nothing to publish from a device that is not streaming. */
-			if (!ring->running)
+			/*
+			 * Nothing to publish from a device that is not
+			 * streaming; a sending one waits, never drops.
+			 */
+			if (!ring->running || lring_sends(pool))
 				continue;
 			t.produced++;
 			lring_drop_block(ring, pool, &t);
@@ -394,6 +509,14 @@ void lring_buffers_done(struct lring *ring, const struct lring_done *done,
 			t.device_errors++;
 		if (!lring_cq_has_room(pool, &t)) {
 			lring_drop_block(ring, pool, &t);
+			if (lring_sends(pool)) {
+				/*
+				 * lring_tx_room() kept a slot for it: only an
+				 * impossible consumer index gets here.
+				 */
+				buf->state = LRING_BUF_USER;
+				continue;
+			}
 			/* The CPU never looked at it: straight back to the device. */
 			buf->state = LRING_BUF_FREE;
 			lring_give_to_device(ring, pool, buf);
@@ -594,7 +717,7 @@ int lring_ring_give_back(struct lring *ring, u32 id)
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	pool = ring->pool;
-	rejected = !lring_take_back(ring, pool, id);
+	rejected = !lring_take_back(ring, pool, id, 0);
 	lring_count(rejected ? &pool->ctrl->counters.rejected_ids :
 			       &pool->ctrl->counters.returned);
 	lring_refill(ring, pool);
@@ -682,14 +805,18 @@ int lring_ring_start(struct lring *ring)
  * lring_ring_stop() - quiesce the device and take back its buffers
  * @ring: a ring; ring->lock held
  *
- * Buffers the application owns stay with it. Every sleeper in DQBUF, read()
+ * Buffers the application owns stay with it. A sending ring's blocks the
+ * device did not read go back to the application (LRING_CQE_F_NOT_SENT,
+ * counted in cancelled); those still on the submission ring wait there
+ * for the next start. Every sleeper in DQBUF, read()
  * or LRING_IOC_WAIT wakes: nothing more will come until the next start.
  */
 void lring_ring_stop(struct lring *ring)
 {
 	struct lring_pool *pool = ring->pool;
+	struct lring_tally t = {};
 	unsigned long irqflags;
-	u32 i;
+	u32 i, cq_start, cancelled = 0;
 
 	lockdep_assert_held(&ring->lock);
 	if (!ring->running)
@@ -702,13 +829,35 @@ void lring_ring_stop(struct lring *ring)
 	ring->ops->stop(ring);
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	cq_start = pool->cq_prod;
 	for (i = 0; i < pool->layout.buf_count; i++) {
-		if (pool->bufs[i].state == LRING_BUF_DEVICE) {
-			pool->bufs[i].state = LRING_BUF_FREE;
-			pool->nr_device--;
+		struct lring_buffer *buf = &pool->bufs[i];
+
+		if (buf->state != LRING_BUF_DEVICE)
+			continue;
+		pool->nr_device--;
+		if (!lring_sends(pool)) {
+			buf->state = LRING_BUF_FREE;
+			continue;
 		}
+		/* lring_tx_room() kept a slot unless the consumer index lies. */
+		if (lring_cq_has_room(pool, &t))
+			lring_put_not_sent(pool, buf, buf->len, ktime_get_ns());
+		else
+			buf->state = LRING_BUF_USER;
+		cancelled++;
 	}
 	WARN_ON_ONCE(pool->nr_device);
+	if (cancelled)
+		lring_count_add(&pool->ctrl->counters.cancelled, cancelled);
+	if (t.rejected_indices)
+		lring_count_add(&pool->ctrl->counters.rejected_indices,
+				t.rejected_indices);
+	if (pool->cq_prod != cq_start) {
+		/* Entries before index, as in lring_buffers_done(). */
+		smp_store_release(&pool->ctrl->cq_producer, pool->cq_prod);
+		lring_notify(ring, pool, pool->cq_prod - cq_start);
+	}
 	ring->running = false;
 	ring->stopping = false;
 	ring->device_polling = false;

@@ -10,6 +10,11 @@
  * An hrtimer plays the interrupt at the configured rate; a block that finds
  * no queued buffer is dropped. At rate 0 a kthread produces as fast as
  * buffers come back, and waits (the device stalls) when none is queued.
+ *
+ * On a ring configured to send, the device is a sink: it reads each block
+ * at its bus address, at the same rate, and compares it with the pattern
+ * the sender was asked to write, counting the blocks that differ. It never
+ * drops: a tick that finds nothing queued waits for the next.
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -47,6 +52,9 @@ MODULE_PARM_DESC(nr_rings, "Number of simulated rings (1-16)");
  * @block_size:	bytes per block, 0 = the whole buffer
  * @seed:	mixed into the data pattern
  * @running:	between start and stop
+ * @sends:	the ring sends: the device reads and checks blocks
+ * @tx_blocks:	blocks read since the last start (sending ring)
+ * @tx_mismatches: of those, blocks that differed from the pattern
  * @timer:	the "interrupt" at @rate
  * @period:	time between ticks of the "interrupt"
  * @blocks_per_tick: blocks each tick produces, so ticks stay affordable
@@ -65,6 +73,9 @@ struct lring_sim {
 	u32 block_size;
 	u64 seed;
 	bool running;
+	bool sends;
+	u64 tx_blocks;
+	u64 tx_mismatches;
 
 	struct hrtimer timer;
 	ktime_t period;
@@ -128,6 +139,47 @@ static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
 	}
 }
 
+/*
+ * The sink's "DMA": reads @len bytes of @buf at its bus addresses and
+ * compares them with block @seq of the pattern.
+ * Return: true if every byte matches.
+ */
+static bool lring_sim_check(struct lring_sim *sim, struct lring_buffer *buf,
+			    u64 seq, u32 len)
+{
+	bool same = true;
+	u64 word = 0;
+	struct scatterlist *sg;
+	__le64 want;
+	int i;
+
+	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
+		phys_addr_t addr = sg_dma_address(sg);
+		u32 n = min(len, sg_dma_len(sg));
+
+		len -= n;
+		while (n && same) {
+			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr)), w;
+			const __le64 *src = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
+					    offset_in_page(addr);
+
+			for (w = 0; w < chunk / 8 && same; w++, word++)
+				same = le64_to_cpu(src[w]) ==
+				       lring_sim_word(sim->seed, seq, word);
+			if (same && chunk % 8) {
+				want = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
+				same = !memcmp(&src[w], &want, chunk % 8);
+			}
+			kunmap_local(src);
+			addr += chunk;
+			n -= chunk;
+		}
+		if (!len || !same)
+			break;
+	}
+	return same;
+}
+
 /* Block length; a block larger than the buffer is cut by the core. */
 static u32 lring_sim_block_len(struct lring_sim *sim, struct lring_buffer *buf)
 {
@@ -144,14 +196,26 @@ static void lring_sim_fill_batch(struct lring_sim *sim, struct lring_done *done,
 				 unsigned int n)
 {
 	u64 seq = lring_next_seq(sim->ring);
-	unsigned int i;
+	unsigned int i, bad = 0;
 
 	for (i = 0; i < n; i++) {
 		if (!done[i].buf)
 			continue;
+		if (sim->sends) {
+			/* Block seq + i of the stream of blocks sent. */
+			done[i].len = done[i].buf->len;
+			bad += !lring_sim_check(sim, done[i].buf, seq + i,
+						done[i].len);
+			continue;
+		}
 		done[i].len = lring_sim_block_len(sim, done[i].buf);
 		lring_sim_fill(sim, done[i].buf, seq + i,
 			       min(done[i].len, done[i].buf->size));
+	}
+	if (sim->sends) {
+		/* One context at a time moves them: the timer or the thread. */
+		WRITE_ONCE(sim->tx_blocks, sim->tx_blocks + n);
+		WRITE_ONCE(sim->tx_mismatches, sim->tx_mismatches + bad);
 	}
 }
 
@@ -163,6 +227,14 @@ static enum hrtimer_restart lring_sim_tick(struct hrtimer *timer)
 
 	for (i = 0; i < sim->blocks_per_tick; i++) {
 		done[n].buf = lring_sim_pop(sim);
+		/* A sink with nothing queued waits for the next tick. */
+		if (!done[n].buf && sim->sends) {
+			if (n) {
+				lring_sim_fill_batch(sim, done, n);
+				lring_buffers_done(sim->ring, done, n);
+			}
+			break;
+		}
 		/* A drop ends the batch: its refill may feed the next block. */
 		if (!done[n++].buf || n == LRING_SIM_BATCH ||
 		    i + 1 == sim->blocks_per_tick) {
@@ -269,6 +341,9 @@ static int lring_sim_start(struct lring *ring)
 	int ret = 0;
 
 	mutex_lock(&sim->param_lock);
+	sim->sends = lring_direction(ring) == DMA_TO_DEVICE;
+	WRITE_ONCE(sim->tx_blocks, 0);
+	WRITE_ONCE(sim->tx_mismatches, 0);
 	if (sim->rate) {
 		/* Above 20k blocks/s, several blocks per tick. */
 		sim->blocks_per_tick = DIV_ROUND_UP(sim->rate, LRING_SIM_MAX_TICKS);
@@ -313,6 +388,7 @@ static const struct lring_device_ops lring_sim_ops = {
 	.queue = lring_sim_queue,
 	/* Writing through the CPU, it takes any number of segments. */
 	.max_segments = UINT_MAX,
+	.directions = BIT(DMA_FROM_DEVICE) | BIT(DMA_TO_DEVICE),
 };
 
 /* Parameters: sysfs attributes of lring_sim.N, changed only while stopped. */
@@ -434,8 +510,29 @@ static ssize_t max_segment_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(max_segment);
 
+/* What the sink read since the last start: tests compare it with counters. */
+static ssize_t tx_blocks_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(sim->tx_blocks));
+}
+static DEVICE_ATTR_RO(tx_blocks);
+
+static ssize_t tx_mismatches_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct lring_sim *sim = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(sim->tx_mismatches));
+}
+static DEVICE_ATTR_RO(tx_mismatches);
+
 static struct attribute *lring_sim_attrs[] = {
 	&dev_attr_rate.attr,
+	&dev_attr_tx_blocks.attr,
+	&dev_attr_tx_mismatches.attr,
 	&dev_attr_block_size.attr,
 	&dev_attr_seed.attr,
 	&dev_attr_max_segment.attr,

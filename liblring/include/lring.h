@@ -217,6 +217,16 @@ LRING_INLINE const struct lring_layout *lring_layout(const struct lring *r)
 	return r->map ? &r->layout : NULL;
 }
 
+/*
+ * lring_is_tx - whether the mapped ring sends (configured with
+ * LRING_CONFIG_TX): its fill ring is a submission ring of struct
+ * lring_sqe, and its completions are free buffers. No syscall.
+ */
+LRING_INLINE int lring_is_tx(const struct lring *r)
+{
+	return !!(r->layout.config_flags & LRING_CONFIG_TX);
+}
+
 /* ------------------------------------------------------------------------
  * Setup and teardown (liblring/src/lring.c)
  */
@@ -738,7 +748,8 @@ LRING_INLINE int lring_flush(struct lring *r)
  * Reserve + write + lring_fill_submit(): kicks the kernel only if it set
  * NEED_WAKEUP. Returning an id the application does not own is counted by
  * the kernel in rejected_ids and ignored.
- * Return: 0; -ENOSPC if fewer than @n slots are free (nothing written;
+ * Return: 0; -EINVAL on a ring that sends (nothing written: lring_send());
+ * -ENOSPC if fewer than @n slots are free (nothing written;
  * impossible while only owned buffers are returned, since fq_entries >=
  * buf_count); -errno of the kick (ids are published anyway). Syscall:
  * ioctl only when NEED_WAKEUP is set. Never blocks.
@@ -750,12 +761,96 @@ LRING_INLINE int lring_return(struct lring *r, const uint32_t *buf_ids,
 	uint32_t idx;
 	unsigned i;
 
+	if (lring_is_tx(r))
+		return -EINVAL;	/* blocks to send need a length: lring_send() */
 	if (!n)
 		return 0;
 	if (lring_fill_reserve(r, n, &idx) != n)
 		return -ENOSPC;
 	for (i = 0; i < n; i++)
 		lring_fqe(r, idx + i)->buf_id = buf_ids[i];
+	return lring_fill_submit(r, n);
+}
+
+/* ------------------------------------------------------------------------
+ * Sending (rings configured with LRING_CONFIG_TX). The completion ring
+ * holds free buffers: at first every buffer, flagged LRING_CQE_F_NOT_SENT;
+ * then each buffer the device has read. The application takes free
+ * buffers there, writes blocks into them in place and submits {id, len}
+ * on the submission ring; the device sends them in submission order:
+ *
+ *	uint32_t ids[16];
+ *	struct lring_sqe sqes[16];
+ *	unsigned n = lring_take_free(r, 16, ids);       // no syscall
+ *	for (i = 0; i < n; i++) {
+ *		sqes[i].buf_id = ids[i];
+ *		sqes[i].len = produce(lring_buf(r, ids[i]), lring_buf_size(r));
+ *	}
+ *	err = lring_send(r, sqes, n);   // syscall only on NEED_WAKEUP
+ *	if (!n)
+ *		lring_wait(r, 100);     // sleeps until a buffer is free
+ */
+
+/*
+ * lring_take_free - take up to @max free buffers from the completion ring
+ * @ids: receives their ids, oldest first
+ *
+ * lring_peek(), lring_cqe_ids() and lring_release() in one: for a sender
+ * that needs only the ids. A sender that wants to know which blocks were
+ * sent (seq, timestamp_ns, LRING_CQE_F_ERROR) or came back unsent
+ * (LRING_CQE_F_NOT_SENT after lring_stop()) peeks itself. Return: the
+ * number taken, 0 if none is free. No syscall, never blocks.
+ */
+LRING_INLINE unsigned lring_take_free(struct lring *r, unsigned max,
+				      uint32_t *ids)
+{
+	uint32_t idx;
+	unsigned n = lring_peek(r, max, &idx);
+
+	lring_cqe_ids(r, idx, n, ids);
+	lring_release(r, n);
+	return n;
+}
+
+/*
+ * lring_sqe - the submission ring entry at ring index @idx (from
+ * lring_fill_reserve() on a TX ring)
+ */
+LRING_INLINE struct lring_sqe *lring_sqe(const struct lring *r, uint32_t idx)
+{
+	return (struct lring_sqe *)r->fqes + (idx & r->fq_mask);
+}
+
+/*
+ * lring_send - submit @n blocks to send, all or nothing
+ * @sqes: each a buffer the application owns and the bytes to send from
+ *	its start (1 .. lring_buf_size())
+ *
+ * Reserve + write + lring_fill_submit(), as lring_return() does for a
+ * receiving ring: kicks the kernel only if it set NEED_WAKEUP. An entry
+ * the kernel refuses (an id not owned, a length out of range) is counted
+ * in rejected_ids and skipped; the rest are sent in order.
+ * Return: 0; -EINVAL on a ring that does not send (nothing written);
+ * -ENOSPC if fewer than @n slots are free (nothing written; impossible
+ * while only owned buffers are submitted); -errno of the kick (the blocks
+ * are submitted anyway). Syscall: ioctl only when NEED_WAKEUP is set.
+ * Never blocks.
+ */
+LRING_MUST_CHECK
+LRING_INLINE int lring_send(struct lring *r, const struct lring_sqe *sqes,
+			    unsigned n)
+{
+	uint32_t idx;
+	unsigned i;
+
+	if (!lring_is_tx(r))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	if (lring_fill_reserve(r, n, &idx) != n)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		*lring_sqe(r, idx + i) = sqes[i];
 	return lring_fill_submit(r, n);
 }
 

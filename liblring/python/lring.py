@@ -60,11 +60,19 @@ BACKENDS = {"coherent": 0, "streaming": 1, "noncontig": 2, "user": 3}
 CQE_F_ERROR = 1 << 0
 CQE_F_GAP = 1 << 1
 CQE_F_TRUNCATED = 1 << 2
+CQE_F_NOT_SENT = 1 << 3
+CONFIG_TX = 1 << 0
+FEAT_TX = 1 << 6
 F_NEED_WAKEUP = 1 << 0
 F_DEAD = 1 << 1
 F_RUNNING = 1 << 2
 
 _u32, _u64 = ctypes.c_uint32, ctypes.c_uint64
+
+
+class Sqe(ctypes.Structure):
+    """struct lring_sqe: one block to send (a ring configured to send)."""
+    _fields_ = [("buf_id", _u32), ("len", _u32)]
 
 
 class Cqe(ctypes.Structure):
@@ -81,7 +89,7 @@ class Layout(ctypes.Structure):
         "flags_off counters_off pool_off pool_size").split()] + \
         [(name, _u32) for name in (
             "cq_entries fq_entries cqe_size fqe_size buf_count buf_size "
-            "buf_stride").split()] + [("resv", _u32 * 5)]
+            "buf_stride config_flags").split()] + [("resv", _u32 * 4)]
 
 
 class Config(ctypes.Structure):
@@ -102,12 +110,12 @@ class Info(ctypes.Structure):
 
 COUNTERS = ("produced delivered dropped irqs kicks waits eventfd_signals "
             "returned rejected_ids rejected_indices need_wakeups "
-            "device_errors").split()
+            "device_errors cancelled").split()
 
 
 class Counters(ctypes.Structure):
     """struct lring_counters: the kernel's event counters."""
-    _fields_ = [(name, _u64) for name in COUNTERS] + [("resv", _u64 * 4)]
+    _fields_ = [(name, _u64) for name in COUNTERS] + [("resv", _u64 * 3)]
 
 
 # The completion entry as numpy sees it: Batch.entries has this dtype.

@@ -128,9 +128,13 @@ static int layout_valid(const struct lring_layout *l, uint32_t ctrl_size,
 	if (!is_pow2(l->cq_entries) || l->cq_entries > LRING_MAX_RING_ENTRIES ||
 	    !is_pow2(l->fq_entries) || l->fq_entries > LRING_MAX_RING_ENTRIES)
 		return 0;
-	/* A newer kernel's entries may be larger, never smaller. */
+	/* A ring that works some way this library does not know is refused. */
+	if (l->config_flags & ~LRING_CONFIG_TX)
+		return 0;
+	/* A newer kernel's completions may be larger, never smaller. */
 	if (l->cqe_size < sizeof(struct lring_cqe) || l->cqe_size % 8 ||
-	    l->fqe_size != sizeof(struct lring_fqe))
+	    l->fqe_size != (l->config_flags & LRING_CONFIG_TX ?
+			    sizeof(struct lring_sqe) : sizeof(struct lring_fqe)))
 		return 0;
 	if (!l->buf_count || l->buf_count > LRING_MAX_BUFFERS ||
 	    !l->buf_size || l->buf_stride < l->buf_size ||
@@ -324,7 +328,9 @@ int lring_configure(struct lring *r, const struct lring_config *cfg)
 	if ((cfg->backend == LRING_BACKEND_USER &&
 	     !(lring_features(r) & LRING_FEAT_USER_POOL)) ||
 	    (cfg->backend == LRING_BACKEND_NONCONTIG &&
-	     !(lring_features(r) & LRING_FEAT_NONCONTIG)))
+	     !(lring_features(r) & LRING_FEAT_NONCONTIG)) ||
+	    ((cfg->flags & LRING_CONFIG_TX) &&
+	     !(lring_features(r) & LRING_FEAT_TX)))
 		return -EOPNOTSUPP;
 	/* The kernel refuses to reconfigure a mapped ring: drop our map. */
 	lring_unmap(r);

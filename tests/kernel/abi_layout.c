@@ -24,11 +24,15 @@ int main(int argc, char **argv)
 	FIELD(lring_cqe, timestamp_ns);
 	FIELD(lring_cqe, flags);
 	SIZE(lring_fqe);
+	SIZE(lring_sqe);
+	FIELD(lring_sqe, len);
 	SIZE(lring_counters);
 	FIELD(lring_counters, device_errors);
+	FIELD(lring_counters, cancelled);
 	SIZE(lring_layout);
 	FIELD(lring_layout, pool_size);
 	FIELD(lring_layout, cq_entries);
+	FIELD(lring_layout, config_flags);
 	FIELD(lring_layout, resv);
 	SIZE(lring_ctrl);
 	FIELD(lring_ctrl, layout);

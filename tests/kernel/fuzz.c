@@ -11,18 +11,19 @@
  * The fuzz: one worker process per hostile ring (default: every /dev/lringN
  * but the victim), each with --threads threads sharing one open file and its
  * mappings, doing random operations: open, close, dup, configure with random
- * fields, every ioctl with random, NULL, kernel, unmapped, read-only and
- * never-touched pointers, random ioctl numbers inside and outside the lring
- * range, mmap with random offsets, sizes, protections and flags, partial
- * munmap, mprotect, mremap, madvise, random values in the user page and the
- * fill ring, forged, duplicate and out-of-order returns, bursts of index
- * writes while another thread kicks, DQBUF/QBUF with random ids, read() and
- * write() with random sizes, poll, eventfds, start/stop/kick races, fork
- * children that inherit everything and are killed at a random moment, and
- * writes of random values to the device's sysfs parameters. A supervisor
- * kills the worker processes with SIGKILL at random times and starts new
- * ones. Faults the workers cause themselves (SIGSEGV, SIGBUS) are caught
- * and counted.
+ * fields (a third of them rings that send: LRING_CONFIG_TX), every ioctl
+ * with random, NULL, kernel, unmapped, read-only and never-touched pointers,
+ * random ioctl numbers inside and outside the lring range, mmap with random
+ * offsets, sizes, protections and flags, partial munmap, mprotect, mremap,
+ * madvise, random values in the user page and the fill ring, forged,
+ * duplicate and out-of-order returns (on a sending ring, submissions of
+ * random lengths, and blocks written in place), bursts of index writes while
+ * another thread kicks, DQBUF/QBUF with random ids, read() and write() with
+ * random sizes, poll, eventfds, start/stop/kick races, fork children that
+ * inherit everything and are killed at a random moment, and writes of random
+ * values to the device's sysfs parameters. A supervisor kills the worker
+ * processes with SIGKILL at random times and starts new ones. Faults the
+ * workers cause themselves (SIGSEGV, SIGBUS) are caught and counted.
  *
  * The victim (default ring 0, a simulated ring) runs a verifying consumer
  * the whole time: every byte of every block, contiguous sequence numbers,
@@ -312,6 +313,8 @@ static void rnd_config(uint64_t *s, struct lring_config *c, bool sim)
 	if (chance(s, 30))
 		c->index_base = chance(s, 50) ? 0xffffffffu - rnd_below(s, 100) :
 						rnd_u32_edgy(s);
+	if (chance(s, 35))
+		c->flags = LRING_CONFIG_TX;
 	if (chance(s, 5))
 		c->flags = rnd_u32_edgy(s);
 	if (chance(s, 5))
@@ -613,21 +616,46 @@ static void op_user_index(struct worker *w, uint64_t *s)
 	count(OP_user_index, true);
 }
 
+/*
+ * Fill ring entry @i of the mapping at @base: a struct lring_fqe, or on a
+ * sending ring a struct lring_sqe, which starts the same way.
+ */
+static struct lring_sqe *fq_entry(const struct lring_layout *l, uint8_t *base,
+				  uint32_t i)
+{
+	return (struct lring_sqe *)(base + l->fq_entries_off +
+				    (size_t)(i & (l->fq_entries - 1)) * l->fqe_size);
+}
+
+/* A submission length: mostly right, often at or past the edges. */
+static uint32_t rnd_len(uint64_t *s, const struct lring_layout *l)
+{
+	switch (rnd_below(s, 6)) {
+	case 0: return 0;
+	case 1: return l->buf_size;
+	case 2: return l->buf_size + 1;
+	case 3: return rnd_u32_edgy(s);
+	default: return 1 + rnd_below(s, l->buf_size ? l->buf_size : 1);
+	}
+}
+
+static bool sends(const struct lring_layout *l)
+{
+	return l->fqe_size == sizeof(struct lring_sqe);
+}
+
 /* Forged, duplicate and out-of-order fill entries, published, maybe kicked. */
 static void op_fill_forge(struct worker *w, uint64_t *s, int fd)
 {
 	struct region *r = whole_map(w, s);
 	const struct lring_layout *l = &w->layout;
-	uint32_t *prod, mask, n, i;
-	struct lring_fqe *fq;
+	uint32_t *prod, n, i;
 
 	if (!r) {
 		count(OP_fill_forge, false);
 		return;
 	}
 	prod = (uint32_t *)(r->addr + l->fq_producer_off);
-	fq = (struct lring_fqe *)(r->addr + l->fq_entries_off);
-	mask = l->fq_entries - 1;
 	n = 1 + rnd_below(s, l->fq_entries ? l->fq_entries : 1);
 	for (i = 0; i < n; i++) {
 		uint32_t id;
@@ -638,7 +666,9 @@ static void op_fill_forge(struct worker *w, uint64_t *s, int fd)
 		case 2: id = rnd_u32_edgy(s); break;
 		default: id = w->nheld ? w->held[(w->nheld - 1 - i % w->nheld)] : i;
 		}
-		fq[(*prod + i) & mask].buf_id = id;
+		fq_entry(l, r->addr, *prod + i)->buf_id = id;
+		if (sends(l))
+			fq_entry(l, r->addr, *prod + i)->len = rnd_len(s, l);
 	}
 	lring_store_release(prod, *prod + (chance(s, 90) ? n : rnd_u32_edgy(s)));
 	wunlock(w);
@@ -669,8 +699,15 @@ static void op_consume(struct worker *w, uint64_t *s)
 			(r->addr + l->cq_entries_off) + ((cons + i) & (l->cq_entries - 1));
 
 		if (c->buf_id < l->buf_count && c->len <= l->buf_size) {
-			sink ^= r->addr[l->pool_off + (uint64_t)c->buf_id * l->buf_stride +
-					(c->len ? c->len - 1 : 0)];
+			uint8_t *buf = r->addr + l->pool_off +
+				       (uint64_t)c->buf_id * l->buf_stride;
+
+			/* A block to send is written in place; one received, read. */
+			if (sends(l))
+				memset(buf, (int)rnd_below(s, 256),
+				       1 + rnd_below(s, l->buf_size ? l->buf_size : 1));
+			else
+				sink ^= buf[c->len ? c->len - 1 : 0];
 			if (w->nheld < 64)
 				w->held[w->nheld++] = c->buf_id;
 		}
@@ -679,11 +716,15 @@ static void op_consume(struct worker *w, uint64_t *s)
 	/* Give most of them back, in reverse order. */
 	if (w->nheld && chance(s, 80)) {
 		uint32_t *fprod = (uint32_t *)(r->addr + l->fq_producer_off);
-		struct lring_fqe *fq = (struct lring_fqe *)(r->addr + l->fq_entries_off);
 		uint32_t p = *fprod, k = 0;
 
-		while (w->nheld && k < l->fq_entries)
-			fq[(p + k++) & (l->fq_entries - 1)].buf_id = w->held[--w->nheld];
+		while (w->nheld && k < l->fq_entries) {
+			struct lring_sqe *e = fq_entry(l, r->addr, p + k++);
+
+			e->buf_id = w->held[--w->nheld];
+			if (sends(l))
+				e->len = chance(s, 90) ? l->buf_size : rnd_len(s, l);
+		}
 		lring_store_release(fprod, p + k);
 	}
 	wunlock(w);
@@ -1127,7 +1168,8 @@ static int worker_main(int ring, uint64_t seed, unsigned nthreads, unsigned epoc
 	if (fd >= 0 && chance(&s, 50)) {
 		struct lring_config c = { .buf_count = 1 + rnd_below(&s, 32),
 					  .buf_size = 1 + rnd_below(&s, 8192),
-					  .backend = rnd_below(&s, 2) };
+					  .backend = rnd_below(&s, 2),
+					  .flags = chance(&s, 40) ? LRING_CONFIG_TX : 0 };
 
 		if (!ioctl(fd, LRING_IOC_CONFIGURE, &c) && refresh_layout(&w, fd)) {
 			void *m = mmap(NULL, w.layout.mmap_size, PROT_READ | PROT_WRITE,

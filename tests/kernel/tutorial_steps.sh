@@ -128,6 +128,21 @@ step_edu() {
 	rmmod lring_edu && rmmod lring
 }
 
+step_send() {
+	insmod $LRING_MODULES/lring.ko && insmod $LRING_MODULES/lring_sim.ko && wait_dev /dev/lring0
+	# tutorial: step-send
+	run busy_send --dev /dev/lring0 --count 2000 --buf-size 4096 --buf-count 16 --rate 0
+	# tutorial-end: step-send
+	check "send: 2000 blocks sent and read intact" \
+		has 'result=pass blocks=2000 .* sent=2000 .* read=2000 mismatches=0'
+	# tutorial: step-send-stop
+	tx_test stop_inflight | grep -E 'cancel|unsent|resubmitted|sent in all'
+	# tutorial-end: step-send-stop
+	tx_test stop_inflight >"$out" 2>&1
+	check "send: every stop_inflight check passes" eval '! grep -q "^not ok" "$out"'
+	rmmod lring_sim && rmmod lring
+}
+
 case ${1:-} in
 load) step_load ;;
 stream) step_stream ;;
@@ -135,7 +150,8 @@ backends) step_backends ;;
 mapping) step_mapping ;;
 eventfd) step_eventfd ;;
 edu) step_edu ;;
-all) step_load; step_stream; step_backends; step_mapping; step_eventfd; step_edu ;;
-*) echo "usage: tutorial_steps.sh load|stream|backends|mapping|eventfd|edu|all" >&2; exit 2 ;;
+send) step_send ;;
+all) step_load; step_stream; step_backends; step_mapping; step_eventfd; step_edu; step_send ;;
+*) echo "usage: tutorial_steps.sh load|stream|backends|mapping|eventfd|edu|send|all" >&2; exit 2 ;;
 esac
 [ "$fails" = 0 ]

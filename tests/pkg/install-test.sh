@@ -46,7 +46,7 @@ for f in $libdir/liblring.a $libdir/liblring.so.1 $libdir/liblring.so \
 	$libdir/pkgconfig/lring.pc $prefix/include/lring.h \
 	$prefix/include/lring/linux/lring.h $prefix/include/lring/linux/lring_sim.h \
 	/usr/lib/udev/rules.d/60-lring.rules $prefix/bin/lring-cat \
-	$prefix/lib/lring/examples/busy_poll; do
+	$prefix/lib/lring/examples/busy_poll $prefix/lib/lring/examples/busy_send; do
 	check "installed: $f" test -e "$D$f"
 done
 check "installed: the driver headers, in /usr/src/lring-<version>/include" \

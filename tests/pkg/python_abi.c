@@ -14,6 +14,9 @@
 
 int main(void)
 {
+	SIZE(sqe);
+	OFF(sqe, buf_id); OFF(sqe, len);
+
 	SIZE(cqe);
 	OFF(cqe, buf_id); OFF(cqe, len); OFF(cqe, seq); OFF(cqe, timestamp_ns);
 	OFF(cqe, flags); OFF(cqe, dropped);
@@ -26,7 +29,8 @@ int main(void)
 	OFF(layout, flags_off); OFF(layout, counters_off); OFF(layout, pool_off);
 	OFF(layout, pool_size); OFF(layout, cq_entries); OFF(layout, fq_entries);
 	OFF(layout, cqe_size); OFF(layout, fqe_size); OFF(layout, buf_count);
-	OFF(layout, buf_size); OFF(layout, buf_stride); OFF(layout, resv);
+	OFF(layout, buf_size); OFF(layout, buf_stride);
+	OFF(layout, config_flags); OFF(layout, resv);
 
 	SIZE(config);
 	OFF(config, buf_count); OFF(config, buf_size); OFF(config, backend);
@@ -45,11 +49,12 @@ int main(void)
 	OFF(counters, eventfd_signals); OFF(counters, returned);
 	OFF(counters, rejected_ids); OFF(counters, rejected_indices);
 	OFF(counters, need_wakeups); OFF(counters, device_errors);
-	OFF(counters, resv);
+	OFF(counters, cancelled); OFF(counters, resv);
 
 	CONST(ABI_VERSION); CONST(MAGIC);
 	CONST(F_NEED_WAKEUP); CONST(F_DEAD); CONST(F_RUNNING);
 	CONST(CQE_F_ERROR); CONST(CQE_F_GAP); CONST(CQE_F_TRUNCATED);
+	CONST(CQE_F_NOT_SENT); CONST(CONFIG_TX); CONST(FEAT_TX);
 	CONST(BACKEND_COHERENT); CONST(BACKEND_STREAMING);
 	CONST(BACKEND_NONCONTIG); CONST(BACKEND_USER);
 	return 0;

@@ -100,7 +100,8 @@ def test_abi(helper):
                          check=True).stdout.split()
     c = dict((k, int(v, 0)) for k, v in (kv.split("=") for kv in out))
     mine = {}
-    for st, name in ((lring.Cqe, "cqe"), (lring.Layout, "layout"),
+    for st, name in ((lring.Sqe, "sqe"), (lring.Cqe, "cqe"),
+                     (lring.Layout, "layout"),
                      (lring.Config, "config"), (lring.Info, "info"),
                      (lring.Counters, "counters")):
         mine["sizeof." + name] = ctypes.sizeof(st)
@@ -111,6 +112,8 @@ def test_abi(helper):
         "F_NEED_WAKEUP": lring.F_NEED_WAKEUP, "F_DEAD": lring.F_DEAD,
         "F_RUNNING": lring.F_RUNNING, "CQE_F_ERROR": lring.CQE_F_ERROR,
         "CQE_F_GAP": lring.CQE_F_GAP, "CQE_F_TRUNCATED": lring.CQE_F_TRUNCATED,
+        "CQE_F_NOT_SENT": lring.CQE_F_NOT_SENT, "CONFIG_TX": lring.CONFIG_TX,
+        "FEAT_TX": lring.FEAT_TX,
     })
     for name, val in lring.BACKENDS.items():
         mine["BACKEND_" + name.upper()] = val

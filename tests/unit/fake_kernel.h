@@ -70,7 +70,7 @@ struct fake_kernel {
 	uint32_t *flags;
 	struct lring_counters *counters;
 	uint8_t *cqes;		/* entry i at cqes + i * layout.cqe_size */
-	struct lring_fqe *fqes;
+	uint8_t *fqes;		/* entry i at fqes + i * layout.fqe_size */
 	uint8_t *pool;
 
 	/* kernel-private state: never in shared memory */
@@ -256,7 +256,8 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	if (fk->running)
 		return -EBUSY;
 	if (!cfg->buf_count || cfg->buf_count > LRING_MAX_BUFFERS ||
-	    !cfg->buf_size || cfg->backend >= LRING_BACKEND_COUNT)
+	    !cfg->buf_size || cfg->backend >= LRING_BACKEND_COUNT ||
+	    (cfg->flags & ~LRING_CONFIG_TX))
 		return -EINVAL;
 	if (!cq)
 		for (cq = 1; cq < cfg->buf_count; cq <<= 1)
@@ -284,12 +285,14 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	l->cq_entries_off = off;
 	off += fk_round_up((uint64_t)cq * (sizeof(struct lring_cqe) + fk->cqe_pad), page);
 	l->fq_entries_off = off;
-	off += fk_round_up((uint64_t)fq * sizeof(struct lring_fqe), page);
+	l->config_flags = cfg->flags;
+	l->fqe_size = cfg->flags & LRING_CONFIG_TX ? sizeof(struct lring_sqe) :
+						     sizeof(struct lring_fqe);
+	off += fk_round_up((uint64_t)fq * l->fqe_size, page);
 	l->pool_off = off;
 	l->cq_entries = cq;
 	l->fq_entries = fq;
 	l->cqe_size = sizeof(struct lring_cqe) + fk->cqe_pad;
-	l->fqe_size = sizeof(struct lring_fqe);
 	l->buf_count = cfg->buf_count;
 	l->buf_size = cfg->buf_size;
 	l->buf_stride = fk_round_up(cfg->buf_size, page);
@@ -320,7 +323,7 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	fk->flags = (uint32_t *)(fk->map + l->flags_off);
 	fk->counters = (struct lring_counters *)(fk->map + l->counters_off);
 	fk->cqes = fk->map + l->cq_entries_off;
-	fk->fqes = (struct lring_fqe *)(fk->map + l->fq_entries_off);
+	fk->fqes = fk->map + l->fq_entries_off;
 	fk->pool = fk->map + l->pool_off;
 
 	fk->cq_prod = fk->fq_cons = fk->cq_cons_cached = cfg->index_base;
@@ -336,6 +339,20 @@ static inline int fk_configure_locked(struct fake_kernel *fk,
 	fk->seq = 0;
 	fk->gap = 0;
 	fk->configured = 1;
+	/* A sending ring: every buffer is the application's, handed out. */
+	if (cfg->flags & LRING_CONFIG_TX) {
+		for (i = 0; i < l->buf_count; i++) {
+			struct lring_cqe *c = (struct lring_cqe *)(fk->cqes +
+				(size_t)(fk->cq_prod & (cq - 1)) * l->cqe_size);
+
+			memset(c, 0, sizeof(*c));
+			c->buf_id = i;
+			c->flags = LRING_CQE_F_NOT_SENT;
+			fk->state[i] = FK_USER;
+			fk->cq_prod++;
+		}
+		*fk->cq_producer = fk->cq_prod;
+	}
 	return 0;
 }
 
@@ -418,11 +435,17 @@ static inline void fk_refill_locked(struct fake_kernel *fk)
 		}
 		start = fk->fq_cons;
 		while (avail--) {
-			uint32_t id = fk_read_once(&fk->fqes[fk->fq_cons & mask].buf_id);
+			/* A struct lring_sqe starts as a struct lring_fqe does. */
+			const struct lring_sqe *e = (const void *)(fk->fqes +
+				(size_t)(fk->fq_cons & mask) * fk->layout.fqe_size);
+			uint32_t id = fk_read_once(&e->buf_id);
+			int tx = fk->layout.config_flags & LRING_CONFIG_TX;
+			uint32_t len = tx ? fk_read_once(&e->len) : 0;
 
 			fk->fq_cons++;
 			if (id >= fk->layout.buf_count ||
-			    fk->state[id] != FK_USER) {
+			    fk->state[id] != FK_USER ||
+			    (tx && (!len || len > fk->layout.buf_size))) {
 				fk_count(&fk->counters->rejected_ids, 1);
 				continue;
 			}
@@ -759,7 +782,8 @@ static inline int fk_ioctl(struct fake_kernel *fk, unsigned long req, void *arg)
 		memset(info, 0, sizeof(*info));
 		info->abi_version = LRING_ABI_VERSION;
 		info->features = fk->features ? fk->features :
-				 LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS;
+				 LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS |
+				 LRING_FEAT_TX;
 		info->configured = fk->configured;
 		info->segments_per_buf = 1;
 		if (fk->configured) {

@@ -26,6 +26,15 @@
  * Buffer ownership: a buffer published on the completion ring belongs to the
  * application until its id is written to the fill ring. The kernel validates
  * every id it reads back; bad ids are counted in rejected_ids, never used.
+ *
+ * A ring configured with LRING_CONFIG_TX runs the other way: the
+ * application writes blocks into the pool (mapped read-write) and submits
+ * them on the fill ring, which then holds struct lring_sqe {buf_id, len}
+ * and is called the submission ring; the device reads each block, and the
+ * buffer comes back on the completion ring once it has been sent. At
+ * configure time every buffer is already on the completion ring, flagged
+ * LRING_CQE_F_NOT_SENT with len 0: the completion ring is where the
+ * application finds free buffers, first and always.
  */
 #ifndef _UAPI_LINUX_LRING_H
 #define _UAPI_LINUX_LRING_H
@@ -67,6 +76,8 @@
 #define LRING_FEAT_NONCONTIG	(1ULL << 4)
 /* ioctl arguments of any size from LRING_*_SIZE_VER0 up (above) */
 #define LRING_FEAT_SIZED_ARGS	(1ULL << 5)
+/* LRING_CONFIG_TX: rings that send (struct lring_sqe, counters.cancelled) */
+#define LRING_FEAT_TX		(1ULL << 6)
 /*
  * What a module of ABI version 1 that reports features == 0 has: the ones
  * it was released with, before this field existed.
@@ -107,6 +118,13 @@ struct lring_cqe {
 #define LRING_CQE_F_GAP		(1U << 1)
 /* The block did not fit the buffer and was cut at buf_size. */
 #define LRING_CQE_F_TRUNCATED	(1U << 2)
+/*
+ * TX rings: the device did not read this buffer. @len is what the
+ * application had submitted: 0 for a buffer handed out at configure time,
+ * the block's length for one LRING_IOC_STOP took back before it was sent
+ * (counted in cancelled). @seq is 0.
+ */
+#define LRING_CQE_F_NOT_SENT	(1U << 3)
 
 /**
  * struct lring_fqe - fill ring entry: a buffer handed back to the kernel
@@ -114,6 +132,21 @@ struct lring_cqe {
  */
 struct lring_fqe {
 	__u32 buf_id;
+};
+
+/**
+ * struct lring_sqe - submission ring entry of a TX ring: a block to send
+ * @buf_id:	index of a buffer the application owns
+ * @len:	bytes to send from the start of the buffer, 1 .. buf_size
+ *
+ * The fill ring of a ring configured with LRING_CONFIG_TX holds these
+ * (layout.fqe_size says so). Blocks are sent in the order they are
+ * submitted; an entry whose id the application does not own or whose
+ * @len is out of range is counted in rejected_ids and skipped.
+ */
+struct lring_sqe {
+	__u32 buf_id;
+	__u32 len;
 };
 
 /**
@@ -135,6 +168,12 @@ struct lring_fqe {
  *		was ignored
  * @need_wakeups: times the device ran dry and NEED_WAKEUP was raised
  * @device_errors: blocks the device flagged with an error
+ * @cancelled:	TX rings: submitted blocks LRING_IOC_STOP took back unsent
+ *
+ * On a TX ring, @returned counts the blocks submitted and taken, @produced
+ * and @delivered the blocks sent, and @dropped stays 0 (it counts only
+ * completions an impossible consumer index left no room for): once the
+ * ring is stopped, returned == delivered + cancelled + dropped.
  *
  * LRING_IOC_GET_COUNTERS copies all of them at one instant: in its copy,
  * produced == delivered + dropped always holds. The copy in the control
@@ -156,7 +195,8 @@ struct lring_counters {
 	__u64 rejected_indices;
 	__u64 need_wakeups;
 	__u64 device_errors;
-	__u64 resv[4];
+	__u64 cancelled;
+	__u64 resv[3];
 };
 
 /**
@@ -184,6 +224,7 @@ struct lring_counters {
  * @buf_count:		buffers in the pool
  * @buf_size:		usable bytes per buffer
  * @buf_stride:		distance between buffers, buf_size rounded up to pages
+ * @config_flags:	LRING_CONFIG_* the ring was configured with
  * @resv:		zero
  */
 struct lring_layout {
@@ -207,7 +248,8 @@ struct lring_layout {
 	__u32 buf_count;
 	__u32 buf_size;
 	__u32 buf_stride;
-	__u32 resv[5];
+	__u32 config_flags;
+	__u32 resv[4];
 };
 
 /*
@@ -304,6 +346,9 @@ enum lring_backend {
 	LRING_BACKEND_COUNT,
 };
 
+/* lring_config.flags: the ring sends (see the top of this file). */
+#define LRING_CONFIG_TX		(1U << 0)
+
 /**
  * struct lring_config - argument of LRING_IOC_CONFIGURE
  * @buf_count:	buffers in the pool, 1 .. LRING_MAX_BUFFERS
@@ -317,7 +362,8 @@ enum lring_backend {
  * @fq_entries:	fill ring size, same rules as @cq_entries
  * @index_base:	first value of every ring index; lets tests start near 2^32
  *		to prove wrap-around, 0 otherwise
- * @flags:	zero
+ * @flags:	LRING_CONFIG_TX for a ring that sends (EOPNOTSUPP from a
+ *		device that cannot), else 0
  * @resv0:	zero
  * @user_addr:	LRING_BACKEND_USER only: page-aligned start of the
  *		application's memory; buffer i is at user_addr + i * buf_size
@@ -330,8 +376,9 @@ enum lring_backend {
  * EINVAL, one not mapped in full EFAULT, and memory a device must not
  * write for long gets EOPNOTSUPP: only anonymous, hugetlbfs and shmem
  * (memfd, MAP_SHARED|MAP_ANONYMOUS) memory is taken, never a regular
- * file's page cache. Every buffer starts owned by the kernel and is
- * handed to the device by LRING_IOC_START.
+ * file's page cache. On a receiving ring every buffer starts owned by the
+ * kernel and is handed to the device by LRING_IOC_START; on a TX ring every
+ * buffer starts on the completion ring, owned by the application.
  */
 struct lring_config {
 	__u32 buf_count;
@@ -447,7 +494,8 @@ struct lring_wait {
  * first block is there (EAGAIN with O_NONBLOCK). read() refuses with EBUSY
  * while the ring is mapped, since the mapping's owner consumes the ring,
  * and with EOPNOTSUPP on a LRING_BACKEND_USER pool, whose data the
- * application already has.
+ * application already has. On a TX ring, read() and LRING_IOC_QBUF fail
+ * with EOPNOTSUPP; LRING_IOC_DQBUF hands out a free buffer's entry.
  *
  * LRING_IOC_STOP wakes every sleeper: once nothing is left to take, DQBUF
  * fails with ENODATA and read() returns 0, the end of the stream.

@@ -15,6 +15,13 @@
  *
  * Parameters can be changed only while the ring is stopped (else EBUSY).
  *
+ * A ring configured with LRING_CONFIG_TX makes the device a sink: it reads
+ * each block sent, at @rate, and compares it with the pattern (seq being
+ * the number of blocks sent before it). Read-only attributes:
+ *
+ *   tx_blocks      blocks read since the last start
+ *   tx_mismatches  of those, blocks that differed from the pattern
+ *
  * The data pattern: byte i of the block with sequence number seq is byte
  * (i % 8) of the little-endian 64-bit word lring_sim_word(seed, seq, i / 8).
  */
