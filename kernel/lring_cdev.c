@@ -743,6 +743,20 @@ static ssize_t direction_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(direction);
 
+/* What the device can do, fixed at registration: no lock needed. */
+static ssize_t directions_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	unsigned int dirs = lring_directions(container_of(dev, struct lring, dev));
+
+	return sysfs_emit(buf, "%s%s%s\n",
+			  dirs & BIT(DMA_FROM_DEVICE) ? "rx" : "",
+			  dirs & BIT(DMA_FROM_DEVICE) && dirs & BIT(DMA_TO_DEVICE) ?
+			  " " : "",
+			  dirs & BIT(DMA_TO_DEVICE) ? "tx" : "");
+}
+static DEVICE_ATTR_RO(directions);
+
 /*
  * A read-only attribute showing @expr, a number computed from @pool, in
  * @fmt; 0 when the ring is unconfigured.
@@ -778,6 +792,7 @@ static struct attribute *lring_attrs[] = {
 	&dev_attr_cq_entries.attr,
 	&dev_attr_fq_entries.attr,
 	&dev_attr_direction.attr,
+	&dev_attr_directions.attr,
 	NULL,
 };
 

@@ -8,6 +8,10 @@
  *                   [segments: N at least, =N exactly]
  *                                       BACKEND: coherent, streaming,
  *                                       noncontig or user (anonymous memory)
+ *   edu_test loopback BACKEND [blocks] [buf_size] [buf_count]
+ *                                       blocks sent on the sending ring come
+ *                                       back through the device's DMA into
+ *                                       the receiving ring, byte for byte
  *   edu_test kill BACKEND               kill -9 mid-stream frees everything
  *   edu_test fail BACKEND FUNCTION N    FUNCTION fails at its N-th call (debug)
  *   edu_test nosync_detected [blocks]   (lring.ko debug_skip_sync_for_cpu=1)
@@ -92,11 +96,14 @@ static int write_text(const char *path, const char *text)
 }
 
 /*
- * Finds the ring of the edu device: /sys/class/lring/lringN whose device is
- * PCI 1234:11e8. Waits up to @wait_ms for it (after bind or rescan).
+ * Finds a ring of an edu device: /sys/class/lring/lringN whose device is
+ * PCI 1234:11e8 and whose "directions" is @dir ("rx": the receiving ring,
+ * "tx": the sending one), of the device at @want if it is not NULL.
+ * Waits up to @wait_ms for it (after bind or rescan).
  * Return: N, with the PCI address in @bdf; -ENODEV if there is none.
  */
-static int edu_find(char *bdf, size_t size, unsigned wait_ms)
+static int edu_find_dir(char *bdf, size_t size, unsigned wait_ms,
+			const char *dir, const char *want)
 {
 	uint64_t deadline = ktest_now_ns() + wait_ms * 1000000ull;
 
@@ -121,12 +128,19 @@ static int edu_find(char *bdf, size_t size, unsigned wait_ms)
 			if (read_text(path, text, sizeof(text)) ||
 			    strtoul(text, NULL, 0) != LRING_EDU_DEVICE)
 				continue;
+			snprintf(path, sizeof(path), "/sys/class/lring/%s/directions",
+				 de->d_name);
+			if (read_text(path, text, sizeof(text)) ||
+			    strncmp(text, dir, strlen(dir)))
+				continue;
 			snprintf(path, sizeof(path), "/sys/class/lring/%s/device",
 				 de->d_name);
 			n = readlink(path, link, sizeof(link) - 1);
 			if (n <= 0)
 				continue;
 			link[n] = 0;
+			if (want && strcmp(want, strrchr(link, '/') + 1))
+				continue;
 			snprintf(bdf, size, "%s", strrchr(link, '/') + 1);
 			ring = atoi(de->d_name + 5);
 			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
@@ -142,6 +156,12 @@ static int edu_find(char *bdf, size_t size, unsigned wait_ms)
 		ktest_sleep_ms(50);
 	} while (ktest_now_ns() < deadline);
 	return -ENODEV;
+}
+
+/* The receiving ring of any edu device. */
+static int edu_find(char *bdf, size_t size, unsigned wait_ms)
+{
+	return edu_find_dir(bdf, size, wait_ms, "rx", NULL);
 }
 
 static int64_t edu_attr(const char *bdf, const char *attr)
@@ -318,6 +338,122 @@ static void test_stream(int argc, char **argv)
 		   s.buffers ? ns / 1e6 / s.buffers : 0.0);
 	edu_set_attr(bdf, "block_size", 0);
 	edu_close(r);
+}
+
+/* The sender's side of the loopback: what it submitted, in order. */
+struct edu_sender {
+	struct lring *r;
+	uint64_t seed;
+	uint32_t len;
+	uint64_t submitted;
+};
+
+/* Writes block n of the pattern into each free buffer and submits it. */
+static int edu_send_free(struct edu_sender *tx, uint64_t limit)
+{
+	struct lring_sqe sqes[16];
+	uint32_t ids[16];
+	unsigned n, i;
+
+	/* Only as many as will be sent: a free buffer taken stays ours. */
+	n = lring_take_free(tx->r, limit - tx->submitted < 16 ?
+			    limit - tx->submitted : 16, ids);
+	for (i = 0; i < n; i++) {
+		ktest_write_block(lring_buf(tx->r, ids[i]), tx->len, tx->seed,
+				  tx->submitted++);
+		sqes[i] = (struct lring_sqe){ .buf_id = ids[i], .len = tx->len };
+	}
+	return lring_send(tx->r, sqes, n);
+}
+
+/*
+ * loopback BACKEND COUNT [SIZE] [BUFS]: COUNT blocks sent on the sending
+ * ring go RAM -> edu -> RAM by the device's DMA engine into the receiving
+ * ring, which must get each one, in order, every byte as written. Then
+ * blocks in flight when sending stops come back unsent, and the books of
+ * both rings balance.
+ */
+static void test_loopback(int argc, char **argv)
+{
+	uint32_t backend = parse_backend(argc > 0 ? argv[0] : NULL);
+	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 20;
+	uint32_t size = argc > 2 ? strtoul(argv[2], NULL, 0) : EDU_BUF_SIZE;
+	uint32_t nbufs = argc > 3 ? strtoul(argv[3], NULL, 0) : 8;
+	struct ktest_stream s = { .seed = 0x100b + count, .expect_len = size,
+				  .shuffle = true, .seed_rng = 5 };
+	struct edu_sender tx = { .seed = s.seed, .len = size };
+	struct lring_config cfg = { .buf_count = nbufs, .buf_size = size,
+				    .backend = backend, .flags = LRING_CONFIG_TX };
+	uint32_t pieces = (size + LRING_EDU_XFER_MAX - 1) / LRING_EDU_XFER_MAX;
+	uint64_t deadline = ktest_now_ns() + (count * pieces * 400 + 20000) * 1000000ull;
+	struct lring_counters ct, cr;
+	int rx_ring, tx_ring, ret = 0;
+	struct lring *rx = NULL;
+	char what[100], bdf[64], tx_bdf[64];
+	struct pollfd p[2];
+
+	snprintf(what, sizeof(what), "edu loopback %s %llu x %u bytes",
+		 backend_name(backend), (unsigned long long)count, size);
+	rx_ring = edu_find(bdf, sizeof(bdf), 2000);
+	tx_ring = rx_ring < 0 ? -ENODEV :
+		  edu_find_dir(tx_bdf, sizeof(tx_bdf), 0, "tx", bdf);
+	if (!ktest_ok(rx_ring >= 0 && tx_ring >= 0,
+		      "%s: the device's two rings (rx lring%d, tx lring%d)",
+		      what, rx_ring, tx_ring))
+		return;
+	if (!ktest_ok(!edu_setup(rx_ring, bdf, &rx, nbufs, size, backend, s.seed) &&
+		      !ktest_open_configured(tx_ring, &tx.r, &cfg),
+		      "%s: both rings configured", what))
+		goto out;
+	lring_enable_eventfd(rx, 1);
+	lring_enable_eventfd(tx.r, 1);
+	/* Sending first: the receiving ring then waits for what is sent. */
+	ktest_ok(!lring_start(tx.r) && !lring_start(rx), "%s: both started", what);
+	while (s.buffers < count && !ret && ktest_now_ns() < deadline) {
+		ret = edu_send_free(&tx, count);
+		if (ktest_consume(rx, &s, 64))
+			continue;
+		p[0] = (struct pollfd){ .fd = lring_event_fd(rx), .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = lring_event_fd(tx.r), .events = POLLIN };
+		if (poll(p, 2, 1000) > 0) {
+			lring_eventfd_drain(p[0].fd);
+			lring_eventfd_drain(p[1].fd);
+		}
+	}
+	ktest_ok(s.buffers == count && !ret,
+		 "%s: every block sent comes back through the device (%llu of %llu, %s)",
+		 what, (unsigned long long)s.buffers, (unsigned long long)count,
+		 ret ? strerror(-ret) : "ok");
+	check_stream(rx, &s, what);
+
+	/* Blocks in flight when sending stops come back unsent, counted. */
+	ret = edu_send_free(&tx, tx.submitted + nbufs);
+	ktest_sleep_ms(300);
+	lring_stop(tx.r);
+	lring_stop(rx);
+	counters(tx.r, &ct);
+	counters(rx, &cr);
+	ktest_ok(!ret && ct.returned == ct.delivered + ct.cancelled && !ct.dropped &&
+		 ct.cancelled > 0,
+		 "%s: stop with blocks in flight: submitted %llu == sent %llu + cancelled %llu",
+		 what, (unsigned long long)ct.returned,
+		 (unsigned long long)ct.delivered, (unsigned long long)ct.cancelled);
+	/*
+	 * A block cut short reaches neither ring; once sending stopped, the
+	 * receiving ring may have made a pattern block: right all the same.
+	 */
+	while (ktest_consume(rx, &s, 64))
+		;
+	ktest_ok(cr.dropped == 0 && cr.delivered >= ct.delivered &&
+		 s.bad_data == 0 && s.bad_seq == 0,
+		 "%s: the receiving ring got every block sent, right (%llu of %llu)",
+		 what, (unsigned long long)cr.delivered, (unsigned long long)ct.delivered);
+	ktest_ok(ct.rejected_ids == 0 && ct.rejected_indices == 0,
+		 "%s: the sender's submissions all taken", what);
+out:
+	if (tx.r)
+		lring_close(tx.r);
+	edu_close(rx);
 }
 
 /*
@@ -792,6 +928,7 @@ static void test_cache_maintenance(int argc, char **argv)
 
 static const struct ktest_subtest tests[] = {
 	{ "stream", test_stream },
+	{ "loopback", test_loopback },
 	{ "kill", test_kill },
 	{ "fail", test_fail },
 	{ "nosync_detected", test_nosync_detected },

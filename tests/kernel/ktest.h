@@ -131,6 +131,25 @@ static inline int64_t ktest_sysfs_read(int ring, const char *rel)
 	return strtoll(text, NULL, 0);
 }
 
+/* Whether ring N can be configured for @dir ("rx" or "tx"): its directions. */
+static inline bool ktest_ring_can(int ring, const char *dir)
+{
+	char path[96], text[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/lring/lring%d/directions", ring);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	return strstr(text, dir) != NULL;
+}
+
 static inline void ktest_dev_path(int ring, char *path, size_t size)
 {
 	snprintf(path, size, "/dev/lring%d", ring);
@@ -269,6 +288,24 @@ static inline long ktest_bad_offset(const void *data, uint32_t len, uint64_t see
 			return 8L * words;
 	}
 	return -1;
+}
+
+/*
+ * Writes block @seq of the simulated device's pattern, @len bytes, into
+ * @dst: what a sender writes for a device that checks it (lring_sim's
+ * sink, the edu loopback's receiving side).
+ */
+static inline void ktest_write_block(void *dst, uint32_t len, uint64_t seed,
+				     uint64_t seq)
+{
+	unsigned char *p = dst;
+	uint32_t w;
+
+	for (w = 0; w * 8 < len; w++) {
+		uint64_t v = htole64(lring_sim_word(seed, seq, w));
+
+		memcpy(p + w * 8, &v, len - w * 8 < 8 ? len - w * 8 : 8);
+	}
 }
 
 /* What a verifying consumer saw. */

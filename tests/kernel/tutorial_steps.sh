@@ -143,6 +143,18 @@ step_send() {
 	rmmod lring_sim && rmmod lring
 }
 
+step_loopback() {
+	insmod $LRING_MODULES/lring.ko && insmod $LRING_MODULES/lring_edu.ko
+	sleep 0.5
+	# tutorial: step-loopback
+	cat /sys/class/lring/lring0/directions /sys/class/lring/lring1/directions
+	edu_test loopback coherent 5 | grep -E 'two rings|comes back|every byte|stop with'
+	# tutorial-end: step-loopback
+	edu_test loopback coherent 5 >"$out" 2>&1
+	check "loopback: every check passes" eval '! grep -q "^not ok" "$out"'
+	rmmod lring_edu && rmmod lring
+}
+
 case ${1:-} in
 load) step_load ;;
 stream) step_stream ;;
@@ -151,7 +163,8 @@ mapping) step_mapping ;;
 eventfd) step_eventfd ;;
 edu) step_edu ;;
 send) step_send ;;
-all) step_load; step_stream; step_backends; step_mapping; step_eventfd; step_edu; step_send ;;
-*) echo "usage: tutorial_steps.sh load|stream|backends|mapping|eventfd|edu|send|all" >&2; exit 2 ;;
+loopback) step_loopback ;;
+all) step_load; step_stream; step_backends; step_mapping; step_eventfd; step_edu; step_send; step_loopback ;;
+*) echo "usage: tutorial_steps.sh load|stream|backends|mapping|eventfd|edu|send|loopback|all" >&2; exit 2 ;;
 esac
 [ "$fails" = 0 ]

@@ -54,14 +54,7 @@ static bool sysfs_says(int ring, const char *rel, const char *want)
 /* Block @block of the sink's pattern, @len bytes, into @dst. */
 static void write_block(void *dst, uint64_t block, uint32_t len)
 {
-	uint8_t *p = dst;
-	uint32_t w;
-
-	for (w = 0; w * 8 < len; w++) {
-		uint64_t v = htole64(lring_sim_word(SEED, block, w));
-
-		memcpy(p + w * 8, &v, len - w * 8 < 8 ? len - w * 8 : 8);
-	}
+	ktest_write_block(dst, len, SEED, block);
 }
 
 /* A length that is sometimes a whole buffer, often odd, never 0. */

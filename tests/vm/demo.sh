@@ -32,7 +32,9 @@ edu=""
 if [ -f kernel/lring_edu.c ]; then
 	edu='insmod $LRING_MODULES/lring_edu.ko && edu_dev=$(ls /sys/bus/pci/drivers/lring_edu 2>/dev/null | grep -c :) &&
 echo "== edu: 20 blocks of 4000 bytes over real DMA and MSI ($edu_dev device)" &&
-edu_test stream coherent 20 4000 8 | tee /tmp/edu.out; grep -q "^not ok" /tmp/edu.out && echo "edu: result=FAIL" || echo "edu: result=pass"'
+edu_test stream coherent 20 4000 8 | tee /tmp/edu.out; grep -q "^not ok" /tmp/edu.out && echo "edu: result=FAIL" || echo "edu: result=pass"
+echo "== edu loopback: 10 blocks of 4000 bytes sent on the TX ring, back through the DMA engine into the RX ring" &&
+edu_test loopback coherent 10 | tee /tmp/loop.out; grep -q "^not ok" /tmp/loop.out && echo "edu_loopback: result=FAIL" || echo "edu_loopback: result=pass blocks=10 bytes=40000"'
 fi
 
 guest=$(
@@ -50,6 +52,8 @@ echo "== eventfd_consumer: $mib MiB, sleeps when idle, wakes per batch of 16"
 run eventfd_consumer eventfd_consumer --dev /dev/lring1 --count $count --buf-size 65536 --buf-count 32 --rate 0 --batch 16
 echo "== lring-cat --verify: $mib MiB to /dev/null"
 run lring-cat lring-cat --dev /dev/lring2 --verify --count $count --buf-size 65536 --buf-count 32 --rate 0 -o /dev/null
+echo "== busy_send: $mib MiB the other way, 64 KiB blocks, every one checked by the device"
+run busy_send busy_send --dev /dev/lring0 --count $count --buf-size 65536 --buf-count 32 --rate 0
 set +e
 $edu
 EOF
@@ -68,7 +72,7 @@ set -e
 results=$(grep -E '^[a-z_-]+: (result|syscalls)=' "$out" | tr -d '\r' || true)
 [ -n "$results" ] || die "no example reported a result (VM exit status $rc)"
 summary=""
-for name in busy_poll busy_poll_latency eventfd_consumer lring-cat ${edu:+edu}; do
+for name in busy_poll busy_poll_latency eventfd_consumer lring-cat busy_send ${edu:+edu edu_loopback}; do
 	line=$(grep -m1 "^$name: result=" <<<"$results") || die "$name reported no result (see above)"
 	sc=$(grep -m1 "^$name: syscalls=" <<<"$results" | sed 's/^[^:]*: //' || true)
 	summary+="$line $sc"$'\n'

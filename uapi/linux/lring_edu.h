@@ -2,9 +2,11 @@
 /*
  * lring_edu: QEMU's edu PCI device (1234:11e8) as an lring device.
  *
- * Each edu device has one ring, /dev/lringM, whose parent is the PCI device:
- * /sys/class/lring/lringM/device is /sys/bus/pci/devices/<bdf>. The driver
- * adds these attributes to the PCI device:
+ * Each edu device has two rings whose parent is the PCI device
+ * (/sys/class/lring/lringM/device is /sys/bus/pci/devices/<bdf>): a
+ * receiving ring, /dev/lringM, and a sending ring, /dev/lringM+1 (its
+ * sysfs "directions" says tx; configure it with LRING_CONFIG_TX). The
+ * driver adds these attributes to the PCI device:
  *
  *   seed           mixed into the pattern, read as each block starts (the
  *                  name lring_sim uses, so the same consumers verify both)
@@ -14,10 +16,18 @@
  *
  * The device cannot make data: its "sensor" is its 4 KiB internal buffer.
  * For each block the driver stages the pattern below in RAM, DMAs it into
- * the device and then from the device into the ring's buffer, at most
- * LRING_EDU_XFER_MAX bytes at a time (a buffer larger than that is filled
- * with several pairs of transfers). Each transfer takes 100 ms of virtual
- * time in QEMU, so a block of n bytes takes 200 ms * ceil(n / 4095).
+ * the device and then from the device into the receiving ring's buffer, at
+ * most LRING_EDU_XFER_MAX bytes at a time (a buffer larger than that is
+ * filled with several pairs of transfers). Each transfer takes 100 ms of
+ * virtual time in QEMU, so a block of n bytes takes 200 ms * ceil(n / 4095).
+ *
+ * While the sending ring streams, the device sends its blocks the same
+ * way: each block goes from its buffer into the device, then on into the
+ * next buffer of the receiving ring if that ring is started (a loopback:
+ * the receiving ring then gets exactly the blocks sent, in order, and
+ * waits for them instead of making the pattern), or nowhere if it is not.
+ * Nothing is dropped either way: the device waits for a block to send and
+ * for a buffer to receive it.
  *
  * The data pattern is the simulated device's: byte i of the block with
  * sequence number seq is byte (i % 8) of the little-endian 64-bit word
