@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * common.h - what lring-cat (and any later tool) needs beyond liblring:
+ * common.h - what lring-cat and lring-send need beyond liblring:
  * options, setting up a simulated ring through liblring and sysfs,
  * checking the lring_sim data pattern and sequence numbers, latency
  * percentiles and the final report.
@@ -57,7 +57,7 @@ enum opt_id {
 	OPT_DEV = 256, OPT_COUNT, OPT_BYTES, OPT_BUF_SIZE, OPT_BUF_COUNT,
 	OPT_BACKEND, OPT_RATE, OPT_BLOCK_SIZE, OPT_SEED, OPT_SECONDS,
 	OPT_JSON, OPT_NO_VERIFY, OPT_VERIFY, OPT_BATCH, OPT_MODE,
-	OPT_TIMEOUT_MS, OPT_IDLE_MS, OPT_OUTPUT, OPT_HELP,
+	OPT_TIMEOUT_MS, OPT_IDLE_MS, OPT_OUTPUT, OPT_INPUT, OPT_HELP,
 };
 
 /* Which options a program accepts: bits of (1ull << (id - OPT_DEV)). */
@@ -83,6 +83,8 @@ struct opts {
 	int timeout_ms;		/* one wait's timeout */
 	int idle_ms;		/* no completion for this long: stalled */
 	const char *output;
+	const char *input;
+	uint32_t config_flags;	/* lring_config.flags: LRING_CONFIG_TX */
 };
 
 static const struct option all_options[] = {
@@ -104,6 +106,7 @@ static const struct option all_options[] = {
 	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
 	{ "idle-ms", required_argument, NULL, OPT_IDLE_MS },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "input", required_argument, NULL, OPT_INPUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -191,11 +194,13 @@ static inline void parse_opts(struct opts *o, int argc, char **argv,
 	o->idle_ms = 5000;
 	allowed |= OPTBIT(OPT_HELP);
 
-	while ((c = getopt_long(argc, argv, "o:", all_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:i:", all_options, NULL)) != -1) {
 		uint64_t v;
 
 		if (c == 'o')
 			c = OPT_OUTPUT;
+		if (c == 'i')
+			c = OPT_INPUT;
 		if (c < OPT_DEV || c > OPT_HELP || !(allowed & OPTBIT(c)))
 			die_usage(o, usage, NULL);
 		switch (c) {
@@ -271,6 +276,9 @@ static inline void parse_opts(struct opts *o, int argc, char **argv,
 			break;
 		case OPT_OUTPUT:
 			o->output = optarg;
+			break;
+		case OPT_INPUT:
+			o->input = optarg;
 			break;
 		case OPT_HELP:
 			fprintf(stdout, "usage: %s %s\n", o->prog, usage);
@@ -379,6 +387,7 @@ static inline struct lring *setup_ring(const struct opts *o,
 	cfg.buf_count = o->buf_count;
 	cfg.buf_size = o->buf_size;
 	cfg.backend = o->backend;
+	cfg.flags = o->config_flags;
 	err = lring_configure(r, &cfg);
 	if (err)
 		setup_fail(o, "configure", err);
@@ -402,6 +411,18 @@ static inline struct lring *setup_ring(const struct opts *o,
 	if (sim_read(r, o->dev, "rate", &p->rate))
 		p->rate = UINT64_MAX;
 	return r;
+}
+
+/* Arms an eventfd that signals every completion, and starts the ring. */
+static inline void start_ring(const struct opts *o, struct lring *r)
+{
+	int err = lring_enable_eventfd(r, 1);
+
+	if (err)
+		setup_fail(o, "enable eventfd", err);
+	err = lring_start(r);
+	if (err)
+		setup_fail(o, "start", err);
 }
 
 static inline const char *backend_name(uint32_t b)
@@ -735,6 +756,7 @@ static inline void sum_counters(struct summary *s,
 		(unsigned long long)c->need_wakeups);
 	sum_add(s, "device_errors", "%llu",
 		(unsigned long long)c->device_errors);
+	sum_add(s, "cancelled", "%llu", (unsigned long long)c->cancelled);
 }
 
 /*

@@ -94,12 +94,7 @@ int main(int argc, char **argv)
 	r = setup_ring(&o, &sp);
 	verifier_init(&v, o.prog, o.verify, sp.seed, r->buf_size,
 		      o.verify ? sp.block_size : UINT64_MAX);
-	err = lring_enable_eventfd(r, 1);
-	if (err)
-		setup_fail(&o, "enable eventfd", err);
-	err = lring_start(r);
-	if (err)
-		setup_fail(&o, "start", err);
+	start_ring(&o, r);
 
 	t_start = t_last = t_progress = now_ns();
 	deadline = o.seconds ? t_start + (uint64_t)(o.seconds * 1e9) : UINT64_MAX;

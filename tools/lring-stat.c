@@ -2,11 +2,13 @@
 /*
  * lring-stat - live view of every lring ring, from sysfs alone.
  *
- * Reads /sys/class/lring/lring<N>/{state,backend,buf_count,buf_size} and
- * counters/<name> of every ring (no ring is opened, so it never disturbs a
- * consumer) and shows, per ring and per refresh interval: the rate of
- * delivered blocks (and MiB/s at most, buf_size per block), how many
- * buffers the application holds (delivered - returned) against the pool,
+ * Reads /sys/class/lring/lring<N>/{state,direction,backend,buf_count,
+ * buf_size} and counters/<name> of every ring (no ring is opened, so it
+ * never disturbs a consumer) and shows, per ring and per refresh interval:
+ * the rate of delivered blocks (on a ring that sends: blocks sent; MiB/s
+ * at most, buf_size per block), how many buffers the application holds
+ * against the pool (receiving: delivered - returned; sending: the pool but
+ * what is at the device, returned - delivered - cancelled - dropped),
  * drops, and eventfd wakeups and syscalls (kicks + waits) per delivered
  * buffer. The live view redraws like top until interrupted.
  *
@@ -35,15 +37,17 @@
 static const char *const counter_names[] = {
 	"produced", "delivered", "dropped", "irqs", "kicks", "waits",
 	"eventfd_signals", "returned", "rejected_ids", "rejected_indices",
-	"need_wakeups", "device_errors",
+	"need_wakeups", "device_errors", "cancelled",
 };
 #define NR_COUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
 enum { PRODUCED, DELIVERED, DROPPED, IRQS, KICKS, WAITS, EVENTFD_SIGNALS,
-       RETURNED };
+       RETURNED, REJECTED_IDS, REJECTED_INDICES, NEED_WAKEUPS, DEVICE_ERRORS,
+       CANCELLED };
 
 struct ring_sample {
 	char name[256];
 	char state[24];
+	char direction[8];	/* rx, tx, none; empty from an older module */
 	char backend[24];
 	uint64_t buf_count, buf_size;
 	uint64_t c[NR_COUNTERS];
@@ -122,6 +126,7 @@ static void take_sample(const char *root, struct sample *s)
 			snprintf(dir, sizeof(dir), "%s/%s", root, list[i]->d_name);
 			snprintf(r->name, sizeof(r->name), "%s", list[i]->d_name);
 			read_text(dir, "state", r->state, sizeof(r->state));
+			read_text(dir, "direction", r->direction, sizeof(r->direction));
 			read_text(dir, "backend", r->backend, sizeof(r->backend));
 			r->buf_count = read_u64(dir, "buf_count");
 			r->buf_size = read_u64(dir, "buf_size");
@@ -175,8 +180,16 @@ static void make_view(const struct sample *s0, const struct sample *s1,
 	v->delivered_per_s = dd / dt;
 	v->dropped_per_s = delta(a, b, DROPPED) / dt;
 	v->mib_per_s = v->delivered_per_s * b->buf_size / (1024.0 * 1024.0);
-	v->held = b->c[DELIVERED] >= b->c[RETURNED] ?
-		  b->c[DELIVERED] - b->c[RETURNED] : 0;
+	if (!strcmp(b->direction, "tx")) {
+		/* Everything but what is at the device, to be sent. */
+		uint64_t back = b->c[DELIVERED] + b->c[CANCELLED] + b->c[DROPPED];
+		uint64_t at_device = b->c[RETURNED] >= back ? b->c[RETURNED] - back : 0;
+
+		v->held = b->buf_count >= at_device ? b->buf_count - at_device : 0;
+	} else {
+		v->held = b->c[DELIVERED] >= b->c[RETURNED] ?
+			  b->c[DELIVERED] - b->c[RETURNED] : 0;
+	}
 	v->occupancy = b->buf_count ? (double)v->held / b->buf_count : 0;
 	v->wakeups_per_buf = dd ? (double)delta(a, b, EVENTFD_SIGNALS) / dd : -1;
 	v->syscalls_per_buf = dd ? (double)(delta(a, b, KICKS) +
@@ -196,9 +209,9 @@ static void print_table(const struct sample *s0, const struct sample *s1,
 		printf("lring-stat - %u ring%s, every %.1f s (Ctrl-C quits)\n\n",
 		       s1->n, s1->n == 1 ? "" : "s", s1->t - s0->t);
 	}
-	printf("%-8s %-12s %-9s %10s %9s %14s %10s %8s %9s %9s\n", "RING",
-	       "STATE", "BACKEND", "BUF/S", "MIB/S<=", "HELD/POOL", "DROPPED",
-	       "DROP/S", "WAKE/BUF", "SYSC/BUF");
+	printf("%-8s %-12s %-4s %-9s %10s %9s %14s %10s %8s %9s %9s\n", "RING",
+	       "STATE", "DIR", "BACKEND", "BUF/S", "MIB/S<=", "HELD/POOL",
+	       "DROPPED", "DROP/S", "WAKE/BUF", "SYSC/BUF");
 	for (i = 0; i < s1->n; i++) {
 		make_view(s0, s1, i, &v);
 		snprintf(occ, sizeof(occ), "%" PRIu64 "/%" PRIu64 " %3.0f%%",
@@ -207,8 +220,9 @@ static void print_table(const struct sample *s0, const struct sample *s1,
 			 v.wakeups_per_buf);
 		snprintf(sc, sizeof(sc), v.syscalls_per_buf < 0 ? "-" : "%.4f",
 			 v.syscalls_per_buf);
-		printf("%-8s %-12s %-9s %10.0f %9.1f %14s %10" PRIu64
-		       " %8.0f %9s %9s\n", v.r->name, v.r->state, v.r->backend,
+		printf("%-8s %-12s %-4s %-9s %10.0f %9.1f %14s %10" PRIu64
+		       " %8.0f %9s %9s\n", v.r->name, v.r->state,
+		       v.r->direction[0] ? v.r->direction : "-", v.r->backend,
 		       v.delivered_per_s, v.mib_per_s, occ,
 		       v.r->c[DROPPED], v.dropped_per_s, wk, sc);
 	}
@@ -233,10 +247,12 @@ static void print_json(const struct sample *s0, const struct sample *s1)
 	printf("{\"interval_s\": %.6f, \"rings\": [", s1->t - s0->t);
 	for (i = 0; i < s1->n; i++) {
 		make_view(s0, s1, i, &v);
-		printf("%s{\"name\": \"%s\", \"state\": \"%s\", \"backend\": \"%s\", "
+		printf("%s{\"name\": \"%s\", \"state\": \"%s\", \"direction\": \"%s\", "
+		       "\"backend\": \"%s\", "
 		       "\"buf_count\": %" PRIu64 ", \"buf_size\": %" PRIu64
 		       ", \"held\": %" PRIu64 ", \"occupancy\": ",
-		       i ? ", " : "", v.r->name, v.r->state, v.r->backend,
+		       i ? ", " : "", v.r->name, v.r->state, v.r->direction,
+		       v.r->backend,
 		       v.r->buf_count, v.r->buf_size, v.held);
 		print_json_number(v.occupancy);
 		printf(", \"delivered_per_s\": ");

@@ -173,6 +173,10 @@ _PROTOTYPES = {
     "lring_flush": (_c_int, [_ring_p]),
     "lring_defer": (None, [_ring_p, _c_uint]),
     "lring_return": (_c_int, [_ring_p, _u32_p, _c_uint]),
+    "lring_is_tx": (_c_int, [_ring_p]),
+    "lring_take_free": (_c_uint, [_ring_p, _c_uint, _u32_p]),
+    "lring_sqe": (ctypes.c_void_p, [_ring_p, _u32]),
+    "lring_send": (_c_int, [_ring_p, ctypes.POINTER(Sqe), _c_uint]),
 }
 
 LIBRARY = os.environ.get("LRING_FFI_LIB") or "liblring-ffi.so.1"
@@ -357,6 +361,10 @@ class Ring:
 
     Ring(path, buf_count, buf_size, backend="coherent") opens the device,
     configures a pool and maps it (lring_open(), lring_configure()).
+    With ``tx=True`` the ring sends (LRING_CONFIG_TX): take a free buffer
+    with free_buffer(), write the block into the array it gives, submit it
+    with send(); write() does the three for a bytes-like object (a copy),
+    drain() waits until everything submitted was sent.
     Ring.attach(mapping) consumes a ring someone else laid out in
     ``mapping`` (for tests against a userspace producer): there is no
     device then, start()/stop()/kick() do nothing, the producer must look
@@ -367,14 +375,15 @@ class Ring:
     """
 
     def __init__(self, path="/dev/lring0", buf_count=64, buf_size=65536,
-                 backend="coherent", cq_entries=0, fq_entries=0):
+                 backend="coherent", cq_entries=0, fq_entries=0, tx=False):
         self._mapping = None
         handle = _ring_p()
         _check(lib.lring_open(os.fsencode(path), ctypes.byref(handle)), path)
         try:
             cfg = Config(buf_count=buf_count, buf_size=buf_size,
                          backend=BACKENDS[backend], cq_entries=cq_entries,
-                         fq_entries=fq_entries)
+                         fq_entries=fq_entries,
+                         flags=CONFIG_TX if tx else 0)
             _check(lib.lring_configure(handle, ctypes.byref(cfg)),
                    "%s: configure" % path)
             mapping = _Mapping(handle.value)
@@ -436,6 +445,8 @@ class Ring:
         self._idx = _u32()
         self._pending = []      # ids released by arrays, not yet on the fill ring
         self._ready = collections.deque()  # peeked, not yet handed out
+        self.tx = bool(lib.lring_is_tx(h))
+        self._free = collections.deque()   # sending: free ids, not yet used
 
     def _h(self):
         if self._mapping is None:
@@ -614,6 +625,85 @@ class Ring:
                 continue        # signal handlers have run: sleep on
             _check(n, "wait")
 
+    # ---- sending (a ring configured with tx=True) ---------------------------
+
+    def _need_tx(self):
+        if not self.tx:
+            raise ValueError("lring: the ring receives: configure it with "
+                             "tx=True to send")
+        return self._h()
+
+    def free_buffer(self, timeout=None):
+        """A free buffer to write a block into: (buf_id, array), the array
+        a writable uint8 view of the whole buffer, in place. Sleeps until
+        one is free (a sent block's buffer comes back), at most ``timeout``
+        seconds; None if none came. The buffer is ours until send()."""
+        h = self._need_tx()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._free:
+            ids = np.empty(self._cq_mask + 1, dtype=np.uint32)
+            n = lib.lring_take_free(h, len(ids), ids.ctypes.data_as(_u32_p))
+            self._free.extend(ids[:n].tolist())
+            if self._free:
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            n = lib.lring_wait_for(h, 1, -1 if left is None else
+                                   int(left * 1e9), None)
+            if n < 0 and n not in (-errno.ETIMEDOUT, -errno.EINTR):
+                _check(n, "wait")
+        buf_id = self._free.popleft()
+        m = self._mapping
+        a = np.frombuffer(m.span(m.pool_addr, m.layout.pool_size),
+                          dtype=np.uint8, count=self.buf_size,
+                          offset=buf_id * self._stride)
+        return buf_id, a
+
+    def send(self, buf_id, length):
+        """Submit the first ``length`` bytes of buffer ``buf_id`` (from
+        free_buffer()) to be sent (lring_send(): a system call only if the
+        device waits for a kick). Blocks go out in the order sent."""
+        h = self._need_tx()
+        sqe = Sqe(buf_id=buf_id, len=length)
+        _check(lib.lring_send(h, ctypes.byref(sqe), 1), "send")
+
+    def write(self, data, timeout=None):
+        """Send a bytes-like object, copied into as many buffers as it
+        takes. Returns the bytes submitted: fewer only if no buffer came
+        free within ``timeout`` seconds."""
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            got = self.free_buffer(timeout)
+            if got is None:
+                break
+            buf_id, a = got
+            n = min(self.buf_size, len(view) - done)
+            a[:n] = np.frombuffer(view[done:done + n], dtype=np.uint8)
+            self.send(buf_id, n)
+            done += n
+        return done
+
+    def drain(self, timeout=None):
+        """Wait until every block submitted was sent (or came back
+        unsent after stop()). Returns True, or False at the timeout."""
+        h = self._need_tx()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            c = self.counters()
+            if c["delivered"] + c["cancelled"] + c["dropped"] >= c["returned"]:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            ids = np.empty(self._cq_mask + 1, dtype=np.uint32)
+            n = lib.lring_take_free(h, len(ids), ids.ctypes.data_as(_u32_p))
+            self._free.extend(ids[:n].tolist())
+            if not n:
+                lib.lring_wait_for(h, 1, 100000000 if left is None else
+                                   int(min(left, 0.1) * 1e9), None)
+
     # ---- views -------------------------------------------------------------
 
     def _view(self, span, buf_id, length, dtype):
@@ -647,6 +737,9 @@ class Ring:
 
     def _take(self, timeout):
         """Fill the ready queue; False if nothing came within timeout."""
+        if self.tx:
+            raise ValueError("lring: a ring that sends has no blocks to "
+                             "take: free_buffer(), send()")
         if self._ready:
             return True
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -30,7 +30,8 @@ ring() {
 	echo "$5" >"$d/buf_size"
 	shift 5
 	for c in produced delivered dropped irqs kicks waits eventfd_signals \
-		returned rejected_ids rejected_indices need_wakeups device_errors; do
+		returned rejected_ids rejected_indices need_wakeups device_errors \
+		cancelled; do
 		echo 0 >"$d/counters/$c"
 	done
 	for c in "$@"; do echo "${c#*=}" >"$d/counters/${c%%=*}"; done
@@ -39,6 +40,9 @@ ring lring0 running streaming 64 65536 produced=1100 delivered=1000 dropped=100 
 	returned=990 eventfd_signals=50 kicks=5 waits=20
 ring lring1 stopped coherent 8 4096 produced=7 delivered=7 returned=7
 ring lring10 unconfigured none 0 0
+# A sending ring: 100 submitted, 90 sent, 4 cancelled: 6 at the device.
+ring lring2 running coherent 16 4096 produced=90 delivered=90 returned=100 cancelled=4
+echo tx >"$fs/lring2/direction"
 
 # The interval's second sample sees new counters, written half-way.
 "$stat" --sysfs "$fs" --once --json --interval 2 >"$work/out" &
@@ -58,7 +62,7 @@ else
 	tap_finish
 	exit 1
 fi
-[ "$(q "[r['name'] for r in d['rings']]")" = "['lring0', 'lring1', 'lring10']" ] &&
+[ "$(q "[r['name'] for r in d['rings']]")" = "['lring0', 'lring1', 'lring2', 'lring10']" ] &&
 	ok "every ring, in numeric order" || nok "every ring, in numeric order"
 [ "$(q "d['rings'][0]['counters']['delivered'], d['rings'][0]['counters']['dropped'],")" = "(2800, 300)" ] &&
 	ok "counters are the second sample's" || nok "counters are the second sample's"
@@ -71,12 +75,15 @@ drop=$(q "round(d['rings'][0]['dropped_per_s'] * d['interval_s'])")
 	ok "held = delivered - returned (20), occupancy 20/64" || nok "held/occupancy"
 [ "$(q "d['rings'][0]['wakeups_per_buf'], d['rings'][0]['syscalls_per_buf']")" = "(0.05, 0.03)" ] &&
 	ok "wakeups/buf = 90/1800, syscalls/buf = (18+36)/1800" || nok "wakeups/syscalls per buffer"
-[ "$(q "d['rings'][1]['delivered_per_s'], d['rings'][1]['wakeups_per_buf'], d['rings'][2]['state']")" = "(0, None, 'unconfigured')" ] &&
+[ "$(q "d['rings'][2]['direction'], d['rings'][2]['held']")" = "('tx', 10)" ] &&
+	ok "a sending ring holds the pool but what is at the device (16 - 6)" ||
+	nok "a sending ring's held: $(q "d['rings'][2]['held']"), want 10"
+[ "$(q "d['rings'][1]['delivered_per_s'], d['rings'][1]['wakeups_per_buf'], d['rings'][3]['state']")" = "(0, None, 'unconfigured')" ] &&
 	ok "an idle ring shows rate 0 and no per-buffer figures" || nok "idle ring"
 
 table=$("$stat" --sysfs "$fs" --once --interval 0.1)
 echo "$table" | sed 's/^/# /'
-if [ "$(echo "$table" | grep -c '^lring')" = 3 ] && echo "$table" | grep -q '^RING'; then
+if [ "$(echo "$table" | grep -c '^lring')" = 4 ] && echo "$table" | grep -q '^RING'; then
 	ok "--once prints a header and one line per ring"
 else
 	nok "--once prints a header and one line per ring"
@@ -90,7 +97,7 @@ if command -v tmux >/dev/null; then
 	sleep 1.5
 	screen=$(tmux capture-pane -p -t "$sess")
 	echo "$screen" | sed 's/^/# /'
-	if echo "$screen" | grep -q '^lring-stat - 3 rings' &&
+	if echo "$screen" | grep -q '^lring-stat - 4 rings' &&
 		[ "$(echo "$screen" | grep -c '^RING')" = 1 ]; then
 		ok "live view under tmux: one redrawn screen, not a scroll of tables"
 	else
