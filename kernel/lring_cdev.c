@@ -477,6 +477,115 @@ static ssize_t lring_read(struct file *file, char __user *ubuf, size_t count,
 	return ret == -ENODATA ? 0 : ret;	/* stopped: end of stream */
 }
 
+struct lring_write_req {
+	const char __user *ubuf;
+	size_t count;
+	size_t done;
+};
+
+/*
+ * Copies from the writer into a buffer without faulting (ring->lock held),
+ * as lring_read_copy() does the other way.
+ * Return: 0, -EFAULT, or -EAGAIN when the ring changed while unlocked.
+ */
+static int lring_write_copy(struct lring *ring, struct lring_pool *pool,
+			    void *dst, const char __user *src, size_t n)
+{
+	bool faulted_in;
+
+	while (copy_from_user_nofault(dst, src, n)) {
+		mutex_unlock(&ring->lock);
+		faulted_in = !lring_fault_in_readable(src, n);
+		mutex_lock(&ring->lock);
+		if (!faulted_in)
+			return -EFAULT;
+		if (ring->dead || ring->pool != pool)
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/*
+ * write() on a sending ring, the copying path: takes a free buffer off the
+ * completion ring, copies up to a buffer's worth of the writer's data into
+ * it and submits it, until everything is copied. A buffer that could not
+ * be filled or submitted goes back on the completion ring. What is done
+ * stays in @req across calls, so a writer that sleeps for a free buffer
+ * goes on where it stopped.
+ * Return: 0 when everything was submitted (or something was, before an
+ * error), -EAGAIN when no buffer is free, or an error.
+ */
+static long lring_take_write_locked(struct lring *ring,
+				    struct lring_write_req *req)
+{
+	struct lring_pool *pool = ring->pool;
+	struct lring_buffer *buf;
+	struct lring_cqe cqe;
+	u32 cons, n;
+	int ret;
+
+	if (pool->dir != DMA_TO_DEVICE || pool->allocator->user_memory)
+		return -EOPNOTSUPP;
+	while (req->done < req->count) {
+		if (atomic_read(&pool->map_count))
+			return req->done ? 0 : -EBUSY;	/* the mapping's owner sends */
+		if (!ring->running)
+			return req->done ? 0 : -EPIPE;
+		if (signal_pending(current))
+			return req->done ? 0 : -ERESTARTSYS;
+		cond_resched();
+		ret = lring_ring_dequeue(ring, &cqe, &cons);
+		/* No buffer free: the caller sleeps (or, non-blocking, returns). */
+		if (ret == -EAGAIN)
+			return ret;
+		if (ret)
+			return req->done ? 0 : ret;
+		if (cqe.buf_id >= pool->layout.buf_count)
+			return -EIO;
+		buf = &pool->bufs[array_index_nospec(cqe.buf_id,
+						     pool->layout.buf_count)];
+		n = min_t(size_t, req->count - req->done, pool->layout.buf_size);
+		ret = lring_write_copy(ring, pool, buf->cpu_addr,
+				       req->ubuf + req->done, n);
+		if (!ret)
+			ret = lring_ring_submit(ring, cqe.buf_id, n);
+		if (ret) {
+			lring_ring_undo_dequeue(ring, cons);
+			return req->done ? 0 : ret;
+		}
+		req->done += n;
+	}
+	return 0;
+}
+
+static long lring_take_write(struct lring *ring, void *arg)
+{
+	long ret;
+
+	mutex_lock(&ring->lock);
+	ret = lring_kernel_consumer_ok(ring);
+	if (!ret)
+		ret = lring_take_write_locked(ring, arg);
+	mutex_unlock(&ring->lock);
+	return ret;
+}
+
+static ssize_t lring_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct lring_write_req req = { .ubuf = ubuf, .count = count };
+	struct lring *ring = file->private_data;
+	long ret;
+
+	if (!count)
+		return 0;
+	ret = lring_consume(ring, file, lring_take_write, &req);
+	/* Stopped, interrupted or non-blocking: what was submitted counts. */
+	if (req.done)
+		return req.done;
+	return ret == -ENODATA ? -EPIPE : ret;
+}
+
 /* Every ioctl's argument, copied in before any lock and out after. */
 union lring_ioc_arg {
 	struct lring_config cfg;
@@ -671,6 +780,7 @@ static const struct file_operations lring_fops = {
 	.open = lring_open,
 	.release = lring_release,
 	.read = lring_read,
+	.write = lring_write,
 	.unlocked_ioctl = lring_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.poll = lring_poll,

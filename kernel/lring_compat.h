@@ -75,6 +75,17 @@ static inline size_t lring_fault_in_writeable(char __user *uaddr, size_t size)
 #endif
 }
 
+/* Return: the bytes at @uaddr that could not be faulted in readable. */
+static inline size_t lring_fault_in_readable(const char __user *uaddr,
+					     size_t size)
+{
+#if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE
+	return fault_in_pages_readable(uaddr, size) ? size : 0;
+#else
+	return fault_in_readable(uaddr, size);
+#endif
+}
+
 /* sg_alloc_table_from_pages_segment() arrived in 5.15; before, the long form. */
 #if KERNEL_VERSION(5, 15, 0) > LINUX_VERSION_CODE
 static inline int lring_sg_from_pages(struct sg_table *sgt, struct page **pages,

@@ -247,6 +247,7 @@ void lring_ring_kick(struct lring *ring);
 int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons);
 bool lring_ring_undo_dequeue(struct lring *ring, u32 cons);
 int lring_ring_give_back(struct lring *ring, u32 id);
+int lring_ring_submit(struct lring *ring, u32 id, u32 len);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_hand_out(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);

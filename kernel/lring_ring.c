@@ -726,6 +726,39 @@ int lring_ring_give_back(struct lring *ring, u32 id)
 }
 
 /**
+ * lring_ring_submit() - a block to send handed over by write(), not the
+ * submission ring
+ * @ring:	a configured sending ring
+ * @id:		the buffer, checked like a submission ring entry
+ * @len:	bytes to send
+ *
+ * Return: 0; -EPIPE when the ring is not streaming (the buffer stays the
+ * application's); -EINVAL for an id or length refused (counted in
+ * rejected_ids).
+ */
+int lring_ring_submit(struct lring *ring, u32 id, u32 len)
+{
+	struct lring_pool *pool;
+	unsigned long irqflags;
+	int ret = 0;
+
+	spin_lock_irqsave(&ring->irq_lock, irqflags);
+	pool = ring->pool;
+	if (!ring->running || ring->stopping) {
+		ret = -EPIPE;
+	} else if (!lring_take_back(ring, pool, id, len)) {
+		lring_count(&pool->ctrl->counters.rejected_ids);
+		ret = -EINVAL;
+	} else {
+		lring_count(&pool->ctrl->counters.returned);
+		/* The device has a block: no kick needed any more. */
+		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
+	}
+	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+	return ret;
+}
+
+/**
  * lring_ring_kick() - hand the fill ring's buffers to the device now
  * @ring: a configured ring; ring->lock held
  *

@@ -160,8 +160,9 @@ static bool lring_sim_check(struct lring_sim *sim, struct lring_buffer *buf,
 		len -= n;
 		while (n && same) {
 			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr)), w;
-			const __le64 *src = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
-					    offset_in_page(addr);
+			/* Not const: 5.10's kunmap_local() takes a plain pointer. */
+			__le64 *src = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
+				      offset_in_page(addr);
 
 			for (w = 0; w < chunk / 8 && same; w++, word++)
 				same = le64_to_cpu(src[w]) ==

@@ -598,12 +598,110 @@ static void test_unplug(int argc, char **argv)
 	lring_close(r);
 }
 
+/* Configures ring @ring to send on a bare fd (no mapping), and starts it. */
+static int bare_tx(int ring, uint32_t buf_count, uint32_t rate)
+{
+	struct lring_config cfg = { .buf_count = buf_count, .buf_size = 4096,
+				    .backend = ktest_cached_backend(ring),
+				    .flags = LRING_CONFIG_TX };
+	char path[32];
+	int fd;
+
+	ktest_sim_set(ring, "rate", rate);
+	ktest_sim_set(ring, "seed", SEED);
+	ktest_dev_path(ring, path, sizeof(path));
+	fd = open(path, O_RDWR);
+	if (fd >= 0 && (ioctl(fd, LRING_IOC_CONFIGURE, &cfg) ||
+			ioctl(fd, LRING_IOC_START))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * write(), the copying path: @count blocks of the pattern written with one
+ * write() each (and some as one large write()) reach the sink intact; each
+ * refusal has its errno, and a write() from a bad pointer submits nothing.
+ */
+static void test_copy(int argc, char **argv)
+{
+	uint64_t count = argc > 0 ? strtoull(argv[0], NULL, 0) : 2000, i;
+	struct lring_counters c0, c1;
+	static uint8_t block[4 * 4096];
+	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct lring *r;
+	ssize_t n = 0;
+	int fd, flags;
+
+	fd = bare_tx(0, 8, 0);
+	if (!ktest_ok(fd >= 0, "copy: a bare TX ring, started"))
+		return;
+	for (i = 0; i < count; i++) {
+		write_block(block, i, 4096);
+		n = write(fd, block, 4096);
+		if (n != 4096)
+			break;
+	}
+	ktest_ok(i == count, "copy: %llu blocks written, one write() each (%llu, %s)",
+		 (unsigned long long)count, (unsigned long long)i,
+		 n < 0 ? strerror(errno) : "ok");
+	/* One write() of four blocks: four buffers. */
+	for (i = 0; i < 4; i++)
+		write_block(block + i * 4096, count + i, 4096);
+	ktest_ok(write(fd, block, sizeof(block)) == sizeof(block),
+		 "copy: one write() of 4 buffers' worth submits it all");
+	ioctl(fd, LRING_IOC_GET_COUNTERS, &c0);
+	ktest_ok(none != MAP_FAILED && write(fd, none, 4096) < 0 && errno == EFAULT,
+		 "copy: a write() from memory that cannot be read: EFAULT");
+	ioctl(fd, LRING_IOC_GET_COUNTERS, &c1);
+	ktest_ok(c1.returned == c0.returned && c1.rejected_ids == c0.rejected_ids,
+		 "copy: and nothing submitted");
+	ktest_ok(ktest_wait_for(ktest_sysfs_read(0, "counters/delivered") ==
+				(int64_t)count + 4, 10000),
+		 "copy: every block sent (%lld of %llu)",
+		 (long long)ktest_sysfs_read(0, "counters/delivered"),
+		 (unsigned long long)count + 4);
+	ioctl(fd, LRING_IOC_STOP);
+	ktest_ok(sim_u64(0, "tx_blocks") == count + 4 && sim_u64(0, "tx_mismatches") == 0,
+		 "copy: the sink read them all intact (%llu read, %llu differ)",
+		 sim_u64(0, "tx_blocks"), sim_u64(0, "tx_mismatches"));
+	ktest_ok(write(fd, block, 4096) < 0 && errno == EPIPE,
+		 "copy: write() on a stopped ring: EPIPE");
+	close(fd);
+
+	/* 1 block/s and 2 buffers: the third non-blocking write() has none. */
+	fd = bare_tx(0, 2, 1);
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	for (i = 0; i < 3; i++)
+		n = write(fd, block, 4096);
+	ktest_ok(n < 0 && errno == EAGAIN,
+		 "copy: O_NONBLOCK with no free buffer: EAGAIN");
+	close(fd);
+
+	if (!ktest_ok(!open_tx(0, &r, LRING_BACKEND_STREAMING, 4, 4096, 0),
+		      "copy: a mapped TX ring"))
+		return;
+	lring_start(r);
+	ktest_ok(write(lring_fd(r), block, 4096) < 0 && errno == EBUSY,
+		 "copy: write() on a mapped ring: EBUSY (the mapping's owner sends)");
+	lring_close(r);
+	if (!ktest_ok(!ktest_setup(1, &r, 4, 4096, LRING_BACKEND_STREAMING,
+				   100, 0, 1, 0), "copy: an RX ring"))
+		return;
+	ktest_ok(write(lring_fd(r), block, 4096) < 0 && errno == EOPNOTSUPP,
+		 "copy: write() on a receiving ring: EOPNOTSUPP");
+	lring_close(r);
+}
+
 static const struct ktest_subtest tests[] = {
 	{ "send", test_send },
 	{ "mismatch", test_mismatch },
 	{ "bad_input", test_bad_input },
 	{ "stop_inflight", test_stop_inflight },
 	{ "wakeups", test_wakeups },
+	{ "copy", test_copy },
 	{ "unplug", test_unplug },
 };
 

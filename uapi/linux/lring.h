@@ -497,6 +497,17 @@ struct lring_wait {
  * application already has. On a TX ring, read() and LRING_IOC_QBUF fail
  * with EOPNOTSUPP; LRING_IOC_DQBUF hands out a free buffer's entry.
  *
+ * write() is the copying path of a TX ring: it takes free buffers off the
+ * completion ring, copies up to a buffer's worth of the caller's data into
+ * each and submits it, and returns the bytes submitted: all of them, since
+ * it sleeps whenever no buffer is free, unless a signal or LRING_IOC_STOP
+ * cuts it short; with O_NONBLOCK, what fit in the buffers free at the time
+ * (EAGAIN if none was). It refuses
+ * with EBUSY while the ring is mapped, with EPIPE while it is stopped,
+ * and with EOPNOTSUPP on a receiving ring or a LRING_BACKEND_USER pool.
+ * A block LRING_IOC_STOP took back unsent (counted in cancelled) is not
+ * sent again by write(): its buffer is reused.
+ *
  * LRING_IOC_STOP wakes every sleeper: once nothing is left to take, DQBUF
  * fails with ENODATA and read() returns 0, the end of the stream.
  */
