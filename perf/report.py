@@ -5,13 +5,16 @@ Usage: report.py VM.json HOST.json META.json NOTES.md THROUGHPUT.dat > perf.md
 
 Writes the markdown to stdout and the gnuplot data (one row per buffer size,
 one column per mode, GB/s) to THROUGHPUT.dat. Compares the measured ratios
-with the goals of issue 6; it reports, it does not fail.
+with the goals of issues 6 and 16, and puts the sending modes of issue 18
+next to their write() baseline; it reports, it does not fail.
 """
 import json
 import sys
 
 MODES = ["ceiling", "busy-poll", "eventfd", "eventfd-b1", "poll", "read-copy",
          "dqbuf-qbuf"]
+# The sending modes (issue 18), on the same ring configured to send.
+TX_MODES = ["tx-ceiling", "tx-busy", "tx-eventfd", "write-copy"]
 
 
 def size_str(b):
@@ -133,6 +136,38 @@ def main():
     p("Where a goal reads *missed*, the section *What limits it* below says why.")
     p("")
 
+    # ---- sending
+    p("## Sending: zero copy against write() (issue 18)")
+    p("")
+    p("The same ring configured to send (`LRING_CONFIG_TX`): the simulated device is "
+      "a sink that reads every block and checks every word against its pattern, as "
+      "fast as blocks come (rate 0). Every sending mode but the ceiling writes the "
+      "whole pattern into each block: tx-busy and tx-eventfd in place in the DMA "
+      "buffer, write-copy into its own buffer, which write() then copies into a DMA "
+      "buffer. Rounds and columns as in the throughput table below; *× ceiling* is "
+      "against tx-ceiling (the sink alone), *sender CPU* the sending thread's.")
+    p("")
+    p("| size | mode | GB/s | GB/s range | × ceiling | × write-copy | sender CPU s/GB | "
+      "syscalls/buf | kicks+waits/buf | eventfd signals/buf | bad |")
+    p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for s in sizes:
+        wc = by.get(("write-copy", s))
+        for m in TX_MODES:
+            r = by.get((m, s))
+            if not r:
+                continue
+            vs = r["gbps"] / wc["gbps"] if wc and wc["gbps"] else None
+            p("| %s | %s | %.3f | %.3f–%.3f | %s | %s | %s | %.4f | %.4f | %.4f | %d |"
+              % (size_str(s), m, r["gbps"], r["gbps_min"], r["gbps_max"],
+                 f(r["ratio_to_ceiling"]), f(vs, "%.2f"), f(r["cpu_s_per_gb"]),
+                 r["syscalls_per_buf"], r["kernel_syscalls_per_buf"],
+                 r["eventfd_signals_per_buf"], r["bad_blocks"] + r["errors"]))
+    p("")
+    p("- *bad*: blocks the sink found different from the pattern (its "
+      "`tx_mismatches`), plus failed calls; the ceiling sends buffers nobody "
+      "wrote, so its blocks are not counted. *syscalls/buf* counts write() too.")
+    p("")
+
     # ---- throughput
     p("## Throughput at saturation")
     p("")
@@ -245,8 +280,9 @@ def main():
     # ---- how
     p("## How it was measured")
     p("")
-    for m in MODES:
-        p("- **%s**: %s" % (m, vm["modes"].get(m, "")))
+    for m in MODES + TX_MODES:
+        if m in vm["modes"]:
+            p("- **%s**: %s" % (m, vm["modes"][m]))
     p("")
     p("Every consuming mode does the same work per block: it reads every byte once "
       "(a 64-bit sum, four scalar accumulators) and checks the first and last word "

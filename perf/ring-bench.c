@@ -28,12 +28,26 @@
  *   dqbuf-qbuf  the mapped pool, but LRING_IOC_DQBUF to learn a buffer is
  *               full and LRING_IOC_QBUF to give it back
  *
+ * and the other way, on the same ring configured to send (LRING_CONFIG_TX,
+ * the device a sink that reads every block and checks it):
+ *
+ *   tx-ceiling  the sink alone: the sender submits free buffers as they
+ *               come back, writing nothing into them
+ *   tx-busy     liblring take_free/send, spinning when no buffer is free
+ *   tx-eventfd  the same, sleeping in lring_wait() with an eventfd armed at
+ *               a batch of 3/4 of the pool
+ *   write-copy  write() on the unmapped fd: the sender writes each block
+ *               into its own buffer, the kernel copies it into a free DMA
+ *               buffer with copy_from_user() and submits it
+ *
  * Every consuming mode does the same work per block (bench.h): it reads
  * every byte once (64-bit sum) and checks the first and last word against
  * the device's pattern. read-copy reads the copy; the others read the DMA
- * buffer in place.
+ * buffer in place. Every sending mode but the ceiling writes the device's
+ * whole pattern into each block (the sink checks every word): write-copy
+ * into its own buffer, the others into the DMA buffer in place.
  *
- * Syscalls: this program defines ioctl(), poll() and read(), which count
+ * Syscalls: this program defines ioctl(), poll(), read() and write(), which count
  * and then make the system call, so every such call of the process,
  * liblring's included (it is linked statically), is counted; the kernel's
  * own counters (kicks, waits, eventfd_signals) are read from the ring
@@ -69,7 +83,7 @@
 
 /* ---- syscall accounting ------------------------------------------------ */
 
-static uint64_t nr_ioctl, nr_poll, nr_read;
+static uint64_t nr_ioctl, nr_poll, nr_read, nr_write;
 
 /* Replaces the C library's ioctl() for this program and liblring in it. */
 int ioctl(int fd, unsigned long req, ...)
@@ -103,6 +117,12 @@ ssize_t read(int fd, void *buf, size_t count)
 	return syscall(SYS_read, fd, buf, count);
 }
 
+ssize_t write(int fd, const void *buf, size_t count)
+{
+	nr_write++;
+	return syscall(SYS_write, fd, buf, count);
+}
+
 /* ---- modes ------------------------------------------------------------- */
 
 enum mode {
@@ -113,12 +133,16 @@ enum mode {
 	M_POLL,
 	M_READ,
 	M_DQBUF,
+	M_TX_CEILING,	/* the sending modes, from here on */
+	M_TX_BUSY,
+	M_TX_EVENTFD,
+	M_TX_WRITE,
 	M_COUNT
 };
 
 static const char *const mode_names[M_COUNT] = {
 	"ceiling", "busy-poll", "eventfd", "eventfd-b1", "poll", "read-copy",
-	"dqbuf-qbuf",
+	"dqbuf-qbuf", "tx-ceiling", "tx-busy", "tx-eventfd", "write-copy",
 };
 
 static const char *const mode_desc[M_COUNT] = {
@@ -129,7 +153,23 @@ static const char *const mode_desc[M_COUNT] = {
 	"liblring, poll() on the device fd when empty",
 	"read() on the unmapped fd: copy_to_user, then the buffer is requeued",
 	"mapped pool, one LRING_IOC_DQBUF + one LRING_IOC_QBUF per buffer",
+	"sink alone: sender submits each free buffer untouched (busy-poll)",
+	"liblring take_free/send, block written in place, spin when none free",
+	"liblring, eventfd batch 3/4 of the pool, lring_wait() when none free",
+	"write() on the unmapped fd: block written into a user buffer, copy_from_user into a free DMA buffer",
 };
+
+/* The ring sends in this mode (configured with LRING_CONFIG_TX). */
+static bool mode_sends(int m)
+{
+	return m >= M_TX_CEILING;
+}
+
+/* The ceiling a mode is measured against: its direction's. */
+static int mode_ceiling(int m)
+{
+	return mode_sends(m) ? M_TX_CEILING : M_CEILING;
+}
 
 #define BATCH		64	/* completions taken per peek */
 #define WAIT_MS		100	/* longest sleep of the sleeping modes */
@@ -162,7 +202,7 @@ struct snap {
 	uint64_t t;
 	double cpu;
 	uint64_t vcsw;
-	uint64_t ioctls, polls, reads;
+	uint64_t ioctls, polls, reads, writes;
 	double dev_cpu;
 	struct lring_counters c;
 };
@@ -175,7 +215,7 @@ struct result {
 	double seconds;
 	uint64_t buffers, bytes, bad, errors;
 	double cpu_s, dev_cpu_s;
-	uint64_t ioctls, polls, reads, vcsw;
+	uint64_t ioctls, polls, reads, writes, vcsw;
 	struct lring_counters c;	/* deltas */
 	uint64_t samples, p50, p99, p999, max;
 	const char *note;
@@ -194,14 +234,16 @@ struct run {
 	int fd;			/* the device */
 	struct lring *r;	/* its mapping, in the mapped modes */
 	int sim_id;
+	int ring;		/* N of /dev/lringN */
+	struct lring_config cfg;	/* its pool, flags set for the mode */
 	int kthread;		/* pid of the rate-0 producer, or 0 */
 	uint64_t seed;
 	uint32_t buf_size, buf_count;
 	bool work;
 
 	uint64_t buffers, bytes, bad, errors;
-	uint64_t next_seq;	/* read-copy: sequence of the next block */
-	uint8_t *ubuf;		/* read-copy: the user buffer */
+	uint64_t next_seq;	/* read-copy, sending: sequence of the next block */
+	uint8_t *ubuf;		/* read-copy, write-copy: the user buffer */
 	size_t chunk;
 
 	uint64_t *lat;		/* latency samples, or NULL */
@@ -238,6 +280,16 @@ static int sim_set(int ring, const char *attr, uint64_t val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* A number the simulated device shows in sysfs; 0 if it cannot be read. */
+static uint64_t sim_get(int ring, const char *attr)
+{
+	char path[128], text[32];
+
+	snprintf(path, sizeof(path), "/sys/class/lring/lring%d/device/%s",
+		 ring, attr);
+	return strtoull(bench_read_line(path, text, sizeof(text)), NULL, 10);
 }
 
 /* The platform device id N of lring_sim.N behind /dev/lring<ring>. */
@@ -313,6 +365,7 @@ static void take_snap(struct run *ru, struct snap *s, bool begin)
 	s->ioctls = nr_ioctl;
 	s->polls = nr_poll;
 	s->reads = nr_read;
+	s->writes = nr_write;
 	s->cpu = bench_thread_cpu_s();
 	s->vcsw = bench_thread_vcsw();
 	s->t = bench_now_ns();
@@ -336,6 +389,7 @@ static void snap_delta(struct result *res, const struct snap *a,
 	res->ioctls = b->ioctls - a->ioctls;
 	res->polls = b->polls - a->polls;
 	res->reads = b->reads - a->reads;
+	res->writes = b->writes - a->writes;
 	for (i = 0; i < sizeof(res->c) / sizeof(__u64); i++)
 		d[i] = y[i] - x[i];
 }
@@ -350,6 +404,19 @@ static inline void consume(struct run *ru, const void *data, uint32_t len,
 	bench_sink += bench_sum(data, len);
 	if (!bench_check(data, len, ru->seed, seq))
 		ru->bad++;
+}
+
+/* A sender's work: block @seq of the device's pattern, every word. */
+static inline void produce(struct run *ru, void *data, uint32_t len,
+			   uint64_t seq)
+{
+	uint64_t *w = data;
+	uint32_t i;
+
+	if (!ru->work)
+		return;
+	for (i = 0; i < len / 8; i++)
+		w[i] = htole64(lring_sim_word(ru->seed, seq, i));
 }
 
 static inline bool lat_record(struct run *ru, uint64_t seen, uint64_t done)
@@ -478,9 +545,91 @@ static void loop_read(struct run *ru, uint64_t until)
 	}
 }
 
+/* tx-ceiling, tx-busy, tx-eventfd: liblring's sending fast path. */
+static void loop_send(struct run *ru, uint64_t until)
+{
+	struct lring *r = ru->r;
+	bool spin = ru->mode != M_TX_EVENTFD;
+	uint32_t ids[BATCH], bs = ru->buf_size;
+	struct lring_sqe sqes[BATCH];
+	unsigned long spins = 0;
+	uint64_t since = 0;
+	unsigned n, i;
+	int ret;
+
+	for (;;) {
+		n = lring_take_free(r, BATCH, ids);
+		if (!n) {
+			if (spin) {
+				if (ru->o->pause)
+					bench_relax();
+				if (++spins % 65536 || bench_now_ns() < until)
+					continue;
+				break;
+			}
+			if (bench_now_ns() >= until)
+				break;
+			ret = lring_wait(r, WAIT_MS);
+			if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR) {
+				ru->errors++;
+				break;
+			}
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			produce(ru, lring_buf(r, ids[i]), bs, ru->next_seq++);
+			sqes[i] = (struct lring_sqe){ .buf_id = ids[i], .len = bs };
+		}
+		if (lring_send(r, sqes, n))
+			ru->errors++;
+		ru->buffers += n;
+		since += (uint64_t)n * bs;
+		if (since >= CLOCK_EVERY) {
+			ru->bytes += since;
+			since = 0;
+			if (bench_now_ns() >= until)
+				return;
+		}
+	}
+	ru->bytes += since;
+}
+
+/* write-copy: one block per write(), produced in the user buffer. */
+static void loop_write(struct run *ru, uint64_t until)
+{
+	uint32_t bs = ru->buf_size;
+	uint64_t since = 0;
+	ssize_t put;
+
+	for (;;) {
+		produce(ru, ru->ubuf, bs, ru->next_seq);
+		put = write(ru->fd, ru->ubuf, bs);
+		if (put != (ssize_t)bs) {
+			if (put < 0 && errno == EINTR)
+				continue;
+			ru->errors++;
+			break;
+		}
+		ru->next_seq++;
+		ru->buffers++;
+		since += bs;
+		if (since >= CLOCK_EVERY) {
+			ru->bytes += since;
+			since = 0;
+			if (bench_now_ns() >= until)
+				return;
+		}
+	}
+	ru->bytes += since;
+}
+
 static void run_loop(struct run *ru, uint64_t until)
 {
-	if (ru->mode == M_READ)
+	if (ru->mode == M_TX_WRITE)
+		loop_write(ru, until);
+	else if (mode_sends(ru->mode))
+		loop_send(ru, until);
+	else if (ru->mode == M_READ)
 		loop_read(ru, until);
 	else if (ru->mode == M_DQBUF)
 		loop_dqbuf(ru, until);
@@ -498,6 +647,28 @@ static void set_nonblock(int fd, bool on)
 		fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
+/*
+ * A sender's last step, outside the measured window: wait until every
+ * block it submitted was sent, so that the stop cancels nothing and leaves
+ * nothing on the submission ring, and the next sending mode's first block
+ * is the next one the device expects.
+ */
+static void wait_sent(struct run *ru)
+{
+	uint64_t until = bench_now_ns() + 10000000000ull;
+	struct lring_counters c;
+
+	/* Submissions still on the ring wait for a look: one kick gives it. */
+	ioctl(ru->fd, LRING_IOC_KICK);
+	do {
+		get_counters(ru->fd, &c);
+		if (c.delivered >= ru->next_seq)
+			return;
+		usleep(1000);
+	} while (bench_now_ns() < until);
+	ru->errors++;
+}
+
 /* After LRING_IOC_STOP: hand back every buffer the application holds. */
 static void drain(struct run *ru)
 {
@@ -505,7 +676,10 @@ static void drain(struct run *ru)
 	struct lring_cqe c;
 	unsigned n;
 
-	if (ru->mode == M_READ) {
+	if (mode_sends(ru->mode)) {
+		/* Unsent blocks came back NOT_SENT: free buffers, as the rest. */
+		return;
+	} else if (ru->mode == M_READ) {
 		set_nonblock(ru->fd, true);
 		while (read(ru->fd, ru->ubuf, ru->chunk) > 0)
 			;
@@ -563,10 +737,19 @@ static void run_mode(struct run *ru, struct result *res)
 	res->buf_size = ru->buf_size;
 	res->buf_count = ru->buf_count;
 	ru->buffers = ru->bytes = ru->bad = ru->errors = 0;
-	ru->work = ru->mode != M_CEILING;
+	ru->work = ru->mode != M_CEILING && ru->mode != M_TX_CEILING;
 	ru->r = NULL;
 
-	if (ru->mode != M_READ) {
+	/* A new pool when the direction changes (the ring is stopped, unmapped). */
+	if (!!(ru->cfg.flags & LRING_CONFIG_TX) != mode_sends(ru->mode)) {
+		struct lring_config cfg = ru->cfg;
+
+		cfg.flags = mode_sends(ru->mode) ? LRING_CONFIG_TX : 0;
+		if (ioctl(ru->fd, LRING_IOC_CONFIGURE, &cfg))
+			die("configure %s: %s", mode_names[ru->mode], strerror(errno));
+		ru->cfg = cfg;
+	}
+	if (ru->mode != M_READ && ru->mode != M_TX_WRITE) {
 		int dfd = fcntl(ru->fd, F_DUPFD_CLOEXEC, 0);
 
 		if (dfd < 0 || lring_open_fd(dfd, &ru->r))
@@ -574,17 +757,21 @@ static void run_mode(struct run *ru, struct result *res)
 		ret = lring_map(ru->r);
 		if (ret)
 			die("lring_map: %s", lring_strerror(ret));
-		if (ru->mode == M_EVENTFD || ru->mode == M_EVENTFD_B1) {
-			res->batch = ru->mode == M_EVENTFD && !ru->lat ?
+		if (ru->mode == M_EVENTFD || ru->mode == M_EVENTFD_B1 ||
+		    ru->mode == M_TX_EVENTFD) {
+			res->batch = ru->mode != M_EVENTFD_B1 && !ru->lat ?
 				     ru->buf_count * 3 / 4 : 1;
 			ret = lring_enable_eventfd(ru->r, res->batch);
 			if (ret)
 				die("lring_enable_eventfd: %s", lring_strerror(ret));
 		}
 	}
-	/* read-copy: the next block's sequence number is the count so far. */
+	/*
+	 * read-copy: the next block's sequence number is the count so far;
+	 * sending: the blocks sent so far (a stop cancels the rest).
+	 */
 	get_counters(ru->fd, &c0);
-	ru->next_seq = c0.produced;
+	ru->next_seq = mode_sends(ru->mode) ? c0.delivered : c0.produced;
 
 	start_device(ru);
 	if (ru->lat) {
@@ -608,6 +795,8 @@ static void run_mode(struct run *ru, struct result *res)
 		run_loop(ru, a.t + (uint64_t)(o->seconds * 1e9));
 		take_snap(ru, &b, false);
 	}
+	if (mode_sends(ru->mode))
+		wait_sent(ru);
 	if (ioctl(ru->fd, LRING_IOC_STOP))
 		die("LRING_IOC_STOP: %s", strerror(errno));
 	drain(ru);
@@ -615,6 +804,9 @@ static void run_mode(struct run *ru, struct result *res)
 	snap_delta(res, &a, &b);
 	res->buffers = ru->buffers;
 	res->bytes = ru->bytes;
+	/* What the sink found wrong since this mode's start. */
+	if (mode_sends(ru->mode) && ru->work)
+		ru->bad = sim_get(ru->ring, "tx_mismatches");
 	res->bad = ru->bad;
 	res->errors = ru->errors;
 	if (ru->lat) {
@@ -642,7 +834,7 @@ static int run_size(const struct opts *o, uint32_t size, uint32_t count,
 	};
 	struct run ru = {
 		.o = o, .seed = 0x5eed0000u + size, .buf_size = size,
-		.buf_count = count,
+		.buf_count = count, .ring = o->ring, .cfg = cfg,
 	};
 	char path[32];
 	int nres = 0, ret, round;
@@ -680,6 +872,8 @@ static int run_size(const struct opts *o, uint32_t size, uint32_t count,
 				continue;
 			ru.mode = m;
 			ru.nlat = 0;
+			if (latency && mode_sends(m))
+				continue;	/* completions of blocks sent: no latency */
 			if (latency && m == M_READ) {
 				memset(&out[nres], 0, sizeof(out[nres]));
 				out[nres].mode = m;
@@ -750,7 +944,8 @@ static int aggregate(const struct result *in, int n, struct result *out)
 			g[k] = r->latency ? (double)r->p99 : gbps(r);
 			ceil_g = NAN;
 			for (i = 0; i < n; i++)
-				if (in[i].mode == M_CEILING && in[i].rounds == r->rounds)
+				if ((int)in[i].mode == mode_ceiling(m) &&
+				    in[i].rounds == r->rounds)
 					ceil_g = gbps(&in[i]);
 			if (ceil_g == ceil_g)
 				ratio[nr++] = g[k] / ceil_g;
@@ -805,7 +1000,7 @@ static void print_table(FILE *f, const struct opts *o,
 		"dev %", "sys/buf", "krn/buf", "evfd/buf", "drops", "bad");
 	for (i = 0; i < n; i++) {
 		const struct result *r = &res[i];
-		double sys = r->ioctls + r->polls + r->reads;
+		double sys = r->ioctls + r->polls + r->reads + r->writes;
 
 		if (r->latency)
 			continue;
@@ -845,7 +1040,7 @@ static void print_table(FILE *f, const struct opts *o,
 			r->p99_max / 1e3);
 	}
 	fprintf(f, "\nxceil: median over rounds of GB/s / that round's ceiling; cpu: consumer thread (getrusage); "
-		"dev: the device's kthread; sys/buf: ioctl+poll+read made by the process; "
+		"dev: the device's kthread; sys/buf: ioctl+poll+read+write made by the process; "
 		"krn/buf: kicks+waits counted by the kernel; evfd/buf: eventfd signals; "
 		"bad: blocks failing the pattern check or errors\n");
 }
@@ -891,7 +1086,7 @@ static void print_json(FILE *f, const struct opts *o,
 	bench_json_open(&j, "results", '[');
 	for (i = 0; i < n; i++) {
 		const struct result *r = &res[i];
-		double sys = r->ioctls + r->polls + r->reads;
+		double sys = r->ioctls + r->polls + r->reads + r->writes;
 
 		bench_json_open(&j, NULL, '{');
 		bench_json_str(&j, "kind", r->latency ? "latency" : "throughput");
@@ -917,6 +1112,7 @@ static void print_json(FILE *f, const struct opts *o,
 		bench_json_u64(&j, "sys_ioctl", r->ioctls);
 		bench_json_u64(&j, "sys_poll", r->polls);
 		bench_json_u64(&j, "sys_read", r->reads);
+		bench_json_u64(&j, "sys_write", r->writes);
 		bench_json_num(&j, "syscalls_per_buf", per(sys, r->buffers));
 		bench_json_u64(&j, "vcsw", r->vcsw);
 		bench_json_num(&j, "sleeps_per_buf", per(r->vcsw, r->buffers));
@@ -966,7 +1162,8 @@ static void usage(FILE *f)
 "  --rounds N         rounds over all modes per size; the median is shown\n"
 "                     (default 3)\n"
 "  --modes LIST       comma-separated subset of: ceiling,busy-poll,eventfd,\n"
-"                     eventfd-b1,poll,read-copy,dqbuf-qbuf (default all)\n"
+"                     eventfd-b1,poll,read-copy,dqbuf-qbuf, and sending:\n"
+"                     tx-ceiling,tx-busy,tx-eventfd,write-copy (default all)\n"
 "  --lat-rate R       device rate of the latency runs (default 1000/s)\n"
 "  --lat-samples N    samples per latency run and round (default 2000)\n"
 "  --lat-size B       buffer size of the latency runs (default 4096)\n"

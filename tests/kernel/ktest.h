@@ -131,6 +131,20 @@ static inline int64_t ktest_sysfs_read(int ring, const char *rel)
 	return strtoll(text, NULL, 0);
 }
 
+/* What all pools take (debugfs), or -1 without it. */
+static inline long ktest_kernel_pages(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/lring/kernel_pages", "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /* Whether ring N can be configured for @dir ("rx" or "tx"): its directions. */
 static inline bool ktest_ring_can(int ring, const char *dir)
 {

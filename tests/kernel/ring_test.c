@@ -997,20 +997,6 @@ static void test_counters(int argc, char **argv)
 		ktest_sim_set(ring, "rate", rate);
 }
 
-/* What all pools take (debugfs), or -1 without it. */
-static long kernel_pages(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/lring/kernel_pages", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /*
  * setup_loop [COUNT [RING]]: configure, map, start, take a few blocks,
  * stop, unmap, close, COUNT times (1000), cycling through the backends.
@@ -1052,11 +1038,11 @@ static void test_setup_loop(int argc, char **argv)
 	}
 	ktest_ok(!failed, "setup_loop: %d configure/map/start/stream/stop/close cycles (%d refused backends)",
 		 count - skipped, skipped);
-	if (kernel_pages() < 0)
+	if (ktest_kernel_pages() < 0)
 		ktest_ok(true, "setup_loop: pool pages # SKIP no debugfs");
 	else
-		ktest_ok(kernel_pages() == 0, "setup_loop: no pool pages left charged (%ld)",
-			 kernel_pages());
+		ktest_ok(ktest_kernel_pages() == 0, "setup_loop: no pool pages left charged (%ld)",
+			 ktest_kernel_pages());
 	ktest_ok(ktest_pins_held() == pins0, "setup_loop: no page left pinned (%lld)",
 		 ktest_pins_held() - pins0);
 }

@@ -695,6 +695,119 @@ static void test_copy(int argc, char **argv)
 	lring_close(r);
 }
 
+/*
+ * The application's own memory as the pool (LRING_BACKEND_USER): blocks
+ * written there, where the application already has them, go out intact;
+ * write() refuses such a pool.
+ */
+static void test_user(int argc, char **argv)
+{
+	size_t len = 8 * 4096;
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	struct lring_config cfg = { .buf_count = 8, .buf_size = 4096,
+				    .backend = LRING_BACKEND_USER,
+				    .flags = LRING_CONFIG_TX,
+				    .user_addr = (uintptr_t)mem, .user_len = len };
+	uint64_t sent = 0, count = argc > 0 ? strtoull(argv[0], NULL, 0) : 500;
+	struct lring_sqe sqes[8];
+	uint32_t ids[8];
+	struct lring *r;
+	unsigned n, i;
+	char byte = 0;
+
+	if (!ktest_ok(mem != MAP_FAILED && !ktest_sim_set(0, "rate", 0) &&
+		      !ktest_sim_set(0, "seed", SEED) &&
+		      !ktest_open_configured(0, &r, &cfg),
+		      "user: a TX pool of the application's own memory"))
+		return;
+	lring_start(r);
+	while (sent < count) {
+		n = lring_take_free(r, count - sent < 8 ? count - sent : 8, ids);
+		for (i = 0; i < n; i++) {
+			/* Buffer id i is the i-th page of our own region. */
+			write_block(mem + (size_t)ids[i] * 4096, sent++, 4096);
+			sqes[i] = (struct lring_sqe){ .buf_id = ids[i], .len = 4096 };
+		}
+		if (lring_send(r, sqes, n))
+			break;
+		if (!n && lring_wait(r, 1000) < 0)
+			break;
+	}
+	ktest_ok(ktest_wait_for(ktest_sysfs_read(0, "counters/delivered") ==
+				(int64_t)count, 5000),
+		 "user: %llu blocks sent from our own memory",
+		 (unsigned long long)count);
+	ktest_ok(write(lring_fd(r), &byte, 1) < 0 && errno == EOPNOTSUPP,
+		 "user: write() refuses a user-memory pool: EOPNOTSUPP");
+	lring_stop(r);
+	ktest_ok(sim_u64(0, "tx_blocks") == count && sim_u64(0, "tx_mismatches") == 0,
+		 "user: the sink read them intact (%llu read, %llu differ)",
+		 sim_u64(0, "tx_blocks"), sim_u64(0, "tx_mismatches"));
+	lring_close(r);
+	munmap(mem, len);
+}
+
+/*
+ * A sender killed with blocks in flight: the ring is free again at once,
+ * its pool's memory goes back, and the next sender finds every buffer.
+ */
+static void test_kill(int argc, char **argv)
+{
+	int go[2], status;
+	pid_t pid;
+	char c;
+
+	(void)argc;
+	(void)argv;
+	if (pipe(go))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct lring_sqe sqes[16];
+		uint32_t ids[16];
+		struct lring *r;
+		unsigned n, i;
+
+		if (open_tx(0, &r, LRING_BACKEND_STREAMING, 16, 65536, 5))
+			_exit(1);
+		lring_start(r);
+		n = lring_take_free(r, 16, ids);
+		for (i = 0; i < n; i++)
+			sqes[i] = (struct lring_sqe){ .buf_id = ids[i], .len = 65536 };
+		if (lring_send(r, sqes, n))
+			_exit(1);
+		if (write(go[1], "g", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ktest_ok(read(go[0], &c, 1) == 1, "kill: a sender with 16 blocks in flight");
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	ktest_ok(WIFSIGNALED(status), "kill: killed with SIGKILL");
+	/* Every pool's pages, as debugfs counts them: none left. */
+	if (access("/sys/kernel/debug/lring/kernel_pages", R_OK))
+		ktest_ok(true, "kill: pool pages freed # SKIP no debugfs");
+	else
+		ktest_ok(ktest_wait_for(ktest_kernel_pages() == 0, 5000),
+			 "kill: the pool's memory went back (%ld pages left)",
+			 ktest_kernel_pages());
+	{
+		struct lring *r;
+		uint32_t ids[32];
+
+		ktest_ok(!open_tx(0, &r, LRING_BACKEND_STREAMING, 32, 4096, 0),
+			 "kill: the ring opens and configures again");
+		ktest_ok(r && lring_take_free(r, 32, ids) == 32,
+			 "kill: the next sender finds every buffer free");
+		if (r)
+			lring_close(r);
+	}
+	close(go[0]);
+	close(go[1]);
+}
+
 static const struct ktest_subtest tests[] = {
 	{ "send", test_send },
 	{ "mismatch", test_mismatch },
@@ -702,6 +815,8 @@ static const struct ktest_subtest tests[] = {
 	{ "stop_inflight", test_stop_inflight },
 	{ "wakeups", test_wakeups },
 	{ "copy", test_copy },
+	{ "user", test_user },
+	{ "kill", test_kill },
 	{ "unplug", test_unplug },
 };
 
