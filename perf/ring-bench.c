@@ -426,6 +426,30 @@ static inline bool lat_record(struct run *ru, uint64_t seen, uint64_t done)
 	return ru->nlat >= ru->lat_want;
 }
 
+/*
+ * Nothing to take: spin (the clock read only now and then) or sleep in
+ * lring_wait(). Return: false when the window is over or the wait failed.
+ */
+static bool idle(struct run *ru, bool spin, unsigned long *spins,
+		 uint64_t until)
+{
+	int ret;
+
+	if (spin) {
+		if (ru->o->pause)
+			bench_relax();
+		return ++*spins % 65536 || bench_now_ns() < until;
+	}
+	if (bench_now_ns() >= until)
+		return false;
+	ret = lring_wait(ru->r, WAIT_MS);
+	if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR) {
+		ru->errors++;
+		return false;
+	}
+	return true;
+}
+
 /* busy-poll, ceiling, eventfd, poll: liblring's fast path. */
 static void loop_ring(struct run *ru, uint64_t until)
 {
@@ -436,26 +460,13 @@ static void loop_ring(struct run *ru, uint64_t until)
 	unsigned long spins = 0;
 	bool full = false;
 	unsigned n, i;
-	int ret;
 
 	for (;;) {
 		n = lring_peek(r, BATCH, &idx);
 		if (!n) {
-			if (spin) {
-				if (ru->o->pause)
-					bench_relax();
-				if (++spins % 65536 || bench_now_ns() < until)
-					continue;
-				return;
-			}
-			if (bench_now_ns() >= until)
-				return;
-			ret = lring_wait(r, WAIT_MS);
-			if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR) {
-				ru->errors++;
-				return;
-			}
-			continue;
+			if (idle(ru, spin, &spins, until))
+				continue;
+			return;
 		}
 		if (ru->lat)
 			seen = bench_now_ns();
@@ -555,26 +566,13 @@ static void loop_send(struct run *ru, uint64_t until)
 	unsigned long spins = 0;
 	uint64_t since = 0;
 	unsigned n, i;
-	int ret;
 
 	for (;;) {
 		n = lring_take_free(r, BATCH, ids);
 		if (!n) {
-			if (spin) {
-				if (ru->o->pause)
-					bench_relax();
-				if (++spins % 65536 || bench_now_ns() < until)
-					continue;
-				break;
-			}
-			if (bench_now_ns() >= until)
-				break;
-			ret = lring_wait(r, WAIT_MS);
-			if (ret < 0 && ret != -ETIMEDOUT && ret != -EINTR) {
-				ru->errors++;
-				break;
-			}
-			continue;
+			if (idle(ru, spin, &spins, until))
+				continue;
+			break;
 		}
 		for (i = 0; i < n; i++) {
 			produce(ru, lring_buf(r, ids[i]), bs, ru->next_seq++);
