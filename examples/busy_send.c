@@ -120,6 +120,11 @@ int main(int argc, char **argv)
 	sim = !sim_attr(dev, "seed", NULL, &seed);
 	if (!ret)
 		ret = lring_configure(r, &cfg);	/* every buffer now free for us */
+	if (ret == -EOPNOTSUPP) {
+		/* Coherent memory on a device that does not snoop: uncached. */
+		cfg.backend = LRING_BACKEND_STREAMING;
+		ret = lring_configure(r, &cfg);
+	}
 	if (!ret)
 		ret = lring_start(r);
 	if (ret)

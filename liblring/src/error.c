@@ -40,7 +40,7 @@ const char *lring_strerror(int err)
 	case EDEADLK:
 		return "completions taken but not released: release them before waiting";
 	case EOPNOTSUPP:
-		return "the lring module lacks this feature (an older version?)";
+		return "not supported by this device or module (coherent memory on a device that does not snoop the caches, a direction the device lacks, or an older module)";
 	}
 	/* strerrordesc_np(): no locale, no buffer, thread-safe (glibc 2.32). */
 	s = strerrordesc_np(err);

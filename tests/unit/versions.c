@@ -76,7 +76,9 @@ Test(versions, an_earlier_module_without_wait_gets_eopnotsupp_and_no_syscall)
 	cr_assert_eq(lring_wait_ioctl(r, 1000000, 1), -EOPNOTSUPP);
 	cr_assert_eq(fk->nr_ioctls, ioctls, "the ioctl the module lacks was not made");
 	cr_assert_str_eq(lring_strerror(-EOPNOTSUPP),
-			 "the lring module lacks this feature (an older version?)");
+			 "not supported by this device or module (coherent memory on "
+			 "a device that does not snoop the caches, a direction the "
+			 "device lacks, or an older module)");
 	/* The rest of the ring works as before. */
 	fk_start(fk);
 	cr_assert_eq(fk_complete_n(fk, 2, 100), 2);
