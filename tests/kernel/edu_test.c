@@ -390,6 +390,7 @@ static void test_loopback(int argc, char **argv)
 	int rx_ring, tx_ring, ret = 0;
 	struct lring *rx = NULL;
 	char what[100], bdf[64], tx_bdf[64];
+	void *tx_mem = MAP_FAILED;
 	struct pollfd p[2];
 
 	snprintf(what, sizeof(what), "edu loopback %s %llu x %u bytes",
@@ -401,6 +402,13 @@ static void test_loopback(int argc, char **argv)
 		      "%s: the device's two rings (rx lring%d, tx lring%d)",
 		      what, rx_ring, tx_ring))
 		return;
+	if (backend == LRING_BACKEND_USER) {
+		/* The sender's own memory too: blocks written where it has them. */
+		tx_mem = mmap(NULL, (size_t)nbufs * size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		cfg.user_addr = (uintptr_t)tx_mem;
+		cfg.user_len = (uint64_t)nbufs * size;
+	}
 	if (!ktest_ok(!edu_setup(rx_ring, bdf, &rx, nbufs, size, backend, s.seed) &&
 		      !ktest_open_configured(tx_ring, &tx.r, &cfg),
 		      "%s: both rings configured", what))
@@ -454,6 +462,8 @@ out:
 	if (tx.r)
 		lring_close(tx.r);
 	edu_close(rx);
+	if (tx_mem != MAP_FAILED)
+		munmap(tx_mem, (size_t)nbufs * size);
 }
 
 /*
