@@ -521,6 +521,12 @@ static void test_wakeups(int argc, char **argv)
 		return;
 	ktest_ok(lring_take_free(r, 4, ids) == 4, "wakeups: four free buffers");
 	lring_start(r);
+	/*
+	 * The start raises the flag at once, but the sink's thread, once it
+	 * runs, polls the submission ring for 2 ms and lowers it meanwhile:
+	 * only after that look (slow on a debug kernel) is the flag its own.
+	 */
+	ktest_sleep_ms(300);
 	ktest_ok(ktest_wait_for(lring_needs_wakeup(r), 2000),
 		 "wakeups: a sink with nothing to send raises NEED_WAKEUP");
 	c0 = counters(r);
