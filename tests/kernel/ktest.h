@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +130,32 @@ static inline int64_t ktest_sysfs_read(int ring, const char *rel)
 	if (n <= 0)
 		return -EIO;
 	return strtoll(text, NULL, 0);
+}
+
+/* The errno of an ioctl, 0 if it succeeded. */
+static inline int ktest_ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+/* Runs @fn in a child; returns the signal that killed it, or 0. */
+static inline int ktest_child_signal(void (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* Writes a word at @p: in a child, to see whether it faults. */
+static inline void ktest_write_u32(void *p)
+{
+	*(volatile uint32_t *)p = 0xdeadbeef;
 }
 
 /* What all pools take (debugfs), or -1 without it. */

@@ -473,33 +473,9 @@ static void test_multi(int argc, char **argv)
 	}
 }
 
-static int ioctl_errno(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
 static int configure_errno(int fd, struct lring_config cfg)
 {
-	return ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg);
-}
-
-/* Runs @fn in a child; returns the signal that killed it, or 0. */
-static int child_signal(void (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
-static void write_u32(void *p)
-{
-	*(volatile uint32_t *)p = 0xdeadbeef;
+	return ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg);
 }
 
 static void mprotect_and_write(void *p)
@@ -554,9 +530,9 @@ static void test_bad_input(int argc, char **argv)
 		return;
 	ktest_ok(open("/dev/lring0", O_RDWR) < 0 && errno == EBUSY,
 		 "bad_input: a second open gets EBUSY");
-	ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == EINVAL,
+	ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_START, NULL) == EINVAL,
 		 "bad_input: start before configure gets EINVAL");
-	ktest_ok(ioctl_errno(fd, LRING_IOC_KICK, NULL) == EINVAL,
+	ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_KICK, NULL) == EINVAL,
 		 "bad_input: kick before configure gets EINVAL");
 	ktest_ok(mmap(NULL, 65536, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED &&
 		 errno == EINVAL, "bad_input: mmap before configure gets EINVAL");
@@ -592,15 +568,15 @@ static void test_bad_input(int argc, char **argv)
 	ktest_ok(configure_errno(fd, (struct lring_config){ .buf_count = 60000,
 							    .buf_size = 4u << 20 }) == ENOMEM,
 		 "bad_input: a pool larger than half of RAM gets ENOMEM");
-	ktest_ok(ioctl_errno(fd, LRING_IOC_CONFIGURE, (void *)16) == EFAULT,
+	ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, (void *)16) == EFAULT,
 		 "bad_input: bad pointer gets EFAULT");
-	ktest_ok(ioctl_errno(fd, _IO(LRING_IOC_MAGIC, 99), NULL) == ENOTTY,
+	ktest_ok(ktest_ioctl_errno(fd, _IO(LRING_IOC_MAGIC, 99), NULL) == ENOTTY,
 		 "bad_input: unknown ioctl gets ENOTTY");
 	ev.fd = fd;
-	ktest_ok(ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EINVAL,
+	ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EINVAL,
 		 "bad_input: a non-eventfd fd gets EINVAL");
 	ev.fd = 12345;
-	ktest_ok(ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EBADF,
+	ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_SET_EVENTFD, &ev) == EBADF,
 		 "bad_input: a closed fd gets EBADF");
 
 	ktest_ok(configure_errno(fd, good) == 0, "bad_input: a good configure");
@@ -619,35 +595,35 @@ static void test_bad_input(int argc, char **argv)
 	if (ktest_ok(m != MAP_FAILED, "bad_input: mmap of the whole layout")) {
 		char *base = m;
 
-		ktest_ok(child_signal(write_u32, base + info.layout.cq_producer_off) == SIGBUS,
+		ktest_ok(ktest_child_signal(ktest_write_u32, base + info.layout.cq_producer_off) == SIGBUS,
 			 "bad_input: writing the control page faults (SIGBUS)");
-		ktest_ok(child_signal(write_u32, base + info.layout.cq_entries_off) == SIGBUS,
+		ktest_ok(ktest_child_signal(ktest_write_u32, base + info.layout.cq_entries_off) == SIGBUS,
 			 "bad_input: writing the completion ring faults");
-		ktest_ok(child_signal(write_u32, base + info.layout.pool_off) == SIGBUS,
+		ktest_ok(ktest_child_signal(ktest_write_u32, base + info.layout.pool_off) == SIGBUS,
 			 "bad_input: writing a buffer faults");
-		ktest_ok(child_signal(mprotect_and_write, base + info.layout.flags_off) == SIGBUS,
+		ktest_ok(ktest_child_signal(mprotect_and_write, base + info.layout.flags_off) == SIGBUS,
 			 "bad_input: mprotect does not make the control page writable");
-		ktest_ok(child_signal(write_u32, base + info.layout.fq_entries_off) == 0 &&
-			 child_signal(write_u32, base + info.layout.cq_consumer_off) == 0,
+		ktest_ok(ktest_child_signal(ktest_write_u32, base + info.layout.fq_entries_off) == 0 &&
+			 ktest_child_signal(ktest_write_u32, base + info.layout.cq_consumer_off) == 0,
 			 "bad_input: the fill ring and user page are writable");
 		ktest_ok(mprotect(m, 4096, PROT_READ | PROT_EXEC) && errno == EACCES,
 			 "bad_input: mprotect cannot add PROT_EXEC");
 		ktest_ok(configure_errno(fd, good) == EBUSY,
 			 "bad_input: configure while mapped gets EBUSY");
-		ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == 0, "bad_input: start");
-		ktest_ok(ioctl_errno(fd, LRING_IOC_START, NULL) == EBUSY,
+		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_START, NULL) == 0, "bad_input: start");
+		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_START, NULL) == EBUSY,
 			 "bad_input: a second start gets EBUSY");
-		ktest_ok(ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0 &&
-			 ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0,
+		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0 &&
+			 ktest_ioctl_errno(fd, LRING_IOC_STOP, NULL) == 0,
 			 "bad_input: stop is idempotent");
 		munmap(m, size);
 		m = mmap(NULL, size, PROT_WRITE, MAP_SHARED, fd, 0);
 		if (ktest_ok(m != MAP_FAILED, "bad_input: PROT_WRITE-only mmap")) {
 			struct write_only_map w = { fd, m, &info };
 
-			ktest_ok(child_signal(read_write_only_map, &w) == 0,
+			ktest_ok(ktest_child_signal(read_write_only_map, &w) == 0,
 				 "bad_input: a PROT_WRITE-only mapping reads (no fault loop)");
-			ktest_ok(child_signal(write_u32, (char *)m + info.layout.cq_entries_off) ==
+			ktest_ok(ktest_child_signal(ktest_write_u32, (char *)m + info.layout.cq_entries_off) ==
 				 SIGBUS, "bad_input: ...and its read-only parts stay read-only");
 			munmap(m, size);
 		}
@@ -1322,7 +1298,7 @@ static void test_unplug(int argc, char **argv)
 	pthread_join(t, NULL);
 	ktest_ok(lring_flags(w.r) & LRING_F_DEAD,
 		 "unplug: the control page stays readable and says DEAD");
-	ktest_ok(ioctl_errno(w.r->fd, LRING_IOC_GET_INFO, &info) == ENODEV,
+	ktest_ok(ktest_ioctl_errno(w.r->fd, LRING_IOC_GET_INFO, &info) == ENODEV,
 		 "unplug: ioctls fail with ENODEV");
 	p = (struct pollfd){ .fd = w.r->fd, .events = POLLIN };
 	ktest_ok(poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)),
@@ -1339,7 +1315,7 @@ static void test_unplug(int argc, char **argv)
 		waitpid(pid, &status, 0);
 		ktest_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			 "unplug: the freed buffers read as zeros, without a fault");
-		ktest_ok(child_signal(write_u32, lring_buf(w.r, 0)) == SIGBUS,
+		ktest_ok(ktest_child_signal(ktest_write_u32, lring_buf(w.r, 0)) == SIGBUS,
 			 "unplug: and still cannot be written");
 	}
 	/* tutorial: test-unplug-rmmod */

@@ -289,30 +289,6 @@ static void test_mismatch(int argc, char **argv)
 	lring_close(r);
 }
 
-static int ioctl_errno(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
-/* Runs @fn in a child; returns the signal that killed it, or 0. */
-static int child_signal(void (*fn)(void *), void *arg)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	waitpid(pid, &status, 0);
-	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
-static void write_u32(void *p)
-{
-	*(volatile uint32_t *)p = 0xdeadbeef;
-}
-
 /* Submits @n raw entries in one go, written in place with lring_sqe(). */
 static void submit_raw(struct lring *r, uint32_t id, uint32_t len, unsigned n)
 {
@@ -376,11 +352,11 @@ static void test_bad_input(int argc, char **argv)
 	lring_store_release(r->fq_producer,
 			    lring_load_acquire(r->fq_producer) - 100);
 
-	ktest_ok(ioctl_errno(lring_fd(r), LRING_IOC_QBUF, &id) == EOPNOTSUPP,
+	ktest_ok(ktest_ioctl_errno(lring_fd(r), LRING_IOC_QBUF, &id) == EOPNOTSUPP,
 		 "bad_input: LRING_IOC_QBUF on a TX ring: EOPNOTSUPP");
 	ktest_ok(lring_return(r, &id, 1) == -EINVAL,
 		 "bad_input: lring_return() on a TX ring: -EINVAL");
-	ktest_ok(child_signal(write_u32, lring_buf(r, ids[2])) == 0,
+	ktest_ok(ktest_child_signal(ktest_write_u32, lring_buf(r, ids[2])) == 0,
 		 "bad_input: the application writes a TX pool in place");
 	lring_stop(r);
 	check_books(r, 1, "bad_input");
@@ -395,9 +371,9 @@ static void test_bad_input(int argc, char **argv)
 		struct lring_config bad = cfg;
 
 		bad.flags = 1U << 1;
-		ktest_ok(ioctl_errno(fd, LRING_IOC_CONFIGURE, &bad) == EINVAL,
+		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, &bad) == EINVAL,
 			 "bad_input: an unknown configuration flag: EINVAL");
-		ktest_ok(ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg) == 0,
+		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg) == 0,
 			 "bad_input: a bare TX configuration");
 		ktest_ok(read(fd, &byte, 1) < 0 && errno == EOPNOTSUPP,
 			 "bad_input: read() on a TX ring: EOPNOTSUPP");
@@ -408,7 +384,7 @@ static void test_bad_input(int argc, char **argv)
 				   100, 0, 1, 0), "bad_input: an RX ring"))
 		return;
 	ktest_ok(sysfs_says(1, "direction", "rx"), "bad_input: sysfs says rx");
-	ktest_ok(child_signal(write_u32, lring_buf(rx, 0)) == SIGBUS,
+	ktest_ok(ktest_child_signal(ktest_write_u32, lring_buf(rx, 0)) == SIGBUS,
 		 "bad_input: writing an RX pool: SIGBUS");
 	{
 		struct lring_sqe sqe = { .buf_id = 0, .len = 1 };
@@ -588,9 +564,9 @@ static void test_unplug(int argc, char **argv)
 	ktest_ok(system("rmmod lring_sim") == 0,
 		 "unplug: the driver unloads under a mapped TX ring");
 	ktest_ok(lring_flags(r) & LRING_F_DEAD, "unplug: the control page says DEAD");
-	ktest_ok(child_signal(write_u32, lring_buf(r, ids[1])) == 0,
+	ktest_ok(ktest_child_signal(ktest_write_u32, lring_buf(r, ids[1])) == 0,
 		 "unplug: a write to the gone pool does not kill the sender");
-	write_u32(lring_buf(r, ids[1]));
+	ktest_write_u32(lring_buf(r, ids[1]));
 	ktest_ok(*(volatile uint32_t *)lring_buf(r, ids[2]) == 0xdeadbeef,
 		 "unplug: the write went to the pool's own sink page, behind every page");
 	{
