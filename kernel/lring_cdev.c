@@ -415,7 +415,7 @@ static long lring_take_read_locked(struct lring *ring,
 	 * Nothing to read from a sending ring, and no kernel address to copy
 	 * from in user memory: refuse before taking anything.
 	 */
-	if (pool->dir == DMA_TO_DEVICE || pool->allocator->user_memory)
+	if (lring_sends(pool) || pool->allocator->user_memory)
 		return -EOPNOTSUPP;
 	while (req->done < req->count) {
 		if (atomic_read(&pool->map_count))
@@ -431,7 +431,7 @@ static long lring_take_read_locked(struct lring *ring,
 			if (cqe->buf_id >= pool->layout.buf_count)
 				return -EIO;
 			if (!cqe->len) {
-				lring_ring_give_back(ring, cqe->buf_id);
+				lring_ring_give_back(ring, cqe->buf_id, 0);
 				continue;
 			}
 		}
@@ -445,7 +445,7 @@ static long lring_take_read_locked(struct lring *ring,
 		req->done += n;
 		ring->read_off += n;
 		if (ring->read_off == cqe->len)
-			lring_ring_give_back(ring, cqe->buf_id);
+			lring_ring_give_back(ring, cqe->buf_id, 0);
 	}
 	return 0;
 }
@@ -524,7 +524,7 @@ static long lring_take_write_locked(struct lring *ring,
 	u32 cons, n;
 	int ret;
 
-	if (pool->dir != DMA_TO_DEVICE || pool->allocator->user_memory)
+	if (!lring_sends(pool) || pool->allocator->user_memory)
 		return -EOPNOTSUPP;
 	while (req->done < req->count) {
 		if (atomic_read(&pool->map_count))
@@ -548,7 +548,7 @@ static long lring_take_write_locked(struct lring *ring,
 		ret = lring_write_copy(ring, pool, buf->cpu_addr,
 				       req->ubuf + req->done, n);
 		if (!ret)
-			ret = lring_ring_submit(ring, cqe.buf_id, n);
+			ret = lring_ring_give_back(ring, cqe.buf_id, n);
 		if (ret) {
 			lring_ring_undo_dequeue(ring, cons);
 			return req->done ? 0 : ret;
@@ -625,9 +625,9 @@ static long lring_ioctl_locked(struct lring *ring, unsigned int cmd,
 		return 0;
 	case LRING_IOC_QBUF:
 		/* A block to send needs its length: the submission ring has it. */
-		if (pool->dir == DMA_TO_DEVICE)
+		if (lring_sends(pool))
 			return -EOPNOTSUPP;
-		return lring_ring_give_back(ring, karg->buf_id);
+		return lring_ring_give_back(ring, karg->buf_id, 0);
 	}
 	return -ENOTTY;
 }
@@ -843,7 +843,7 @@ static ssize_t lring_direction_show_locked(struct lring *ring,
 					   struct lring_pool *pool, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", !pool ? "none" :
-			  pool->dir == DMA_TO_DEVICE ? "tx" : "rx");
+			  lring_sends(pool) ? "tx" : "rx");
 }
 
 static ssize_t direction_show(struct device *dev,

@@ -225,6 +225,12 @@ static inline void lring_count(__u64 *counter)
 	lring_count_add(counter, 1);
 }
 
+/* A ring that sends: buffers come from the application full. */
+static inline bool lring_sends(const struct lring_pool *pool)
+{
+	return pool->dir == DMA_TO_DEVICE;
+}
+
 /* lring_pool.c */
 struct lring_pool *lring_pool_create(struct device *dev,
 				     const struct lring_config *cfg,
@@ -246,8 +252,7 @@ void lring_ring_stop(struct lring *ring);
 void lring_ring_kick(struct lring *ring);
 int lring_ring_dequeue(struct lring *ring, struct lring_cqe *cqe, u32 *cons);
 bool lring_ring_undo_dequeue(struct lring *ring, u32 cons);
-int lring_ring_give_back(struct lring *ring, u32 id);
-int lring_ring_submit(struct lring *ring, u32 id, u32 len);
+int lring_ring_give_back(struct lring *ring, u32 id, u32 len);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_hand_out(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);

@@ -289,7 +289,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->user = pool->shared + pool->layout.user_off;
 	pool->cq_entries = pool->shared + pool->layout.cq_entries_off;
 	pool->fq_entries = pool->shared + pool->layout.fq_entries_off;
-	if (pool->dir == DMA_TO_DEVICE) {
+	if (lring_sends(pool)) {
 		pool->sink_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!pool->sink_page) {
 			ret = -ENOMEM;
@@ -326,7 +326,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->ctrl->fq_consumer = cfg->index_base;
 	pool->user->cq_consumer = cfg->index_base;
 	pool->user->fq_producer = cfg->index_base;
-	if (pool->dir == DMA_TO_DEVICE)
+	if (lring_sends(pool))
 		lring_ring_hand_out(pool);
 	return pool;
 
@@ -388,7 +388,7 @@ static bool lring_offset_writable(const struct lring_pool *pool, u64 off)
 	const struct lring_layout *l = &pool->layout;
 
 	if (off >= l->pool_off)
-		return pool->dir == DMA_TO_DEVICE;
+		return lring_sends(pool);
 	return (off >= l->user_off && off < l->user_off + PAGE_SIZE) ||
 	       off >= l->fq_entries_off;
 }

@@ -60,12 +60,6 @@ static void lring_set_flag(struct lring_pool *pool, u32 flag, bool on)
 		WRITE_ONCE(pool->ctrl->flags, want);
 }
 
-/* A ring that sends: buffers come from the application full. */
-static bool lring_sends(const struct lring_pool *pool)
-{
-	return pool->dir == DMA_TO_DEVICE;
-}
-
 /* tutorial: ring-take-back */
 static void lring_queue_to_device(struct lring *ring, struct lring_pool *pool,
 				  struct lring_buffer *buf)
@@ -702,14 +696,19 @@ bool lring_ring_undo_dequeue(struct lring *ring, u32 cons)
 }
 
 /**
- * lring_ring_give_back() - a buffer returned by a syscall, not the fill ring
+ * lring_ring_give_back() - a buffer handed back by a syscall, not the fill
+ * (or submission) ring: LRING_IOC_QBUF, read(), write()
  * @ring:	a configured ring
  * @id:		the buffer's id, validated like a fill ring entry
+ * @len:	on a sending ring, the bytes to send, validated like a
+ *		submission ring entry's; else ignored
  *
- * Return: 0, or -EINVAL for an id the application does not own (counted in
- * rejected_ids).
+ * Return: 0; -EINVAL for an id the application does not own or a length
+ * refused (counted in rejected_ids); -EPIPE on a sending ring that is not
+ * streaming, whose blocks would have nowhere to wait (the buffer stays the
+ * application's).
  */
-int lring_ring_give_back(struct lring *ring, u32 id)
+int lring_ring_give_back(struct lring *ring, u32 id, u32 len)
 {
 	struct lring_pool *pool;
 	unsigned long irqflags;
@@ -717,45 +716,16 @@ int lring_ring_give_back(struct lring *ring, u32 id)
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	pool = ring->pool;
-	rejected = !lring_take_back(ring, pool, id, 0);
+	if (lring_sends(pool) && (!ring->running || ring->stopping)) {
+		spin_unlock_irqrestore(&ring->irq_lock, irqflags);
+		return -EPIPE;
+	}
+	rejected = !lring_take_back(ring, pool, id, len);
 	lring_count(rejected ? &pool->ctrl->counters.rejected_ids :
 			       &pool->ctrl->counters.returned);
 	lring_refill(ring, pool);
 	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
 	return rejected ? -EINVAL : 0;
-}
-
-/**
- * lring_ring_submit() - a block to send handed over by write(), not the
- * submission ring
- * @ring:	a configured sending ring
- * @id:		the buffer, checked like a submission ring entry
- * @len:	bytes to send
- *
- * Return: 0; -EPIPE when the ring is not streaming (the buffer stays the
- * application's); -EINVAL for an id or length refused (counted in
- * rejected_ids).
- */
-int lring_ring_submit(struct lring *ring, u32 id, u32 len)
-{
-	struct lring_pool *pool;
-	unsigned long irqflags;
-	int ret = 0;
-
-	spin_lock_irqsave(&ring->irq_lock, irqflags);
-	pool = ring->pool;
-	if (!ring->running || ring->stopping) {
-		ret = -EPIPE;
-	} else if (!lring_take_back(ring, pool, id, len)) {
-		lring_count(&pool->ctrl->counters.rejected_ids);
-		ret = -EINVAL;
-	} else {
-		lring_count(&pool->ctrl->counters.returned);
-		/* The device has a block: no kick needed any more. */
-		lring_set_flag(pool, LRING_F_NEED_WAKEUP, false);
-	}
-	spin_unlock_irqrestore(&ring->irq_lock, irqflags);
-	return ret;
 }
 
 /**
@@ -850,6 +820,7 @@ void lring_ring_stop(struct lring *ring)
 	struct lring_tally t = {};
 	unsigned long irqflags;
 	u32 i, cq_start, cancelled = 0;
+	u64 now;
 
 	lockdep_assert_held(&ring->lock);
 	if (!ring->running)
@@ -863,6 +834,8 @@ void lring_ring_stop(struct lring *ring)
 
 	spin_lock_irqsave(&ring->irq_lock, irqflags);
 	cq_start = pool->cq_prod;
+	/* One clock read for every block a stop gives back, as for a batch. */
+	now = lring_sends(pool) ? ktime_get_ns() : 0;
 	for (i = 0; i < pool->layout.buf_count; i++) {
 		struct lring_buffer *buf = &pool->bufs[i];
 
@@ -875,7 +848,7 @@ void lring_ring_stop(struct lring *ring)
 		}
 		/* lring_tx_room() kept a slot unless the consumer index lies. */
 		if (lring_cq_has_room(pool, &t))
-			lring_put_not_sent(pool, buf, buf->len, ktime_get_ns());
+			lring_put_not_sent(pool, buf, buf->len, now);
 		else
 			buf->state = LRING_BUF_USER;
 		cancelled++;
