@@ -100,17 +100,50 @@ static struct lring_buffer *lring_sim_pop(struct lring_sim *sim)
 }
 
 /*
- * The "DMA": writes one block of the pattern, segment by segment, at the
+ * One page's worth of block @seq, from word *@word on, at @mem: a
+ * receiving ring's device writes the pattern there; a sending ring's sink
+ * reads it and compares, every word even after a wrong one, so that its
+ * work per block does not depend on the data (ring-bench's tx-ceiling
+ * sends buffers nobody wrote). Return: false if a byte differed.
+ */
+static bool lring_sim_page(struct lring_sim *sim, __le64 *mem, u32 bytes,
+			   u64 seq, u64 *word)
+{
+	bool same = true;
+	__le64 v;
+	u32 w;
+
+	for (w = 0; w < bytes / 8; w++, (*word)++) {
+		v = cpu_to_le64(lring_sim_word(sim->seed, seq, *word));
+		if (sim->sends)
+			same &= mem[w] == v;
+		else
+			mem[w] = v;
+	}
+	if (bytes % 8) {
+		v = cpu_to_le64(lring_sim_word(sim->seed, seq, *word));
+		if (sim->sends)
+			same &= !memcmp(&mem[w], &v, bytes % 8);
+		else
+			memcpy(&mem[w], &v, bytes % 8);
+	}
+	return same;
+}
+
+/*
+ * The "DMA": block @seq of the pattern, @len bytes, written into @buf (or,
+ * on a sending ring, read from it and checked), segment by segment at the
  * buffer's bus addresses (physical addresses, checked at probe). A page at
  * a time, through a temporary mapping: on a 32-bit kernel a pinned user
  * page may be in highmem, which has no permanent kernel address.
+ * Return: false if the sink found a byte that differed.
  */
-static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
-			   u64 seq, u32 len)
+static bool lring_sim_dma(struct lring_sim *sim, struct lring_buffer *buf,
+			  u64 seq, u32 len)
 {
+	bool same = true;
 	u64 word = 0;
 	struct scatterlist *sg;
-	__le64 last;
 	int i;
 
 	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
@@ -120,63 +153,12 @@ static void lring_sim_fill(struct lring_sim *sim, struct lring_buffer *buf,
 		len -= n;
 		while (n) {
 			/* Segments hold whole pages, so every word is aligned. */
-			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr)), w;
-			__le64 *dst = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
+			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr));
+			__le64 *mem = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
 				      offset_in_page(addr);
 
-			for (w = 0; w < chunk / 8; w++, word++)
-				dst[w] = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
-			if (chunk % 8) {
-				last = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
-				memcpy(&dst[w], &last, chunk % 8);
-			}
-			kunmap_local(dst);
-			addr += chunk;
-			n -= chunk;
-		}
-		if (!len)
-			break;
-	}
-}
-
-/*
- * The sink's "DMA": reads @len bytes of @buf at its bus addresses and
- * compares them with block @seq of the pattern.
- * Return: true if every byte matches.
- */
-static bool lring_sim_check(struct lring_sim *sim, struct lring_buffer *buf,
-			    u64 seq, u32 len)
-{
-	bool same = true;
-	u64 word = 0;
-	struct scatterlist *sg;
-	__le64 want;
-	int i;
-
-	for_each_sgtable_dma_sg(buf->sgt, sg, i) {
-		phys_addr_t addr = sg_dma_address(sg);
-		u32 n = min(len, sg_dma_len(sg));
-
-		len -= n;
-		/*
-		 * Every word, even after a wrong one: the device's work per
-		 * block does not depend on the data (ring-bench's tx-ceiling
-		 * sends buffers nobody wrote).
-		 */
-		while (n) {
-			u32 chunk = min_t(u32, n, PAGE_SIZE - offset_in_page(addr)), w;
-			/* Not const: 5.10's kunmap_local() takes a plain pointer. */
-			__le64 *src = kmap_local_page(pfn_to_page(PHYS_PFN(addr))) +
-				      offset_in_page(addr);
-
-			for (w = 0; w < chunk / 8; w++, word++)
-				same &= le64_to_cpu(src[w]) ==
-					lring_sim_word(sim->seed, seq, word);
-			if (chunk % 8) {
-				want = cpu_to_le64(lring_sim_word(sim->seed, seq, word));
-				same &= !memcmp(&src[w], &want, chunk % 8);
-			}
-			kunmap_local(src);
+			same &= lring_sim_page(sim, mem, chunk, seq, &word);
+			kunmap_local(mem);
 			addr += chunk;
 			n -= chunk;
 		}
@@ -210,13 +192,13 @@ static void lring_sim_fill_batch(struct lring_sim *sim, struct lring_done *done,
 		if (sim->sends) {
 			/* Block seq + i of the stream of blocks sent. */
 			done[i].len = done[i].buf->len;
-			bad += !lring_sim_check(sim, done[i].buf, seq + i,
-						done[i].len);
+			bad += !lring_sim_dma(sim, done[i].buf, seq + i,
+					      done[i].len);
 			continue;
 		}
 		done[i].len = lring_sim_block_len(sim, done[i].buf);
-		lring_sim_fill(sim, done[i].buf, seq + i,
-			       min(done[i].len, done[i].buf->size));
+		lring_sim_dma(sim, done[i].buf, seq + i,
+			      min(done[i].len, done[i].buf->size));
 	}
 	if (sim->sends) {
 		/* One context at a time moves them: the timer or the thread. */
@@ -593,7 +575,7 @@ static struct lring_sim *lring_sim_create(int id)
 		goto err_destroy;
 	/* No limit of its own on segments: cut only where bouncing needs it. */
 	dma_set_max_seg_size(&sim->pdev->dev, UINT_MAX);
-	/* A bus address must be a physical address for lring_sim_fill(). */
+	/* A bus address must be a physical address for lring_sim_dma(). */
 	if (device_iommu_mapped(&sim->pdev->dev) ||
 	    sim->pdev->dev.dma_range_map) {
 		ret = -EOPNOTSUPP;
