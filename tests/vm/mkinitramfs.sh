@@ -14,6 +14,11 @@
 #                          cross-built for another architecture's guest)
 #   /lring/bin32/          with $LRING_VM_PROGS32: the same programs built for
 #                          i386 (static), for the compat32 group
+#   /lring/kmods/          with $LRING_VM_KMODS (module names) and $LRING_VM_KMODULES
+#                          (the kernel's /lib/modules/<release>): those modules
+#                          of the test kernel and what they depend on,
+#                          uncompressed, and /lring/kmods/order, the order
+#                          /init loads them in
 #   /lring/abi/            docs/ABI/testing/* (sysfs_abi.sh checks them)
 #   /lring/python/         with LRING_VM_PYTHON=yes: lring.py, the Python example and
 #                          tests/kernel/python/*, plus python3 and numpy from the host,
@@ -51,6 +56,33 @@ echo "root:x:0:" >"$stage/etc/group"
 
 if [ -n "$moddir" ] && [ -d "$moddir" ]; then
 	find "$moddir" -maxdepth 1 -name '*.ko' -exec cp {} "$stage/lring/modules/" \;
+fi
+
+# Modules of the test kernel itself (the NVMe driver for a disk), each after
+# the modules it depends on, uncompressed for busybox's insmod.
+add_kmod() {
+	local name=$1 ko dep
+	[ -z "${kmod_done[$name]:-}" ] || return 0
+	kmod_done[$name]=1
+	ko=$(find "$LRING_VM_KMODULES/kernel" -name "$name.ko" -o -name "$name.ko.xz" \
+		-o -name "$name.ko.zst" | head -n 1)
+	[ -n "$ko" ] || die "module $name not in $LRING_VM_KMODULES"
+	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+		add_kmod "$dep"
+	done
+	case $ko in
+	*.xz) xz -dc "$ko" >"$stage/lring/kmods/$name.ko" ;;
+	*.zst) zstd -qdc "$ko" >"$stage/lring/kmods/$name.ko" ;;
+	*) cp "$ko" "$stage/lring/kmods/$name.ko" ;;
+	esac
+	echo "$name" >>"$stage/lring/kmods/order"
+}
+if [ -n "${LRING_VM_KMODS:-}" ]; then
+	[ -d "${LRING_VM_KMODULES:-}/kernel" ] ||
+		die "modules $LRING_VM_KMODS asked for, but the test kernel has no module tree (a Debian kernel has)"
+	mkdir -p "$stage/lring/kmods"
+	declare -A kmod_done=()
+	for m in $LRING_VM_KMODS; do add_kmod "$m"; done
 fi
 
 bins=()
