@@ -271,6 +271,22 @@ static noinline int lring_noncontig_alloc(struct lring_pool *pool,
 /* tutorial-end: noncontig-alloc */
 ALLOW_ERROR_INJECTION(lring_noncontig_alloc, ERRNO);
 
+/*
+ * Behind an IOMMU the DMA API builds a noncontiguous buffer from pages it
+ * allocates one by one and frees each with a put, so a page a pin still
+ * holds (an O_DIRECT write in flight as the device goes away) stays the
+ * pinner's; dma_mmap_noncontiguous() maps exactly these as pages too.
+ * Without an IOMMU the buffer is one high-order block whose tail pages
+ * carry no count, or CMA memory, which is freed whatever holds it. Only an
+ * IOMMU has a merge boundary.
+ */
+/* tutorial: pages-counted */
+static bool lring_noncontig_pages_counted(struct lring_pool *pool)
+{
+	return dma_get_merge_boundary(pool->dev) != 0;
+}
+/* tutorial-end: pages-counted */
+
 static void lring_noncontig_free(struct lring_pool *pool,
 				 struct lring_buffer *buf)
 {
@@ -292,6 +308,11 @@ static int lring_noncontig_alloc(struct lring_pool *pool,
 static void lring_noncontig_free(struct lring_pool *pool,
 				 struct lring_buffer *buf)
 {
+}
+
+static bool lring_noncontig_pages_counted(struct lring_pool *pool)
+{
+	return false;
 }
 #endif
 
@@ -506,6 +527,7 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.sync_for_cpu = lring_sg_sync_for_cpu,
 		.sync_for_device = lring_sg_sync_for_device,
 		.page = lring_kernel_page,
+		.pages_counted = lring_noncontig_pages_counted,
 	},
 	[LRING_BACKEND_USER] = {
 		.name = "user",

@@ -25,7 +25,7 @@
  */
 /* What this module offers userspace (uapi/linux/lring.h, LRING_FEAT_*). */
 #define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS | \
-				 LRING_FEAT_TX)
+				 LRING_FEAT_TX | LRING_FEAT_MAP_PAGES)
 /*
  * tests/pkg/abi-compat.sh builds the module twice more, to prove that a
  * liblring copes with modules of other versions: as a later version would
@@ -66,6 +66,10 @@ struct lring_pool;
  *		or on a sending ring the buf->len bytes it will read
  * @page:	the page at byte @offset of the buffer, for the fault handler:
  *		found directly, not by walking the buffer's table
+ * @pages_counted: optional: every page of this pool's buffers was
+ *		allocated with a reference count of its own, which the DMA
+ *		API drops, not forces, when it frees it; such a pool is
+ *		mapped as pages (LRING_MAP_PAGES)
  */
 struct lring_allocator {
 	const char *name;
@@ -79,6 +83,7 @@ struct lring_allocator {
 				struct lring_buffer *buf);
 	struct page *(*page)(struct lring_pool *pool, struct lring_buffer *buf,
 			     u32 offset);
+	bool (*pages_counted)(struct lring_pool *pool);
 };
 
 /**
@@ -103,7 +108,10 @@ struct lring_allocator {
  * @bufs:	the buffers, @layout.buf_count of them
  * @dma_live:	buffers allocated; cleared when the device goes away
  * @revoked:	mappings no longer reach the buffers (device going away)
- * @sink_page:	sending rings: where writes to a revoked pool go
+ * @map_pages:	the buffers are mapped as pages, which pinning reaches
+ *		(LRING_MAP_PAGES), not as raw page frames
+ * @sink_page:	what a revoked pool's buffers map: zeros, and where a
+ *		sender's writes go
  * @map_count:	VMAs that map this pool
  * @cq_prod:	the kernel's completion producer index (authoritative)
  * @cq_cons_cached: the completion consumer index as last read and found
@@ -134,6 +142,7 @@ struct lring_pool {
 	struct lring_buffer *bufs;
 	bool dma_live;
 	bool revoked;
+	bool map_pages;
 	struct page *sink_page;
 	atomic_t map_count;
 

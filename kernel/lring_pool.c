@@ -243,6 +243,27 @@ err_free:
 	return ret;
 }
 
+/*
+ * A page mapped as a page gains a reference from each mapping and each pin,
+ * which only a page with a count of its own can take (vm_insert_page()
+ * refuses the others): the backend vouches for how its pages are freed,
+ * and every page is checked.
+ */
+static bool lring_pool_pages_counted(struct lring_pool *pool)
+{
+	const struct lring_layout *l = &pool->layout;
+	u32 i, off;
+
+	if (!pool->allocator->pages_counted ||
+	    !pool->allocator->pages_counted(pool))
+		return false;
+	for (i = 0; i < l->buf_count; i++)
+		for (off = 0; off < l->buf_stride; off += PAGE_SIZE)
+			if (!page_count(pool->allocator->page(pool, &pool->bufs[i], off)))
+				return false;
+	return true;
+}
+
 /**
  * lring_pool_create() - allocate a pool and its shared rings
  * @dev:	the device that will DMA into the buffers
@@ -289,12 +310,10 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->user = pool->shared + pool->layout.user_off;
 	pool->cq_entries = pool->shared + pool->layout.cq_entries_off;
 	pool->fq_entries = pool->shared + pool->layout.fq_entries_off;
-	if (lring_sends(pool)) {
-		pool->sink_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!pool->sink_page) {
-			ret = -ENOMEM;
-			goto err_free_shared;
-		}
+	pool->sink_page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!pool->sink_page) {
+		ret = -ENOMEM;
+		goto err_free_shared;
 	}
 
 	pool->bufs = kvcalloc(pool->layout.buf_count, sizeof(*pool->bufs),
@@ -313,6 +332,9 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	if (ret)
 		goto err_unaccount;
 	pool->dma_live = true;
+	pool->map_pages = lring_pool_pages_counted(pool);
+	if (pool->map_pages)
+		pool->layout.map_flags |= LRING_MAP_PAGES;
 
 	pool->cq_prod = cfg->index_base;
 	pool->cq_cons_cached = cfg->index_base;
@@ -372,8 +394,7 @@ void lring_pool_destroy(struct lring_pool *pool)
 {
 	lring_pool_release_dma(pool);
 	kvfree(pool->bufs);
-	if (pool->sink_page)
-		__free_page(pool->sink_page);
+	__free_page(pool->sink_page);
 	vfree(pool->shared);
 	put_device(pool->dev);
 	kfree(pool);
@@ -407,15 +428,55 @@ static vm_fault_t lring_vm_pfn_mkwrite(struct vm_fault *vmf)
 }
 /* tutorial-end: pfn-mkwrite */
 
+/*
+ * A write to a pool mapped as pages: write-notify keeps every page mapped
+ * read-only until its first write, which lands here.
+ */
+/* tutorial: page-mkwrite */
+static vm_fault_t lring_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct lring_pool *pool = vmf->vma->vm_private_data;
+
+	if (!lring_offset_writable(pool, (u64)vmf->pgoff << PAGE_SHIFT))
+		return VM_FAULT_SIGBUS;
+	/* The page has no file to lock it against: the core wants it locked. */
+	lock_page(vmf->page);
+	return VM_FAULT_LOCKED;
+}
+/* tutorial-end: page-mkwrite */
+
 /* The page at @off of the pool's buffers, as its backend finds it. */
-static unsigned long lring_pool_pfn(struct lring_pool *pool, u64 off)
+static struct page *lring_pool_page(struct lring_pool *pool, u64 off)
 {
 	u32 id = div_u64(off, pool->layout.buf_stride);
 	struct lring_buffer *buf = &pool->bufs[id];
 
-	return page_to_pfn(pool->allocator->page(pool, buf,
-			   off - (u64)id * pool->layout.buf_stride));
+	return pool->allocator->page(pool, buf,
+				     off - (u64)id * pool->layout.buf_stride);
 }
+
+/*
+ * A pool mapped as pages takes a reference per mapped page, with the
+ * mapping's own protection: read-only (write-notify) until a write goes
+ * through lring_vm_page_mkwrite(). Raw page frames are mapped with the
+ * protection of their part.
+ */
+/* tutorial: vm-insert */
+static vm_fault_t lring_vm_insert(struct vm_area_struct *vma,
+				  struct lring_pool *pool, unsigned long addr,
+				  struct page *page, pgprot_t prot)
+{
+	int err;
+
+	if (!pool->map_pages)
+		return vmf_insert_pfn_prot(vma, addr, page_to_pfn(page), prot);
+	err = vm_insert_page(vma, addr, page);
+	/* -EBUSY: another thread's fault mapped it first. */
+	if (!err || err == -EBUSY)
+		return VM_FAULT_NOPAGE;
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+/* tutorial-end: vm-insert */
 
 /* Readers: faults on a pool's buffers; writer: lring_pool_revoke(). */
 DEFINE_STATIC_SRCU(lring_map_srcu);
@@ -441,11 +502,11 @@ static vm_fault_t lring_vm_fault_buffer(struct vm_fault *vmf,
 	div_u64_rem(pool_off, pool->layout.buf_stride, &in_buf);
 	pages = min3((pool->layout.buf_stride - in_buf) >> PAGE_SHIFT,
 		     (u32)LRING_MAP_AHEAD, (u32)((vma->vm_end - addr) >> PAGE_SHIFT));
-	ret = vmf_insert_pfn_prot(vma, addr, lring_pool_pfn(pool, pool_off), prot);
+	ret = lring_vm_insert(vma, pool, addr, lring_pool_page(pool, pool_off), prot);
 	for (i = 1; i < pages && ret == VM_FAULT_NOPAGE; i++)
-		if (vmf_insert_pfn_prot(vma, addr + i * PAGE_SIZE,
-					lring_pool_pfn(pool, pool_off + i * PAGE_SIZE),
-					prot) != VM_FAULT_NOPAGE)
+		if (lring_vm_insert(vma, pool, addr + i * PAGE_SIZE,
+				    lring_pool_page(pool, pool_off + i * PAGE_SIZE),
+				    prot) != VM_FAULT_NOPAGE)
 			break;
 	return ret;
 }
@@ -484,19 +545,17 @@ static vm_fault_t lring_vm_fault(struct vm_fault *vmf)
 		vm_flags &= ~VM_WRITE;
 	prot = vm_get_page_prot(vm_flags);
 	if (off < pool->shared_size)
-		return vmf_insert_pfn_prot(vma, vmf->address,
-					   vmalloc_to_pfn(pool->shared + off), prot);
+		return lring_vm_insert(vma, pool, vmf->address & PAGE_MASK,
+				       vmalloc_to_page(pool->shared + off), prot);
 
 	idx = srcu_read_lock(&lring_map_srcu);
 	/*
-	 * The zero page is everyone's, never writable: a sender in the middle
-	 * of a block writes on into the pool's own sink page instead.
+	 * Not the zero page, which is everyone's and never writable: a sender
+	 * in the middle of a block writes on into the pool's own sink page.
 	 */
 	if (READ_ONCE(pool->revoked))
-		ret = vmf_insert_pfn_prot(vma, vmf->address,
-					  page_to_pfn(pool->sink_page ?:
-						      ZERO_PAGE(vmf->address)),
-					  prot);
+		ret = lring_vm_insert(vma, pool, vmf->address & PAGE_MASK,
+				      pool->sink_page, prot);
 	else
 		ret = lring_vm_fault_buffer(vmf, pool, off - l->pool_off, prot);
 	srcu_read_unlock(&lring_map_srcu, idx);
@@ -528,6 +587,7 @@ static const struct vm_operations_struct lring_vm_ops = {
 	.close = lring_vm_close,
 	.fault = lring_vm_fault,
 	.pfn_mkwrite = lring_vm_pfn_mkwrite,
+	.page_mkwrite = lring_vm_page_mkwrite,
 };
 
 /**
@@ -557,11 +617,13 @@ int lring_pool_mmap(struct lring_pool *pool, struct vm_area_struct *vma)
 		return -ENODEV;
 
 	/*
-	 * Raw page frames (no struct page refcounting), never expanded by
-	 * mremap, left out of core dumps, never executable. Fork shares it.
+	 * Pages where every page has a count of its own (LRING_MAP_PAGES),
+	 * raw page frames elsewhere; never expanded by mremap, left out of
+	 * core dumps, never executable. Fork shares it.
 	 */
 	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, (pool->map_pages ? VM_MIXEDMAP : VM_PFNMAP | VM_IO) |
+		     VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &lring_vm_ops;
 	vma->vm_private_data = pool;
 	lring_vm_open(vma);
@@ -576,7 +638,7 @@ ALLOW_ERROR_INJECTION(lring_pool_mmap, ERRNO);
  * @mapping:	the address space of the ring's file, or NULL
  *
  * After this no mapping reaches the buffers: pages already mapped are
- * zapped, and later faults map the zero page. The caller may then free the
+ * zapped, and later faults map the zeroed sink page. The caller may then free the
  * buffers.
  */
 void lring_pool_revoke(struct lring_pool *pool, struct address_space *mapping)

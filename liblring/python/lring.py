@@ -63,6 +63,8 @@ CQE_F_TRUNCATED = 1 << 2
 CQE_F_NOT_SENT = 1 << 3
 CONFIG_TX = 1 << 0
 FEAT_TX = 1 << 6
+FEAT_MAP_PAGES = 1 << 7
+MAP_PAGES = 1 << 0
 F_NEED_WAKEUP = 1 << 0
 F_DEAD = 1 << 1
 F_RUNNING = 1 << 2
@@ -89,7 +91,7 @@ class Layout(ctypes.Structure):
         "flags_off counters_off pool_off pool_size").split()] + \
         [(name, _u32) for name in (
             "cq_entries fq_entries cqe_size fqe_size buf_count buf_size "
-            "buf_stride config_flags").split()] + [("resv", _u32 * 4)]
+            "buf_stride config_flags map_flags").split()] + [("resv", _u32 * 3)]
 
 
 class Config(ctypes.Structure):

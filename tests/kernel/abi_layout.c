@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 	FIELD(lring_layout, pool_size);
 	FIELD(lring_layout, cq_entries);
 	FIELD(lring_layout, config_flags);
+	FIELD(lring_layout, map_flags);
 	FIELD(lring_layout, resv);
 	SIZE(lring_ctrl);
 	FIELD(lring_ctrl, layout);

@@ -30,7 +30,7 @@ int main(void)
 	OFF(layout, pool_size); OFF(layout, cq_entries); OFF(layout, fq_entries);
 	OFF(layout, cqe_size); OFF(layout, fqe_size); OFF(layout, buf_count);
 	OFF(layout, buf_size); OFF(layout, buf_stride);
-	OFF(layout, config_flags); OFF(layout, resv);
+	OFF(layout, config_flags); OFF(layout, map_flags); OFF(layout, resv);
 
 	SIZE(config);
 	OFF(config, buf_count); OFF(config, buf_size); OFF(config, backend);

@@ -78,6 +78,8 @@
 #define LRING_FEAT_SIZED_ARGS	(1ULL << 5)
 /* LRING_CONFIG_TX: rings that send (struct lring_sqe, counters.cancelled) */
 #define LRING_FEAT_TX		(1ULL << 6)
+/* layout.map_flags: LRING_MAP_PAGES says where O_DIRECT and io_uring reach */
+#define LRING_FEAT_MAP_PAGES	(1ULL << 7)
 /*
  * What a module of ABI version 1 that reports features == 0 has: the ones
  * it was released with, before this field existed.
@@ -225,6 +227,7 @@ struct lring_counters {
  * @buf_size:		usable bytes per buffer
  * @buf_stride:		distance between buffers, buf_size rounded up to pages
  * @config_flags:	LRING_CONFIG_* the ring was configured with
+ * @map_flags:		LRING_MAP_* of this pool's mapping
  * @resv:		zero
  */
 struct lring_layout {
@@ -249,8 +252,21 @@ struct lring_layout {
 	__u32 buf_size;
 	__u32 buf_stride;
 	__u32 config_flags;
-	__u32 resv[4];
+	__u32 map_flags;
+	__u32 resv[3];
 };
+
+/*
+ * The pool is mapped as ordinary pages, not raw page frames, so the
+ * kernel's page pinning reaches the buffers through this mapping: an
+ * O_DIRECT write(), an io_uring write or send, vmsplice() can take a block
+ * straight from its buffer (a receiving ring's buffers are read-only: only
+ * what reads them works). Set where the DMA API hands out pages that each
+ * carry their own reference (LRING_BACKEND_NONCONTIG behind an IOMMU);
+ * elsewhere pinning fails with EFAULT. A LRING_BACKEND_USER pool is the
+ * application's own memory: pinning always reaches it at its own address.
+ */
+#define LRING_MAP_PAGES		(1U << 0)
 
 /*
  * The device has no buffer queued: buffers returned on the fill ring stay
