@@ -73,6 +73,14 @@ UNIT     := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(wildcard tests/unit/*.
 KTESTS   := $(patsubst tests/kernel/%.c,$(B)/tests/kernel/%,$(wildcard tests/kernel/*.c))
 PERF     := $(patsubst perf/%.c,$(B)/perf/%,$(wildcard perf/*.c))
 TOOLS    := $(patsubst tools/%.c,$(B)/tools/%,$(wildcard tools/*.c))
+# lring-record needs liburing for the target: a cross build without the
+# target's liburing-dev leaves it out (the x86 guests run it).
+HAVE_URING := $(shell echo 'int main(void) { struct io_uring r; return io_uring_queue_init(1, &r, 0); }' | \
+	$(CC) $(CPPFLAGS) -include liburing.h -x c - -o /dev/null $(LDFLAGS) -luring >/dev/null 2>&1 && echo 1)
+ifneq ($(HAVE_URING),1)
+TOOLS    := $(filter-out $(B)/tools/lring-record,$(TOOLS))
+endif
+$(B)/tools/lring-record: LDLIBS += -luring
 PROGS    := $(EXAMPLES) $(UNIT) $(KTESTS) $(PERF) $(TOOLS)
 
 .PHONY: all userspace vm-progs lib modules kmods sparse checkpatch style deps kernels unit \

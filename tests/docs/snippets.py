@@ -46,6 +46,7 @@ ALLOWED = [
     r"liblring/include/lring\.h",
     r"liblring/src/[^/]+\.c",
     r"examples/[^/]+\.[ch]",
+    r"tools/[^/]+\.[ch]",
     r"tests/kernel/[^/]+\.(c|h|sh)",
     r"tests/kernel/groups/[^/]+\.group",
 ]

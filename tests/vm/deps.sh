@@ -13,6 +13,8 @@ LRING_PROG=deps
 PKGS=(
 	# userspace build
 	gcc make libc6-dev pkg-config liburcu-dev libcriterion-dev
+	# tools/lring-record: the ring to disk through io_uring
+	liburing-dev
 	# 32-bit x86 applications (the compat32 group): the i686 cross compiler
 	# (gcc-multilib conflicts with the ARM cross compilers below)
 	gcc-i686-linux-gnu libc6-dev-i386-cross
