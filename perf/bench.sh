@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # perf/bench.sh - `make bench`: the standard benchmark set.
 #
-# Runs ring-host on this machine and ring-bench in the test VM, then writes
+# Runs ring-host on this machine, ring-bench in the test VM, and the
+# recording comparison (lring-record against lring-cat's write() and read()
+# copies) in a VM with an NVMe disk, then writes
 # docs/perf.md (tables, how it was measured, the machine) and
 # docs/perf-throughput.png (gnuplot). Raw results stay in build/bench/.
 #
@@ -38,6 +40,24 @@ guest='insmod $LRING_MODULES/lring.ko && insmod $LRING_MODULES/lring_sim.ko nr_r
 ring-bench --json=/tmp/bench.json '"${BENCH_ARGS:-}"' && echo @@JSON-BEGIN && cat /tmp/bench.json && echo @@JSON-END'
 tests/vm/run-vm --kernel "$kernel" --memory 4G --timeout 1800 --append "$append" \
 	--log "$out/vm.log" --quiet -- sh -c "$guest"
+
+echo "bench: recording to disk in the VM (lring-record, lring-cat, lring-cat --copy)"
+rguest='insmod $LRING_MODULES/lring.ko && insmod $LRING_MODULES/lring_sim.ko nr_rings=1 || exit 1
+gib=1073741824 args="--dev /dev/lring0 -o /dev/nvme0n1 --bytes 1073741824 --buf-size 1048576 --buf-count 16 --rate 0"
+for round in 1 2 3; do
+	for m in record cat copy; do
+		case $m in
+		record) set -- lring-record $args ;;
+		cat) set -- lring-cat $args ;;
+		copy) set -- lring-cat --copy $args ;;
+		esac
+		echo 3 >/proc/sys/vm/drop_caches
+		cpu-cost --name $m --bytes $gib --sync -- "$@" 2>/dev/null | sed "s/^/@@REC /"
+	done
+done'
+tests/vm/run-vm --kernel "$kernel" --memory 4G --disk 1100M --timeout 900 --append "$append" \
+	--log "$out/record.log" --quiet -- sh -c "$rguest"
+sed -n 's/^@@REC //p' "$out/record.log" >"$out/record.jsonl"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The JSON, without kernel messages the console may have interleaved.
@@ -61,7 +81,7 @@ cat >"$out/meta.json" <<EOF
 EOF
 
 python3 perf/report.py "$out/vm.json" "$out/host.json" "$out/meta.json" \
-	perf/notes.md "$out/throughput.dat" >docs/perf.md
+	perf/notes.md "$out/throughput.dat" "$out/record.jsonl" >docs/perf.md
 gnuplot -e "datafile='$out/throughput.dat'; outfile='docs/perf-throughput.png'" \
 	perf/throughput.gp
 echo "bench: wrote docs/perf.md and docs/perf-throughput.png"

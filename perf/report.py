@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """perf/report.py - docs/perf.md from the JSON of ring-bench and ring-host.
 
-Usage: report.py VM.json HOST.json META.json NOTES.md THROUGHPUT.dat > perf.md
+Usage: report.py VM.json HOST.json META.json NOTES.md THROUGHPUT.dat [RECORD.jsonl] > perf.md
 
 Writes the markdown to stdout and the gnuplot data (one row per buffer size,
 one column per mode, GB/s) to THROUGHPUT.dat. Compares the measured ratios
 with the goals of issues 6 and 16, and puts the sending modes of issue 18
-next to their write() baseline; it reports, it does not fail.
+next to their write() baseline, and the recording to disk of issue 19 (one
+cpu-cost JSON object per line, if given) next to its copying baselines; it
+reports, it does not fail.
 """
 import json
+import statistics
 import sys
 
 MODES = ["ceiling", "busy-poll", "eventfd", "eventfd-b1", "poll", "read-copy",
@@ -27,6 +30,67 @@ def size_str(b):
 
 def f(v, fmt="%.3f"):
     return "–" if v is None else fmt % v
+
+
+# The recording modes (issue 19), 1 GiB each from the simulated device.
+RECORD_MODES = [
+    ("record", "`lring-record -o /dev/nvme0n1`: io_uring O_DIRECT writes straight "
+               "from the device's buffers (the user backend)"),
+    ("cat", "`lring-cat -o /dev/nvme0n1`: write() from the mapped buffer, "
+            "through the page cache (what `lring-cat > file` does)"),
+    ("copy", "`lring-cat --copy -o /dev/nvme0n1`: read() copies each block out of "
+             "the ring, write() copies it into the page cache"),
+]
+
+
+def record_section(p, runs):
+    """The recording table: medians over rounds, ratios against lring-record."""
+    by = {}
+    for r in runs:
+        if r.get("status") == 0 and r.get("bytes"):
+            by.setdefault(r["name"], []).append(r)
+    if "record" not in by:
+        p("## Recording to disk (issue 19)")
+        p("")
+        p("No successful lring-record run in this bench: see build/bench/record.log.")
+        p("")
+        return
+
+    def med(name, key):
+        return statistics.median(r[key] / (r["bytes"] / 1e9) for r in by[name])
+
+    def gbps(name):
+        return statistics.median(r["bytes"] / 1e9 / r["wall_s"] for r in by[name])
+
+    rec_cpu, rec_busy = med("record", "cpu_s"), med("record", "machine_busy_s")
+    rounds = min(len(v) for v in by.values())
+    p("## Recording to disk (issue 19)")
+    p("")
+    p("1 GiB from the simulated device at rate 0 (as fast as buffers come back), "
+      "1 MiB blocks, 16 buffers, onto the VM's NVMe disk (QEMU `-device nvme`, a "
+      "sparse file on the host), %d interleaved rounds, medians. Each run is timed by "
+      "`perf/cpu-cost` with a `sync()` inside the measured time, since data write() "
+      "leaves in the page cache is not on disk before it. *Consumer CPU* is the "
+      "program's own (all its threads, from wait4()); *machine CPU* is every CPU's busy "
+      "time meanwhile (the simulated device filling blocks, the kernel's flusher "
+      "threads, interrupts)." % rounds)
+    p("")
+    p("| mode | what | GB/s | consumer CPU s/GB | × lring-record | machine CPU s/GB | × lring-record |")
+    p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, what in RECORD_MODES:
+        if name not in by:
+            continue
+        c, b = med(name, "cpu_s"), med(name, "machine_busy_s")
+        p("| %s | %s | %.3f | %.3f | %s | %.3f | %s |"
+          % (name, what, gbps(name), c, f(c / rec_cpu if rec_cpu else None, "%.1f"),
+             b, f(b / rec_busy if rec_busy else None, "%.1f")))
+    p("")
+    if "cat" in by:
+        ratio = med("cat", "cpu_s") / rec_cpu if rec_cpu else 0
+        p("Goal (issue 19): lring-record ≥ 3 × less consumer CPU per GB than "
+          "`lring-cat > file` at 1 MiB blocks: **%.1f ×, %s**."
+          % (ratio, "met" if ratio >= 3 else "missed"))
+        p("")
 
 
 def main():
@@ -167,6 +231,9 @@ def main():
       "`tx_mismatches`), plus failed calls; the ceiling sends buffers nobody "
       "wrote, so its blocks are not counted. *syscalls/buf* counts write() too.")
     p("")
+
+    if len(sys.argv) > 6:
+        record_section(p, [json.loads(l) for l in open(sys.argv[6]) if l.strip()])
 
     # ---- throughput
     p("## Throughput at saturation")

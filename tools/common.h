@@ -57,7 +57,7 @@ enum opt_id {
 	OPT_DEV = 256, OPT_COUNT, OPT_BYTES, OPT_BUF_SIZE, OPT_BUF_COUNT,
 	OPT_BACKEND, OPT_RATE, OPT_BLOCK_SIZE, OPT_SEED, OPT_SECONDS,
 	OPT_JSON, OPT_NO_VERIFY, OPT_VERIFY, OPT_BATCH, OPT_MODE,
-	OPT_TIMEOUT_MS, OPT_IDLE_MS, OPT_OUTPUT, OPT_INPUT, OPT_HELP,
+	OPT_TIMEOUT_MS, OPT_IDLE_MS, OPT_OUTPUT, OPT_INPUT, OPT_COPY, OPT_HELP,
 };
 
 /* Which options a program accepts: bits of (1ull << (id - OPT_DEV)). */
@@ -85,6 +85,7 @@ struct opts {
 	const char *output;
 	const char *input;
 	uint32_t config_flags;	/* lring_config.flags: LRING_CONFIG_TX */
+	int copy;		/* the copying path: read() or write(), no mapping */
 };
 
 static const struct option all_options[] = {
@@ -107,6 +108,7 @@ static const struct option all_options[] = {
 	{ "idle-ms", required_argument, NULL, OPT_IDLE_MS },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "input", required_argument, NULL, OPT_INPUT },
+	{ "copy", no_argument, NULL, OPT_COPY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -279,6 +281,9 @@ static inline void parse_opts(struct opts *o, int argc, char **argv,
 			break;
 		case OPT_INPUT:
 			o->input = optarg;
+			break;
+		case OPT_COPY:
+			o->copy = 1;
 			break;
 		case OPT_HELP:
 			fprintf(stdout, "usage: %s %s\n", o->prog, usage);

@@ -6,13 +6,15 @@
  * userspace), then the buffer goes back to the device. Sleeps on the
  * eventfd when the ring is empty. --verify checks the lring_sim pattern and
  * sequence numbers on the way; --count / --bytes / --seconds stop it. A
- * progress line goes to stderr when stderr is a terminal.
+ * progress line goes to stderr when stderr is a terminal. --copy takes the
+ * copying path instead (read() from the unmapped ring), to compare with.
  *
  *   lring-cat --dev /dev/lring0 --bytes 100Mi -o /tmp/data --verify
  *   lring-cat --count 1000 | sha256sum
  */
 #define _GNU_SOURCE	/* before any libc header: see common.h */
 #include <signal.h>
+#include <sys/ioctl.h>
 
 #include "common.h"
 
@@ -21,7 +23,7 @@
 	"[--seconds T]\n"						\
 	"        [--buf-size B] [--buf-count C] "			\
 	"[--backend coherent|streaming] [--rate R]\n"			\
-	"        [--block-size S] [--seed X] [--idle-ms MS] [--json]"
+	"        [--block-size S] [--seed X] [--idle-ms MS] [--json] [--copy]"
 
 #define BATCH 64
 
@@ -53,6 +55,81 @@ static void progress(const struct verifier *v, uint64_t blocks_out,
 		final ? "\n" : "   ");
 }
 
+/*
+ * --copy: the copying path, to compare with: the ring is not mapped, each
+ * read() copies a block out of its DMA buffer into this program's buffer,
+ * and write() copies it on.
+ */
+static int cat_copy(const struct opts *o, int out)
+{
+	struct lring_config cfg = {
+		.buf_count = o->buf_count,
+		.buf_size = o->buf_size,
+		.backend = o->backend,
+	};
+	uint64_t bytes = 0, blocks = 0, deadline;
+	struct summary s;
+	struct lring *r;
+	uint8_t *buf;
+	int err = 0;
+
+	err = lring_open(o->dev, &r);
+	if (err)
+		setup_fail(o, "open", err);
+	if (ioctl(lring_fd(r), LRING_IOC_CONFIGURE, &cfg))
+		setup_fail(o, "configure", -errno);
+	if (o->rate >= 0 && (err = sim_write(r, o->dev, "rate", o->rate)))
+		setup_fail(o, "set rate", err);
+	if (o->block_size >= 0 &&
+	    (err = sim_write(r, o->dev, "block_size", o->block_size)))
+		setup_fail(o, "set block_size", err);
+	if (o->have_seed && (err = sim_write(r, o->dev, "seed", o->seed)))
+		setup_fail(o, "set seed", err);
+	buf = aligned_alloc(4096, (o->buf_size + 4095) / 4096 * 4096);
+	if (!buf)
+		setup_fail(o, "buffer", -ENOMEM);
+	if (ioctl(lring_fd(r), LRING_IOC_START))
+		setup_fail(o, "start", -errno);
+	deadline = o->seconds ? now_ns() + (uint64_t)(o->seconds * 1e9) : UINT64_MAX;
+	while ((!o->bytes || bytes < o->bytes) && (!o->count || blocks < o->count) &&
+	       now_ns() < deadline) {
+		ssize_t n = read(lring_fd(r), buf, o->buf_size);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -ENODEV;
+			fprintf(stderr, "%s: read: %s\n", o->prog, lring_strerror(err));
+			break;
+		}
+		if (o->bytes && (uint64_t)n > o->bytes - bytes)
+			n = o->bytes - bytes;
+		err = write_all(out, buf, n);
+		if (err) {
+			if (err != -EPIPE)
+				fprintf(stderr, "%s: write: %s\n", o->prog, strerror(-err));
+			break;
+		}
+		bytes += n;
+		blocks++;
+	}
+	ioctl(lring_fd(r), LRING_IOC_STOP);
+	if (o->json) {
+		memset(&s, 0, sizeof(s));
+		s.json = 1;
+		sum_add(&s, "result", "%s", err && err != -EPIPE ? "error" : "pass");
+		sum_add(&s, "program", "%s", o->prog);
+		sum_add(&s, "blocks_written", "%" PRIu64, blocks);
+		sum_add(&s, "bytes_written", "%" PRIu64, bytes);
+		fprintf(stderr, "{%s}\n", s.text);
+	}
+	free(buf);
+	lring_close(r);
+	if (out != STDOUT_FILENO && close(out) < 0)
+		err = -errno;
+	return err && err != -EPIPE ? EXIT_SETUP : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -75,10 +152,12 @@ int main(int argc, char **argv)
 		   OPTBIT(OPT_SECONDS) | OPTBIT(OPT_BUF_SIZE) |
 		   OPTBIT(OPT_BUF_COUNT) | OPTBIT(OPT_BACKEND) |
 		   OPTBIT(OPT_RATE) | OPTBIT(OPT_BLOCK_SIZE) |
-		   OPTBIT(OPT_SEED) | OPTBIT(OPT_IDLE_MS) | OPTBIT(OPT_JSON),
-		   USAGE);
+		   OPTBIT(OPT_SEED) | OPTBIT(OPT_IDLE_MS) | OPTBIT(OPT_JSON) |
+		   OPTBIT(OPT_COPY), USAGE);
 	if (o.verify < 0)
 		o.verify = 0;
+	if (o.copy && o.verify)
+		die_usage(&o, USAGE, "--copy has no completion entries to verify against");
 	if (o.output) {
 		out = open(o.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			   0644);
@@ -90,6 +169,8 @@ int main(int argc, char **argv)
 	}
 	/* A reader that goes away ends the stream; not an error. */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.copy)
+		return cat_copy(&o, out);
 
 	r = setup_ring(&o, &sp);
 	verifier_init(&v, o.prog, o.verify, sp.seed, r->buf_size,
