@@ -374,6 +374,20 @@ static inline void setup_fail(const struct opts *o, const char *what, int err)
 	exit(EXIT_SETUP);
 }
 
+/* Sets the simulated device's parameters the user gave (--rate and so on). */
+static inline void set_sim_params(const struct opts *o, struct lring *r)
+{
+	int err;
+
+	if (o->rate >= 0 && (err = sim_write(r, o->dev, "rate", o->rate)))
+		setup_fail(o, "set rate", err);
+	if (o->block_size >= 0 &&
+	    (err = sim_write(r, o->dev, "block_size", o->block_size)))
+		setup_fail(o, "set block_size", err);
+	if (o->have_seed && (err = sim_write(r, o->dev, "seed", o->seed)))
+		setup_fail(o, "set seed", err);
+}
+
 /*
  * Open and configure the ring, set the simulated device's parameters the
  * user gave, read back what the device will use. Does not start it.
@@ -398,13 +412,7 @@ static inline struct lring *setup_ring(const struct opts *o,
 		setup_fail(o, "configure", err);
 
 	memset(p, 0, sizeof(*p));
-	if (o->rate >= 0 && (err = sim_write(r, o->dev, "rate", o->rate)))
-		setup_fail(o, "set rate", err);
-	if (o->block_size >= 0 &&
-	    (err = sim_write(r, o->dev, "block_size", o->block_size)))
-		setup_fail(o, "set block_size", err);
-	if (o->have_seed && (err = sim_write(r, o->dev, "seed", o->seed)))
-		setup_fail(o, "set seed", err);
+	set_sim_params(o, r);
 	if (o->verify && (err = sim_read(r, o->dev, "seed", &p->seed))) {
 		fprintf(stderr, "%s: cannot read the simulated device's seed "
 			"(not lring_sim? use --no-verify)\n", o->prog);

@@ -78,13 +78,7 @@ static int cat_copy(const struct opts *o, int out)
 		setup_fail(o, "open", err);
 	if (ioctl(lring_fd(r), LRING_IOC_CONFIGURE, &cfg))
 		setup_fail(o, "configure", -errno);
-	if (o->rate >= 0 && (err = sim_write(r, o->dev, "rate", o->rate)))
-		setup_fail(o, "set rate", err);
-	if (o->block_size >= 0 &&
-	    (err = sim_write(r, o->dev, "block_size", o->block_size)))
-		setup_fail(o, "set block_size", err);
-	if (o->have_seed && (err = sim_write(r, o->dev, "seed", o->seed)))
-		setup_fail(o, "set seed", err);
+	set_sim_params(o, r);
 	buf = aligned_alloc(4096, (o->buf_size + 4095) / 4096 * 4096);
 	if (!buf)
 		setup_fail(o, "buffer", -ENOMEM);

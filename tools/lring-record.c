@@ -492,13 +492,7 @@ static int record(struct recorder *rec, int backend)
 
 	setup_pool(rec, backend);
 	setup_output(rec);
-	if (rec->o.rate >= 0 && (err = sim_write(rec->r, rec->o.dev, "rate", rec->o.rate)))
-		setup_fail(&rec->o, "set rate", err);
-	if (rec->o.block_size >= 0 &&
-	    (err = sim_write(rec->r, rec->o.dev, "block_size", rec->o.block_size)))
-		setup_fail(&rec->o, "set block_size", err);
-	if (rec->o.have_seed && (err = sim_write(rec->r, rec->o.dev, "seed", rec->o.seed)))
-		setup_fail(&rec->o, "set seed", err);
+	set_sim_params(&rec->o, rec->r);
 	setup_buffers(rec);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -10,6 +10,9 @@
 #       edu without an IOMMU, whose 28-bit reach user memory is beyond)
 #   record_test.sh full DEV          record until the disk is full: exit 4,
 #                                    the disk valid up to its last record
+#   record_test.sh sigint DEV        SIGINT mid-recording: a clean stop,
+#                                    exit 0, the writes in flight finished,
+#                                    the disk valid to its end record
 #   record_test.sh kill DEV          SIGKILL mid-recording: what is on disk
 #                                    checks, the ring is free again, no
 #                                    page stays pinned
@@ -44,6 +47,23 @@ rate="" slow=""
 # json_num KEY FILE: the number after "KEY": in FILE
 json_num() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2" | head -n 1; }
 json_str() { sed -n "s/.*\"$1\":\"\([a-z-]*\)\".*/\1/p" "$2" | head -n 1; }
+# accounted WHAT: delivered = recorded + not recorded, in /tmp/rec.out
+accounted() {
+	check "$1: every block delivered was recorded or counted as not" \
+		'[ "$(json_num delivered /tmp/rec.out)" = \
+		   $(( $(json_num records /tmp/rec.out) + $(json_num not_recorded /tmp/rec.out) )) ]'
+}
+# disk_holds WHAT SEED: the disk checks, with as many records as /tmp/rec.out
+# says and the end record
+disk_holds() {
+	recs=$(json_num records /tmp/rec.out)
+	lring-record --check $disk --verify --seed "$2" --json 2>/tmp/chk.out
+	rc=$?
+	cat /tmp/chk.out
+	check "$1: the disk holds the $recs records and the end record ($rc)" \
+		'[ $rc = 0 ] && [ "$(json_num records /tmp/chk.out)" = "$recs" ] &&
+		 [ "$(json_num end_record /tmp/chk.out)" = 1 ]'
+}
 pins() {
 	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
 	awk '/^nr_foll_pin_acquired/ { a = $2 } /^nr_foll_pin_released/ { r = $2 }
@@ -69,9 +89,7 @@ stream)
 	recs=$(json_num records /tmp/rec.out)
 	got=$(json_num bytes /tmp/rec.out)
 	check "stream: $got bytes recorded, $bytes asked for" '[ "${got:-0}" -ge "$bytes" ]'
-	check "stream: every block delivered was recorded or counted as not" \
-		'[ "$(json_num delivered /tmp/rec.out)" = \
-		   $(( $(json_num records /tmp/rec.out) + $(json_num not_recorded /tmp/rec.out) )) ]'
+	accounted stream
 	lring-record --check $disk --verify --seed "$seed" --count "${recs:-1}" --json 2>/tmp/chk.out
 	rc=$?
 	cat /tmp/chk.out
@@ -94,9 +112,20 @@ full)
 	rc=$?
 	cat /tmp/chk.out
 	check "full: the disk checks, $recs records ($rc)" '[ $rc = 0 ]'
-	check "full: every block delivered was recorded or counted as not" \
-		'[ "$(json_num delivered /tmp/rec.out)" = \
-		   $(( $(json_num records /tmp/rec.out) + $(json_num not_recorded /tmp/rec.out) )) ]'
+	accounted full
+	;;
+sigint)
+	lring-record --dev "$dev" -o $disk --buf-size 256Ki $slow --seed 23 --json 2>/tmp/rec.out &
+	pid=$!
+	sleep 2
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	cat /tmp/rec.out
+	check "sigint: a clean stop, exit 0 ($rc)" '[ $rc = 0 ]'
+	check "sigint: result recorded" '[ "$(json_str result /tmp/rec.out)" = recorded ]'
+	accounted sigint
+	disk_holds sigint 23
 	;;
 kill)
 	p0=$(pins)
@@ -141,13 +170,7 @@ gone)
 	cat /tmp/rec.out
 	check "gone: exit 3 when the device goes away ($rc)" '[ $rc = 3 ]'
 	check "gone: says so" 'grep -q "went away" /tmp/rec.out'
-	recs=$(json_num records /tmp/rec.out)
-	lring-record --check $disk --verify --seed 17 --json 2>/tmp/chk.out
-	rc=$?
-	cat /tmp/chk.out
-	check "gone: the disk checks: $recs records and the end record ($rc)" \
-		'[ $rc = 0 ] && [ "$(json_num records /tmp/chk.out)" = "$recs" ] &&
-		 [ "$(json_num end_record /tmp/chk.out)" = 1 ]'
+	disk_holds gone 17
 	if [ -n "$driver" ]; then
 		echo "$name" >"$driver/bind"
 	else
@@ -203,7 +226,7 @@ badinput)
 		'[ $rc = 1 ] && grep -q "records=0" /tmp/e.out'
 	;;
 *)
-	echo "usage: record_test.sh stream|full|kill|gone|nodirect|badinput DEV ..." >&2
+	echo "usage: record_test.sh stream|full|sigint|kill|gone|nodirect|badinput DEV ..." >&2
 	exit 2
 	;;
 esac
