@@ -252,6 +252,7 @@ static void setup_output(struct recorder *rec)
 static void setup_buffers(struct recorder *rec)
 {
 	uint32_t n = rec->o.buf_count, stride = lring_layout(rec->r)->buf_stride;
+	struct io_uring_params params = { .flags = IORING_SETUP_CQSIZE, .cq_entries = n + 1 };
 	int err;
 
 	rec->headers = aligned_alloc(4096, round_up((size_t)n * REC_ALIGN, 4096));
@@ -264,8 +265,13 @@ static void setup_buffers(struct recorder *rec)
 		exit(EXIT_SETUP);
 	}
 	memset(rec->headers, 0, (size_t)n * REC_ALIGN);
-	/* One write in flight per buffer, and the ring's poll. */
-	err = io_uring_queue_init(round_up(n + 1, 1), &rec->ring, 0);
+	/*
+	 * A write in flight per buffer and the ring's poll: the completion
+	 * queue (params) holds all of them; get_sqe() submits when the
+	 * submission queue is full, so it can be smaller (io_uring takes at
+	 * most 32768 entries).
+	 */
+	err = io_uring_queue_init_params(n + 1 < 1024 ? n + 1 : 1024, &rec->ring, &params);
 	if (err) {
 		say(rec, "io_uring: %s", strerror(-err));
 		exit(EXIT_SETUP);

@@ -95,6 +95,19 @@ stream)
 	cat /tmp/chk.out
 	check "stream: all $recs records on disk, every byte the device's ($rc)" \
 		'[ $rc = 0 ] && [ "$(json_num bytes /tmp/chk.out)" = "$got" ]'
+	# The checker's broken twin: one byte of the third record's block changed
+	# must fail the check, and a record whose index is wrong ends the walk.
+	rec3=$(( 2 * (512 + bs) + 512 + 100 ))
+	printf 'X' | dd of=$disk bs=1 seek=$rec3 conv=notrunc 2>/dev/null
+	lring-record --check $disk --verify --seed "$seed" --count "${recs:-1}" --json 2>/tmp/chk.out
+	rc=$?
+	check "stream: a changed byte fails the check ($rc): $(grep -o '"data_errors":[0-9]*' /tmp/chk.out)" \
+		'[ $rc = 1 ] && [ "$(json_num data_errors /tmp/chk.out)" = 1 ]'
+	printf '\377' | dd of=$disk bs=1 seek=$(( 3 * (512 + bs) + 16 )) conv=notrunc 2>/dev/null
+	lring-record --check $disk --count "${recs:-1}" --json 2>/tmp/chk.out
+	rc=$?
+	check "stream: a wrong record index ends the recording there ($rc, $(json_num records /tmp/chk.out) records)" \
+		'[ $rc = 1 ] && [ "$(json_num records /tmp/chk.out)" = 3 ]'
 	;;
 full)
 	size=$(($(cat /sys/block/nvme0n1/size) * 512))
