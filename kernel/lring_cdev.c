@@ -593,6 +593,7 @@ union lring_ioc_arg {
 	struct lring_eventfd ev;
 	struct lring_wait wait;
 	struct lring_counters counters;
+	struct lring_export export;
 	u32 buf_id;
 };
 
@@ -628,6 +629,8 @@ static long lring_ioctl_locked(struct lring *ring, unsigned int cmd,
 		if (lring_sends(pool))
 			return -EOPNOTSUPP;
 		return lring_ring_give_back(ring, karg->buf_id, 0);
+	case LRING_IOC_EXPORT_BUF:
+		return lring_dmabuf_export(ring, &karg->export);
 	}
 	return -ENOTTY;
 }
@@ -639,6 +642,7 @@ static_assert(sizeof(struct lring_eventfd) >= LRING_EVENTFD_SIZE_VER0);
 static_assert(sizeof(struct lring_wait) >= LRING_WAIT_SIZE_VER0);
 static_assert(sizeof(struct lring_counters) >= LRING_COUNTERS_SIZE_VER0);
 static_assert(sizeof(struct lring_cqe) >= LRING_CQE_SIZE_VER0);
+static_assert(sizeof(struct lring_export) >= LRING_EXPORT_SIZE_VER0);
 
 /*
  * The command this module knows under @cmd's type, number and direction,
@@ -662,6 +666,7 @@ static unsigned int lring_ioc_known(unsigned int cmd, size_t *usize)
 		{ LRING_IOC_GET_COUNTERS, LRING_COUNTERS_SIZE_VER0 },
 		{ LRING_IOC_DQBUF, LRING_CQE_SIZE_VER0 },
 		{ LRING_IOC_QBUF, sizeof(u32) },
+		{ LRING_IOC_EXPORT_BUF, LRING_EXPORT_SIZE_VER0 },
 	};
 	unsigned int i, k;
 

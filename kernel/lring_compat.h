@@ -158,4 +158,16 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 }
 #endif
 
+/*
+ * The dma-buf API is in the DMA_BUF symbol namespace from 5.16; from 6.13
+ * MODULE_IMPORT_NS() takes the namespace as a string.
+ */
+#if KERNEL_VERSION(5, 16, 0) > LINUX_VERSION_CODE
+#define LRING_IMPORT_NS_DMA_BUF()	static_assert(1)
+#elif KERNEL_VERSION(6, 13, 0) > LINUX_VERSION_CODE
+#define LRING_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS(DMA_BUF)
+#else
+#define LRING_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
+#endif
+
 #endif /* _LRING_COMPAT_H */

@@ -25,7 +25,9 @@
  */
 /* What this module offers userspace (uapi/linux/lring.h, LRING_FEAT_*). */
 #define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS | \
-				 LRING_FEAT_TX | LRING_FEAT_MAP_PAGES)
+				 LRING_FEAT_TX | LRING_FEAT_MAP_PAGES | \
+				 (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) ? \
+				  LRING_FEAT_EXPORT : 0))
 /*
  * tests/pkg/abi-compat.sh builds the module twice more, to prove that a
  * liblring copes with modules of other versions: as a later version would
@@ -110,6 +112,9 @@ struct lring_allocator {
  * @revoked:	mappings no longer reach the buffers (device going away)
  * @map_pages:	the buffers are mapped as pages, which pinning reaches
  *		(LRING_MAP_PAGES), not as raw page frames
+ * @serial:	this pool among all pools since the module was loaded: an
+ *		exported buffer knows its pool by it, not by a pointer that a
+ *		later pool may reuse
  * @sink_page:	what a revoked pool's buffers map: zeros, and where a
  *		sender's writes go
  * @map_count:	VMAs that map this pool
@@ -143,6 +148,7 @@ struct lring_pool {
 	bool dma_live;
 	bool revoked;
 	bool map_pages;
+	u64 serial;
 	struct page *sink_page;
 	atomic_t map_count;
 
@@ -265,6 +271,9 @@ int lring_ring_give_back(struct lring *ring, u32 id, u32 len);
 u32 lring_ring_ready(struct lring_pool *pool);
 void lring_ring_hand_out(struct lring_pool *pool);
 void lring_ring_wake_all(struct lring *ring);
+
+/* lring_dmabuf.c */
+int lring_dmabuf_export(struct lring *ring, struct lring_export *arg);
 
 /* lring_debugfs.c */
 void lring_debugfs_add(struct lring *ring);

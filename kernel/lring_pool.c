@@ -133,6 +133,9 @@ static int lring_layout_init(struct device *dev,
  */
 static atomic_long_t lring_kernel_pages = ATOMIC_LONG_INIT(0);
 
+/* Numbers every pool, for what outlives it (an exported buffer). */
+static atomic64_t lring_pool_serial = ATOMIC64_INIT(0);
+
 static int lring_pool_charge(struct lring_pool *pool)
 {
 	/* The DMA API allocates each buffer as a power-of-two block. */
@@ -332,6 +335,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	if (ret)
 		goto err_unaccount;
 	pool->dma_live = true;
+	pool->serial = atomic64_inc_return(&lring_pool_serial);
 	pool->map_pages = lring_pool_pages_counted(pool);
 	if (pool->map_pages)
 		pool->layout.map_flags |= LRING_MAP_PAGES;

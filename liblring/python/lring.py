@@ -64,6 +64,7 @@ CQE_F_NOT_SENT = 1 << 3
 CONFIG_TX = 1 << 0
 FEAT_TX = 1 << 6
 FEAT_MAP_PAGES = 1 << 7
+FEAT_EXPORT = 1 << 8
 MAP_PAGES = 1 << 0
 F_NEED_WAKEUP = 1 << 0
 F_DEAD = 1 << 1

@@ -53,6 +53,8 @@ int main(int argc, char **argv)
 	SIZE(lring_eventfd);
 	SIZE(lring_wait);
 	FIELD(lring_wait, min_entries);
+	SIZE(lring_export);
+	FIELD(lring_export, fd);
 	IOCTL(LRING_IOC_CONFIGURE);
 	IOCTL(LRING_IOC_GET_INFO);
 	IOCTL(LRING_IOC_START);
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
 	IOCTL(LRING_IOC_GET_COUNTERS);
 	IOCTL(LRING_IOC_DQBUF);
 	IOCTL(LRING_IOC_QBUF);
+	IOCTL(LRING_IOC_EXPORT_BUF);
 	if (argc > 1 && !strcmp(argv[1], "--twin"))
 		printf("sizeof long %zu\n", sizeof(long));
 	return 0;

@@ -64,8 +64,9 @@ add_kmod() {
 	local name=$1 ko dep
 	[ -z "${kmod_done[$name]:-}" ] || return 0
 	kmod_done[$name]=1
-	ko=$(find "$LRING_VM_KMODULES/kernel" -name "$name.ko" -o -name "$name.ko.xz" \
-		-o -name "$name.ko.zst" | head -n 1)
+	# a module's name says _ where its file may say - (nvme-core)
+	ko=$(find "$LRING_VM_KMODULES/kernel" -regextype posix-extended \
+		-regex ".*/${name//[_-]/[_-]}\.ko(\.xz|\.zst)?" | head -n 1)
 	[ -n "$ko" ] || die "module $name not in $LRING_VM_KMODULES"
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
 		add_kmod "$dep"
@@ -77,12 +78,13 @@ add_kmod() {
 	esac
 	echo "$name" >>"$stage/lring/kmods/order"
 }
-if [ -n "${LRING_VM_KMODS:-}" ]; then
+kmods=${LRING_VM_KMODS:-}
+if [ -n "${kmods// /}" ]; then
 	[ -d "${LRING_VM_KMODULES:-}/kernel" ] ||
-		die "modules $LRING_VM_KMODS asked for, but the test kernel has no module tree (a Debian kernel has)"
+		die "modules $kmods asked for, but the test kernel has no module tree (a Debian kernel has)"
 	mkdir -p "$stage/lring/kmods"
 	declare -A kmod_done=()
-	for m in $LRING_VM_KMODS; do add_kmod "$m"; done
+	for m in $kmods; do add_kmod "$m"; done
 fi
 
 bins=()

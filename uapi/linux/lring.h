@@ -80,6 +80,8 @@
 #define LRING_FEAT_TX		(1ULL << 6)
 /* layout.map_flags: LRING_MAP_PAGES says where O_DIRECT and io_uring reach */
 #define LRING_FEAT_MAP_PAGES	(1ULL << 7)
+/* LRING_IOC_EXPORT_BUF: a buffer as a dma-buf */
+#define LRING_FEAT_EXPORT	(1ULL << 8)
 /*
  * What a module of ABI version 1 that reports features == 0 has: the ones
  * it was released with, before this field existed.
@@ -529,5 +531,40 @@ struct lring_wait {
  */
 #define LRING_IOC_DQBUF		_IOR(LRING_IOC_MAGIC, 9, struct lring_cqe)
 #define LRING_IOC_QBUF		_IOW(LRING_IOC_MAGIC, 10, __u32)
+
+/**
+ * struct lring_export - argument of LRING_IOC_EXPORT_BUF
+ * @buf_id:	the buffer to export
+ * @flags:	LRING_EXPORT_CLOEXEC, or 0
+ * @fd:		out: the dma-buf's file descriptor
+ * @resv:	zero
+ *
+ * LRING_IOC_EXPORT_BUF makes buffer @buf_id a dma-buf, for another driver
+ * to map for its DMA, or for the CPU through the dma-buf's own mmap(). Only
+ * a pool mapped as pages (LRING_MAP_PAGES) can be exported (EOPNOTSUPP
+ * otherwise): the dma-buf holds its own reference on every page, so its
+ * memory stays valid after the ring is closed, reconfigured or its device
+ * is gone, while the ring no longer uses it. A receiving ring's buffer
+ * exports read-only (mmap() with PROT_WRITE is refused), a sending ring's
+ * read-write.
+ *
+ * Ownership stays the ring's: the bytes are the block's only while the
+ * application owns the buffer (published on the completion ring and not
+ * yet returned, or on a sending ring free). DMA_BUF_IOCTL_SYNC with
+ * DMA_BUF_SYNC_START fails with EBUSY while the device owns it, so a
+ * reader cannot take a buffer being written for a complete block. The
+ * ring already synced the buffer for the CPU when it published it, so
+ * the sync itself moves no data; DMA_BUF_SYNC_END does nothing.
+ */
+struct lring_export {
+	__u32 buf_id;
+	__u32 flags;
+	__s32 fd;
+	__u32 resv;
+};
+
+#define LRING_EXPORT_CLOEXEC	(1U << 0)
+#define LRING_EXPORT_SIZE_VER0	16
+#define LRING_IOC_EXPORT_BUF	_IOWR(LRING_IOC_MAGIC, 11, struct lring_export)
 
 #endif /* _UAPI_LINUX_LRING_H */
