@@ -438,9 +438,17 @@ static inline void start_ring(const struct opts *o, struct lring *r)
 		setup_fail(o, "start", err);
 }
 
+/* The name of an enum lring_backend value, as sysfs shows it; NULL if none. */
 static inline const char *backend_name(uint32_t b)
 {
-	return b == LRING_BACKEND_STREAMING ? "streaming" : "coherent";
+	static const char *const names[] = {
+		[LRING_BACKEND_COHERENT] = "coherent",
+		[LRING_BACKEND_STREAMING] = "streaming",
+		[LRING_BACKEND_NONCONTIG] = "noncontig",
+		[LRING_BACKEND_USER] = "user",
+	};
+
+	return b < sizeof(names) / sizeof(names[0]) ? names[b] : NULL;
 }
 
 /* ---- verification ------------------------------------------------------ */

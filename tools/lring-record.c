@@ -100,7 +100,7 @@ struct recorder {
 	struct iovec *iov;		/* two per buffer */
 	struct slot *fifo;		/* buf_count slots, records in file order */
 	uint64_t head, tail;		/* fifo: oldest unfinished, next free */
-	uint64_t nonce, next_index, next_off, valid_off, valid_records;
+	uint64_t nonce, next_off, valid_off;
 	uint64_t queued_bytes, recorded_bytes, recorded, not_recorded, writes_in_flight;
 	int poll_armed, error, broken, gone;
 };
@@ -115,13 +115,6 @@ static void say(const struct recorder *rec, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
-
-static const char *const backend_names[] = {
-	[LRING_BACKEND_COHERENT] = "coherent",
-	[LRING_BACKEND_STREAMING] = "streaming",
-	[LRING_BACKEND_NONCONTIG] = "noncontig",
-	[LRING_BACKEND_USER] = "user",
-};
 
 /* Opens and configures the ring with @backend; 0 or -errno (quietly). */
 static int try_backend(struct recorder *rec, uint32_t backend)
@@ -191,7 +184,7 @@ static void setup_pool(struct recorder *rec, int backend)
 			b = order[i];
 			err = try_backend(rec, b);
 			if (err)
-				say(rec, "%s: the %s backend: %s", rec->o.dev, backend_names[b],
+				say(rec, "%s: the %s backend: %s", rec->o.dev, backend_name(b),
 				    lring_strerror(err));
 			/* Noncontig that pinning does not reach is no better. */
 			if (!err && b == LRING_BACKEND_NONCONTIG &&
@@ -204,7 +197,7 @@ static void setup_pool(struct recorder *rec, int backend)
 		}
 	}
 	if (err) {
-		say(rec, "%s: configure (%s backend): %s", rec->o.dev, backend_names[b],
+		say(rec, "%s: configure (%s backend): %s", rec->o.dev, backend_name(b),
 		    lring_strerror(err));
 		exit(EXIT_SETUP);
 	}
@@ -212,10 +205,10 @@ static void setup_pool(struct recorder *rec, int backend)
 		    !(lring_layout(rec->r)->map_flags & LRING_MAP_PAGES);
 	if (rec->copy)
 		say(rec, "the %s pool cannot be pinned (raw page frames): copying each block for O_DIRECT",
-		    backend_names[b]);
+		    backend_name(b));
 	else if (!rec->o.json)
 		say(rec, "%s backend: blocks go to disk straight from the device's buffers",
-		    backend_names[b]);
+		    backend_name(b));
 }
 
 /* The block of buffer @id as the kernel may pin it: the program's own memory. */
@@ -303,7 +296,8 @@ static void queue_block(struct recorder *rec, const struct lring_cqe *cqe)
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, REC_MAGIC, 8);
 	h->nonce = htole64(rec->nonce);
-	h->index = htole64(rec->next_index);
+	/* The record's place in the file is its place in the fifo. */
+	h->index = htole64(rec->tail);
 	h->seq = htole64(cqe->seq);
 	h->timestamp_ns = htole64(cqe->timestamp_ns);
 	h->len = htole32(cqe->len);
@@ -328,21 +322,19 @@ static void queue_block(struct recorder *rec, const struct lring_cqe *cqe)
 	s->state = 1;
 	io_uring_sqe_set_data64(sqe, rec->tail);
 	rec->tail++;
-	rec->next_index++;
 	rec->next_off += REC_ALIGN + le32toh(h->data_size);
 	rec->queued_bytes += cqe->len;
 	rec->writes_in_flight++;
 }
 /* tutorial-end: record-queue */
 
-/* A block that will not be recorded goes straight back to the device. */
-static void give_back(struct recorder *rec, uint32_t id)
+/* Hands @n buffers back to the device (a device gone takes none). */
+static void give_back(struct recorder *rec, const uint32_t *ids, unsigned n)
 {
-	int err = lring_return(rec->r, &id, 1);
+	int err = rec->gone || !n ? 0 : lring_return(rec->r, ids, n);
 
 	if (err && err != -ENODEV)
 		say(rec, "return: %s", lring_strerror(err));
-	rec->not_recorded++;
 }
 
 /*
@@ -354,7 +346,6 @@ static void retire(struct recorder *rec)
 {
 	uint32_t ids[64];
 	unsigned n = 0;
-	int err;
 
 	while (rec->head < rec->tail) {
 		struct slot *s = &rec->fifo[rec->head % rec->o.buf_count];
@@ -366,7 +357,6 @@ static void retire(struct recorder *rec)
 			rec->broken = 1;
 		if (!rec->broken) {
 			rec->valid_off += REC_ALIGN + le32toh(h->data_size);
-			rec->valid_records++;
 			rec->recorded++;
 			rec->recorded_bytes += le32toh(h->len);
 		} else {
@@ -375,15 +365,12 @@ static void retire(struct recorder *rec)
 		ids[n++] = s->buf_id;
 		s->state = 0;
 		rec->head++;
-		if (n == 64 || rec->head == rec->tail) {
-			err = rec->gone ? 0 : lring_return(rec->r, ids, n);
-			if (err && err != -ENODEV)
-				say(rec, "return: %s", lring_strerror(err));
+		if (n == 64) {
+			give_back(rec, ids, n);
 			n = 0;
 		}
 	}
-	if (n && !rec->gone && (err = lring_return(rec->r, ids, n)))
-		say(rec, "return: %s", lring_strerror(err));
+	give_back(rec, ids, n);
 }
 
 /* Takes the results of finished writes (and of the ring's poll). */
@@ -449,7 +436,7 @@ static void finish_file(struct recorder *rec)
 		memset(end, 0, 4096);
 		memcpy(end->magic, REC_MAGIC, 8);
 		end->nonce = htole64(rec->nonce);
-		end->index = htole64(rec->valid_records);
+		end->index = htole64(rec->recorded);
 		end->flags = htole32(REC_F_END);
 		/* On a full disk there may be no room: the next header is invalid anyway. */
 		if (pwrite(rec->fd, end, REC_ALIGN, rec->valid_off) != REC_ALIGN &&
@@ -491,7 +478,7 @@ static int record(struct recorder *rec, int backend)
 {
 	uint64_t t_start, t_last, t_progress, deadline, idle_ns;
 	struct lring_counters c = { 0 };
-	int tty = isatty(STDERR_FILENO), stalled = 0, err;
+	int tty = isatty(STDERR_FILENO), stalled = 0, accounting = 0, err;
 	double cpu0;
 	struct summary s;
 	uint32_t idx;
@@ -523,10 +510,12 @@ static int record(struct recorder *rec, int backend)
 		for (i = 0; i < n; i++) {
 			const struct lring_cqe *cqe = lring_cqe(rec->r, idx + i);
 
-			if (rec->o.bytes && rec->queued_bytes >= rec->o.bytes)
-				give_back(rec, cqe->buf_id);	/* past --bytes */
-			else
+			if (rec->o.bytes && rec->queued_bytes >= rec->o.bytes) {
+				give_back(rec, &cqe->buf_id, 1);	/* past --bytes */
+				rec->not_recorded++;
+			} else {
 				queue_block(rec, cqe);
+			}
 		}
 		lring_release(rec->r, n);
 		if (n) {
@@ -568,39 +557,36 @@ static int record(struct recorder *rec, int backend)
 			lring_cqe_ids(rec->r, idx, n, ids);
 			lring_release(rec->r, n);
 			rec->not_recorded += n;
-			if (lring_return(rec->r, ids, n))
-				break;
+			give_back(rec, ids, n);
 		}
 		lring_counters(rec->r, &c);
 	}
 	finish_file(rec);
 	if (tty)
 		progress(rec, t_start, 1);
+	/* Every block delivered was recorded or said not to be. */
+	if (!rec->gone && c.delivered != rec->recorded + rec->not_recorded) {
+		say(rec, "ACCOUNTING: delivered %llu != recorded %llu + not recorded %llu",
+		    (unsigned long long)c.delivered, (unsigned long long)rec->recorded,
+		    (unsigned long long)rec->not_recorded);
+		accounting = 1;
+	}
 
 	memset(&s, 0, sizeof(s));
 	s.json = rec->o.json;
 	sum_add(&s, "result", "%s", rec->gone ? "device-gone" :
 		rec->error == -ENOSPC ? "disk-full" : rec->error ? "error" :
-		stalled ? "stalled" : "recorded");
+		stalled ? "stalled" : accounting ? "accounting" : "recorded");
 	sum_add(&s, "program", "%s", rec->o.prog);
 	sum_add(&s, "zero_copy", "%d", !rec->copy);
-	sum_add(&s, "records", "%" PRIu64, rec->valid_records);
+	sum_add(&s, "records", "%" PRIu64, rec->recorded);
 	sum_add(&s, "bytes", "%" PRIu64, rec->recorded_bytes);
 	sum_add(&s, "file_bytes", "%" PRIu64, rec->valid_off);
 	sum_add(&s, "not_recorded", "%" PRIu64, rec->not_recorded);
 	sum_add(&s, "seconds", "%.3f", (now_ns() - t_start) / 1e9);
 	sum_add(&s, "cpu_seconds", "%.3f", cpu_seconds() - cpu0);
-	if (!rec->gone) {
+	if (!rec->gone)
 		sum_counters(&s, &c);
-		/* Every block delivered was recorded or said not to be. */
-		if (c.delivered != rec->recorded + rec->not_recorded) {
-			say(rec, "ACCOUNTING: delivered %llu != recorded %llu + not recorded %llu",
-			    (unsigned long long)c.delivered,
-			    (unsigned long long)rec->recorded,
-			    (unsigned long long)rec->not_recorded);
-			stalled = 1;
-		}
-	}
 	fprintf(stderr, s.json ? "{%s}\n" : "%s\n", s.text);
 	lring_close(rec->r);
 	io_uring_queue_exit(&rec->ring);
@@ -609,7 +595,7 @@ static int record(struct recorder *rec, int backend)
 		return EXIT_GONE;
 	if (rec->error)
 		return rec->error == -ENOSPC ? EXIT_FULL : EXIT_SETUP;
-	return stalled ? EXIT_DATA : 0;
+	return stalled || accounting ? EXIT_DATA : 0;
 }
 
 /* ---- the checker -------------------------------------------------------- */
@@ -706,7 +692,7 @@ static int check(struct opts *o)
 int main(int argc, char **argv)
 {
 	static struct recorder rec;
-	int backend = -1, i, j;
+	int backend = -1, buf_count_given = 0, i, j;
 
 	/* --check FILE and --backend NAME are this program's own options. */
 	for (i = j = 1; i < argc; i++) {
@@ -715,7 +701,7 @@ int main(int argc, char **argv)
 			argv[j++] = argv[++i];
 		} else if (!strcmp(argv[i], "--backend") && i + 1 < argc) {
 			for (backend = 0; backend < LRING_BACKEND_COUNT; backend++)
-				if (!strcmp(argv[i + 1], backend_names[backend]))
+				if (!strcmp(argv[i + 1], backend_name(backend)))
 					break;
 			if (backend == LRING_BACKEND_COUNT) {
 				fprintf(stderr, "usage: lring-record %s\n", USAGE);
@@ -723,6 +709,7 @@ int main(int argc, char **argv)
 			}
 			i++;
 		} else {
+			buf_count_given |= !strcmp(argv[i], "--buf-count");
 			argv[j++] = argv[i];
 		}
 	}
@@ -738,7 +725,8 @@ int main(int argc, char **argv)
 		return check(&rec.o);
 	if (!rec.o.output)
 		die_usage(&rec.o, USAGE, "-o FILE is needed");
-	if (rec.o.buf_count == 64 && rec.o.buf_size >= (1u << 20))
+	/* 64 buffers of 1 MiB or more pin more memory than a recorder needs. */
+	if (!buf_count_given && rec.o.buf_size >= (1u << 20))
 		rec.o.buf_count = 16;
 	return record(&rec, backend);
 }
