@@ -538,6 +538,14 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.sync_for_device = lring_sg_sync_for_device,
 		.page = lring_user_page,
 	},
+	[LRING_BACKEND_DMABUF] = {
+		.name = "dmabuf",
+		.imported = true,
+		.alloc = lring_dmabuf_attach_buf,
+		.free = lring_dmabuf_detach_buf,
+		.sync_for_cpu = lring_sg_sync_for_cpu,
+		.sync_for_device = lring_sg_sync_for_device,
+	},
 };
 
 /**

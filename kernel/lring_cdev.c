@@ -415,7 +415,7 @@ static long lring_take_read_locked(struct lring *ring,
 	 * Nothing to read from a sending ring, and no kernel address to copy
 	 * from in user memory: refuse before taking anything.
 	 */
-	if (lring_sends(pool) || pool->allocator->user_memory)
+	if (lring_sends(pool) || !lring_kernel_allocates(pool->allocator))
 		return -EOPNOTSUPP;
 	while (req->done < req->count) {
 		if (atomic_read(&pool->map_count))
@@ -524,7 +524,7 @@ static long lring_take_write_locked(struct lring *ring,
 	u32 cons, n;
 	int ret;
 
-	if (!lring_sends(pool) || pool->allocator->user_memory)
+	if (!lring_sends(pool) || !lring_kernel_allocates(pool->allocator))
 		return -EOPNOTSUPP;
 	while (req->done < req->count) {
 		if (atomic_read(&pool->map_count))

@@ -170,4 +170,36 @@ static inline void hrtimer_setup(struct hrtimer *timer,
 #define LRING_IMPORT_NS_DMA_BUF()	MODULE_IMPORT_NS("DMA_BUF")
 #endif
 
+/*
+ * Before 6.1 an importer mapped an attachment without the reservation lock,
+ * which only a dynamic exporter wanted held; from 6.1 the _unlocked calls
+ * take it. Holding it suits both kinds of exporter of the older kernels.
+ */
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE && IS_ENABLED(CONFIG_DMA_SHARED_BUFFER)
+#include <linux/dma-buf.h>
+#include <linux/dma-resv.h>
+
+static inline struct sg_table *
+dma_buf_map_attachment_unlocked(struct dma_buf_attachment *attach,
+				enum dma_data_direction dir)
+{
+	struct sg_table *sgt;
+
+	dma_resv_lock(attach->dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(attach, dir);
+	dma_resv_unlock(attach->dmabuf->resv);
+	return sgt;
+}
+
+static inline void
+dma_buf_unmap_attachment_unlocked(struct dma_buf_attachment *attach,
+				  struct sg_table *sgt,
+				  enum dma_data_direction dir)
+{
+	dma_resv_lock(attach->dmabuf->resv, NULL);
+	dma_buf_unmap_attachment(attach, sgt, dir);
+	dma_resv_unlock(attach->dmabuf->resv);
+}
+#endif
+
 #endif /* _LRING_COMPAT_H */

@@ -9,6 +9,12 @@
  * page, and the DMA API's free drops only its own, so an importer's mapping
  * stays valid when the ring is reconfigured or its device goes away. From
  * then on the pages are the dma-buf's alone; the ring no longer uses them.
+ *
+ * The other way round, a pool of the dma-buf backend is the application's
+ * dma-bufs, one per buffer, attached to the ring's device and mapped for
+ * its DMA for as long as the pool lives, as IIO's DMABUF interface does. The
+ * kernel never maps them for the CPU: the application reads and writes
+ * each through its own mapping of the dma-buf.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -16,6 +22,7 @@
 #include <linux/overflow.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "lring_compat.h"
 #include "lring_internal.h"
@@ -194,9 +201,90 @@ int lring_dmabuf_export(struct lring *ring, struct lring_export *arg)
 	arg->fd = fd;
 	return 0;
 }
+
+/**
+ * lring_dmabuf_attach_buf() - the dma-buf backend's alloc: take dma-buf
+ * @buf->id of the application's array and map it for the ring's device
+ * @pool:	a pool being created, in the ioctl of the application
+ * @buf:	the buffer
+ *
+ * The table is the exporter's mapping for the ring's device: the ring's
+ * syncs work on it as on its own.
+ *
+ * Return: 0; -EFAULT for an array not readable, -EBADF for an fd not open,
+ * -EINVAL for one that is not a dma-buf or too small, or the exporter's
+ * errno.
+ */
+int lring_dmabuf_attach_buf(struct lring_pool *pool, struct lring_buffer *buf)
+{
+	s32 __user *fds = (s32 __user *)pool->user_addr;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct sg_table *sgt;
+	s32 fd;
+	int ret;
+
+	if (get_user(fd, fds + buf->id))
+		return -EFAULT;
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (dmabuf->size < pool->layout.buf_size) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+	attach = dma_buf_attach(dmabuf, pool->dev);
+	if (IS_ERR(attach)) {
+		ret = PTR_ERR(attach);
+		goto err_put;
+	}
+	sgt = dma_buf_map_attachment_unlocked(attach, pool->dir);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_detach;
+	}
+	buf->sgt = sgt;
+	buf->dma_addr = sg_dma_address(sgt->sgl);
+	buf->alloc_priv = attach;
+	return 0;
+
+err_detach:
+	dma_buf_detach(dmabuf, attach);
+err_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+/**
+ * lring_dmabuf_detach_buf() - undo lring_dmabuf_attach_buf()
+ * @pool:	the pool
+ * @buf:	a buffer the device no longer uses
+ *
+ * The application's dma-buf lives on while it holds an fd or a mapping.
+ */
+void lring_dmabuf_detach_buf(struct lring_pool *pool, struct lring_buffer *buf)
+{
+	struct dma_buf_attachment *attach = buf->alloc_priv;
+	struct dma_buf *dmabuf = attach->dmabuf;
+
+	dma_buf_unmap_attachment_unlocked(attach, buf->sgt, pool->dir);
+	dma_buf_detach(dmabuf, attach);
+	dma_buf_put(dmabuf);
+	buf->alloc_priv = NULL;
+	buf->sgt = NULL;
+}
 #else
 int lring_dmabuf_export(struct lring *ring, struct lring_export *arg)
 {
 	return -EOPNOTSUPP;
+}
+
+int lring_dmabuf_attach_buf(struct lring_pool *pool, struct lring_buffer *buf)
+{
+	return -EOPNOTSUPP;
+}
+
+void lring_dmabuf_detach_buf(struct lring_pool *pool, struct lring_buffer *buf)
+{
 }
 #endif

@@ -27,7 +27,7 @@
 #define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS | \
 				 LRING_FEAT_TX | LRING_FEAT_MAP_PAGES | \
 				 (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) ? \
-				  LRING_FEAT_EXPORT : 0))
+				  LRING_FEAT_EXPORT | LRING_FEAT_DMABUF_POOL : 0))
 /*
  * tests/pkg/abi-compat.sh builds the module twice more, to prove that a
  * liblring copes with modules of other versions: as a later version would
@@ -61,13 +61,16 @@ struct lring_pool;
  * @name:	as shown in sysfs
  * @contiguous:	each buffer is one physically contiguous allocation
  * @user_memory: buffers are the application's pinned pages
+ * @imported:	buffers are the application's dma-bufs, which the kernel
+ *		neither maps for the CPU nor charges: their exporter does
  * @alloc:	allocate and zero every buffer, fill dma_addr/cpu_addr/sgt
  * @free:	undo @alloc for buffers [0, @count)
  * @sync_for_cpu: make @len bytes the device wrote visible to the CPU
  * @sync_for_device: give the buffer to the device: the bytes it may write,
  *		or on a sending ring the buf->len bytes it will read
  * @page:	the page at byte @offset of the buffer, for the fault handler:
- *		found directly, not by walking the buffer's table
+ *		found directly, not by walking the buffer's table; NULL for a
+ *		backend whose buffers the ring's mapping does not reach
  * @pages_counted: optional: every page of this pool's buffers was
  *		allocated with a reference count of its own, which the DMA
  *		API drops, not forces, when it frees it; such a pool is
@@ -77,6 +80,7 @@ struct lring_allocator {
 	const char *name;
 	bool contiguous;
 	bool user_memory;
+	bool imported;
 	int (*alloc)(struct lring_pool *pool, struct lring_buffer *buf);
 	void (*free)(struct lring_pool *pool, struct lring_buffer *buf);
 	void (*sync_for_cpu)(struct lring_pool *pool, struct lring_buffer *buf,
@@ -103,7 +107,8 @@ struct lring_allocator {
  * @cq_entries: completion ring entries, layout.cqe_size bytes apart
  * @fq_entries: fill ring entries (struct lring_fqe, or struct lring_sqe
  *		on a sending ring), layout.fqe_size bytes apart
- * @user_addr:	start of the application's memory (user backend)
+ * @user_addr:	start of the application's memory (user backend), or of
+ *		its array of dma-buf fds (dma-buf backend)
  * @mm:		whose RLIMIT_MEMLOCK the pinned pages count against, or NULL
  * @charged_pages: pages counted against the limit of all kernel pools
  * @segs_per_buf: the most DMA segments any buffer needs
@@ -246,6 +251,15 @@ static inline bool lring_sends(const struct lring_pool *pool)
 	return pool->dir == DMA_TO_DEVICE;
 }
 
+/*
+ * Memory the kernel allocates, as against the application's: the kernel
+ * holds an address of every buffer (for read() and write()).
+ */
+static inline bool lring_kernel_allocates(const struct lring_allocator *alloc)
+{
+	return !alloc->user_memory && !alloc->imported;
+}
+
 /* lring_pool.c */
 struct lring_pool *lring_pool_create(struct device *dev,
 				     const struct lring_config *cfg,
@@ -274,6 +288,8 @@ void lring_ring_wake_all(struct lring *ring);
 
 /* lring_dmabuf.c */
 int lring_dmabuf_export(struct lring *ring, struct lring_export *arg);
+int lring_dmabuf_attach_buf(struct lring_pool *pool, struct lring_buffer *buf);
+void lring_dmabuf_detach_buf(struct lring_pool *pool, struct lring_buffer *buf);
 
 /* lring_debugfs.c */
 void lring_debugfs_add(struct lring *ring);

@@ -65,7 +65,7 @@ static int lring_layout_init(struct device *dev,
 	 * which only dma_mmap_*() map correctly, each into a mapping of its
 	 * own; the application's own memory is bounced instead.
 	 */
-	if (!alloc->user_memory && lring_mem_encrypted()) {
+	if (lring_kernel_allocates(alloc) && lring_mem_encrypted()) {
 		dev_notice_ratelimited(dev, "memory encryption: only the user backend can be mapped\n");
 		return -EOPNOTSUPP;
 	}
@@ -75,7 +75,8 @@ static int lring_layout_init(struct device *dev,
 	 * IOMMU maps even a noncontiguous one as one range): the device must
 	 * be able to take it whole. DMA-API debug warns otherwise.
 	 */
-	if (!alloc->user_memory && cfg->buf_size > dma_get_max_seg_size(dev)) {
+	if (lring_kernel_allocates(alloc) &&
+	    cfg->buf_size > dma_get_max_seg_size(dev)) {
 		dev_notice_ratelimited(dev, "buffer size %u above the device's DMA segment limit %u (%s backend)\n",
 				       cfg->buf_size, dma_get_max_seg_size(dev), alloc->name);
 		return -EINVAL;
@@ -101,6 +102,8 @@ static int lring_layout_init(struct device *dev,
 	} else if (cfg->user_addr || cfg->user_len) {
 		return -EINVAL;
 	}
+	if (alloc->imported != !!cfg->dmabuf_fds || cfg->dmabuf_fds >= TASK_SIZE)
+		return -EINVAL;
 
 	l->config_flags = cfg->flags;
 	l->cqe_size = LRING_CQE_STRIDE;
@@ -299,7 +302,8 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	pool->dir = cfg->flags & LRING_CONFIG_TX ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	pool->backend_id = cfg->backend;
 	pool->allocator = lring_allocator_get(cfg->backend);
-	pool->user_addr = cfg->user_addr;
+	pool->user_addr = pool->allocator->imported ? cfg->dmabuf_fds :
+						      cfg->user_addr;
 
 	pool->shared_size = pool->layout.pool_off;
 	/* Zeroed: nothing stale reaches userspace; quiet: failure is ENOMEM. */
@@ -327,7 +331,7 @@ struct lring_pool *lring_pool_create(struct device *dev,
 	}
 	if (pool->allocator->user_memory)
 		ret = lring_pool_account(pool);
-	else
+	else if (lring_kernel_allocates(pool->allocator))
 		ret = lring_pool_charge(pool);
 	if (ret)
 		goto err_free_bufs;
@@ -503,6 +507,9 @@ static vm_fault_t lring_vm_fault_buffer(struct vm_fault *vmf,
 	u32 in_buf, pages, i;
 	vm_fault_t ret;
 
+	/* Imported memory is its exporter's to map: through the dma-buf. */
+	if (!pool->allocator->page)
+		return VM_FAULT_SIGBUS;
 	div_u64_rem(pool_off, pool->layout.buf_stride, &in_buf);
 	pages = min3((pool->layout.buf_stride - in_buf) >> PAGE_SHIFT,
 		     (u32)LRING_MAP_AHEAD, (u32)((vma->vm_end - addr) >> PAGE_SHIFT));

@@ -446,6 +446,7 @@ static inline const char *backend_name(uint32_t b)
 		[LRING_BACKEND_STREAMING] = "streaming",
 		[LRING_BACKEND_NONCONTIG] = "noncontig",
 		[LRING_BACKEND_USER] = "user",
+		[LRING_BACKEND_DMABUF] = "dmabuf",
 	};
 
 	return b < sizeof(names) / sizeof(names[0]) ? names[b] : NULL;

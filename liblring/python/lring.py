@@ -100,7 +100,8 @@ class Config(ctypes.Structure):
     _fields_ = [("buf_count", _u32), ("buf_size", _u32), ("backend", _u32),
                 ("cq_entries", _u32), ("fq_entries", _u32),
                 ("index_base", _u32), ("flags", _u32), ("resv0", _u32),
-                ("user_addr", _u64), ("user_len", _u64), ("resv", _u32 * 4)]
+                ("user_addr", _u64), ("user_len", _u64),
+                ("dmabuf_fds", _u64), ("resv", _u32 * 2)]
 
 
 class Info(ctypes.Structure):

@@ -329,6 +329,8 @@ int lring_configure(struct lring *r, const struct lring_config *cfg)
 	     !(lring_features(r) & LRING_FEAT_USER_POOL)) ||
 	    (cfg->backend == LRING_BACKEND_NONCONTIG &&
 	     !(lring_features(r) & LRING_FEAT_NONCONTIG)) ||
+	    (cfg->backend == LRING_BACKEND_DMABUF &&
+	     !(lring_features(r) & LRING_FEAT_DMABUF_POOL)) ||
 	    ((cfg->flags & LRING_CONFIG_TX) &&
 	     !(lring_features(r) & LRING_FEAT_TX)))
 		return -EOPNOTSUPP;

@@ -46,6 +46,7 @@ int main(int argc, char **argv)
 	SIZE(lring_config);
 	FIELD(lring_config, user_addr);
 	FIELD(lring_config, user_len);
+	FIELD(lring_config, dmabuf_fds);
 	FIELD(lring_config, resv);
 	SIZE(lring_info);
 	FIELD(lring_info, layout);

@@ -24,6 +24,21 @@
  *       "# kmods: vgem") attaches its device and maps the buffer for its
  *       DMA (PRIME import), as the dma-buf core's bufinfo shows, and lets
  *       go again
+ *   pin_test import RING heap|udmabuf|vgem
+ *       LRING_BACKEND_DMABUF: a receiving pool of dma-bufs the application
+ *       made (a dma-buf heap's, udmabuf's, vgem's), its fds closed once
+ *       configured; every block of a stream shows in the application's own
+ *       mapping of its dma-buf; the ring's mapping does not reach them; no
+ *       copying read() or export; at close the ring lets go of every
+ *       dma-buf. Bad fds, sizes and arrays are refused with their errno. A
+ *       kernel without dma-bufs refuses the backend (EOPNOTSUPP); a kernel
+ *       without the source says so (SKIP)
+ *   pin_test relay RX TX_OUT RX_OUT
+ *       data from one device to another with no copy: ring RX's buffers,
+ *       exported as dma-bufs, are the pool of ring TX_OUT of a second device
+ *       (two edu devices), which sends each filled block on as it came; the
+ *       second device loops it back into ring RX_OUT, where every byte is
+ *       checked against the first device's pattern
  *   pin_test unplug RING BACKEND
  *       a pool mapped as pages: a block spliced into a pipe (vmsplice()
  *       holds its pages) is still intact in the pipe after the device was
@@ -38,6 +53,8 @@
 #include <ctype.h>
 #include <sys/uio.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
 
 #define BUF_SIZE	8192	/* two pages: more than one page per buffer */
 #define BUF_COUNT	4
@@ -48,6 +65,7 @@ static const char *const backend_names[] = {
 	[LRING_BACKEND_STREAMING] = "streaming",
 	[LRING_BACKEND_NONCONTIG] = "noncontig",
 	[LRING_BACKEND_USER] = "user",
+	[LRING_BACKEND_DMABUF] = "dmabuf",
 };
 
 static int parse_backend(const char *s)
@@ -540,6 +558,364 @@ static void test_export_tx(int argc, char **argv)
 	pin_close(r);
 }
 
+/* ---- a pool of the application's dma-bufs (LRING_BACKEND_DMABUF) ---- */
+
+struct vgem_create_dumb {
+	uint32_t height, width, bpp, flags;
+	uint32_t handle, pitch;
+	uint64_t size;
+};
+
+#define VGEM_IOCTL_MODE_CREATE_DUMB	_IOWR('d', 0xb2, struct vgem_create_dumb)
+#define VGEM_IOCTL_PRIME_HANDLE_TO_FD	_IOWR('d', 0x2d, struct vgem_prime_handle)
+
+/* One dma-buf of @size bytes from @source's device @dev: its fd or -errno. */
+static int make_dmabuf(const char *source, int dev, size_t size)
+{
+	if (!strcmp(source, "heap")) {
+		struct dma_heap_allocation_data a = {
+			.len = size, .fd_flags = O_RDWR | O_CLOEXEC,
+		};
+
+		return ioctl(dev, DMA_HEAP_IOCTL_ALLOC, &a) ? -errno : (int)a.fd;
+	}
+	if (!strcmp(source, "udmabuf")) {
+		/* udmabuf wants a memfd that cannot shrink under it. */
+		int memfd = memfd_create("pin_test", MFD_ALLOW_SEALING | MFD_CLOEXEC), fd;
+		struct udmabuf_create c = {
+			.memfd = memfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = size,
+		};
+
+		if (memfd < 0 || ftruncate(memfd, size) ||
+		    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+			fd = -errno;
+		else if ((fd = ioctl(dev, UDMABUF_CREATE, &c)) < 0)
+			fd = -errno;
+		if (memfd >= 0)
+			close(memfd);
+		return fd;
+	}
+	{
+		/* vgem: a dumb buffer of 4096-byte rows, exported (PRIME). */
+		struct vgem_create_dumb d = { .height = size / 4096, .width = 1024, .bpp = 32 };
+		struct vgem_prime_handle prime = { .flags = O_RDWR | O_CLOEXEC };
+		uint32_t close_arg[2] = { 0 };
+		int fd;
+
+		if (ioctl(dev, VGEM_IOCTL_MODE_CREATE_DUMB, &d))
+			return -errno;
+		prime.handle = d.handle;
+		fd = ioctl(dev, VGEM_IOCTL_PRIME_HANDLE_TO_FD, &prime) ? -errno : prime.fd;
+		/* The dma-buf keeps the object. */
+		close_arg[0] = d.handle;
+		ioctl(dev, VGEM_IOCTL_GEM_CLOSE, close_arg);
+		return fd;
+	}
+}
+
+/* @n dma-bufs of @size bytes from @source into @fds: 0, or -errno (ENOENT: no such source here). */
+static int make_dmabufs(const char *source, int n, size_t size, int *fds)
+{
+	int dev, i, ret = 0;
+
+	if (!strcmp(source, "heap"))
+		dev = open("/dev/dma_heap/system", O_RDWR | O_CLOEXEC);
+	else if (!strcmp(source, "udmabuf"))
+		dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	else if (!strcmp(source, "vgem"))
+		dev = open_vgem();
+	else
+		return -EINVAL;
+	if (dev < 0)
+		return -ENOENT;
+	for (i = 0; i < n; i++)
+		fds[i] = -1;
+	for (i = 0; i < n && !ret; i++) {
+		fds[i] = make_dmabuf(source, dev, size);
+		ret = fds[i] < 0 ? fds[i] : 0;
+	}
+	close(dev);
+	return ret;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* LRING_IOC_CONFIGURE straight to the kernel, past liblring's checks. */
+static int configure_dmabuf(struct lring *r, uint32_t count, uint32_t size,
+			    const int *fds, uint32_t flags)
+{
+	struct lring_config cfg = {
+		.buf_count = count, .buf_size = size,
+		.backend = LRING_BACKEND_DMABUF, .flags = flags,
+		.dmabuf_fds = (uintptr_t)fds,
+	};
+
+	return ioctl(lring_fd(r), LRING_IOC_CONFIGURE, &cfg) ? -errno : 0;
+}
+
+static int sync_dmabuf(int fd, uint64_t flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
+}
+
+/* "Total N objects" of the dma-buf core: dma-bufs alive in the system. */
+static long dmabuf_objects(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+	char line[256];
+	long n = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "Total %ld objects", &n);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Whether a read of @p faults (EFAULT), without touching it ourselves. */
+static bool unreadable(const void *p)
+{
+	int pipefd[2];
+	bool fault;
+
+	if (pipe(pipefd))
+		return false;
+	fault = write(pipefd[1], p, 1) < 0 && errno == EFAULT;
+	close(pipefd[0]);
+	close(pipefd[1]);
+	return fault;
+}
+
+static void import_bad_input(struct lring *r, const char *source)
+{
+	int fds[BUF_COUNT], small = -1, ret;
+
+	for (int i = 0; i < BUF_COUNT; i++)
+		fds[i] = -1;
+	ktest_ok(configure_dmabuf(r, BUF_COUNT, BUF_SIZE, fds, 0) == -EBADF,
+		 "import: an fd that is not open is EBADF");
+	fds[0] = lring_fd(r);
+	ktest_ok(configure_dmabuf(r, 1, BUF_SIZE, fds, 0) == -EINVAL,
+		 "import: an fd that is not a dma-buf is EINVAL");
+	ktest_ok(configure_dmabuf(r, BUF_COUNT, BUF_SIZE, NULL, 0) == -EINVAL,
+		 "import: no array of fds is EINVAL");
+	ktest_ok(configure_dmabuf(r, BUF_COUNT, BUF_SIZE, (const int *)8, 0) == -EFAULT,
+		 "import: an array that cannot be read is EFAULT");
+	ret = make_dmabufs(source, 1, BUF_SIZE / 2, &small);
+	ktest_ok(!ret && configure_dmabuf(r, 1, BUF_SIZE, &small, 0) == -EINVAL,
+		 "import: a dma-buf smaller than a buffer is EINVAL");
+	if (small >= 0)
+		close(small);
+}
+
+static void test_import(int argc, char **argv)
+{
+	int ring = argc > 0 ? atoi(argv[0]) : 0;
+	const char *source = argc > 1 ? argv[1] : "heap";
+	long objects0 = dmabuf_objects();
+	int fds[BUF_COUNT], ret, blocks = 0, bad = 0;
+	uint8_t *views[BUF_COUNT];
+	struct lring *r;
+	char path[32], c;
+
+	ktest_dev_path(ring, path, sizeof(path));
+	ktest_sim_set(ring, "rate", 1000);
+	if (!ktest_ok(!ktest_sim_set(ring, "seed", SEED) && !ktest_sim_set(ring, "block_size", 0) &&
+		      !lring_open(path, &r), "import %s: open %s", source, path))
+		return;
+	if (!(lring_features(r) & LRING_FEAT_DMABUF_POOL)) {
+		fds[0] = -1;
+		ktest_ok(configure_dmabuf(r, 1, BUF_SIZE, fds, 0) == -EOPNOTSUPP,
+			 "import: # SKIP a kernel without dma-buf (CONFIG_DMA_SHARED_BUFFER): EOPNOTSUPP");
+		lring_close(r);
+		return;
+	}
+	for (int i = 0; i < BUF_COUNT; i++)
+		views[i] = MAP_FAILED;
+	ret = make_dmabufs(source, BUF_COUNT, BUF_SIZE, fds);
+	if (ret == -ENOENT) {
+		ktest_ok(1, "import %s: # SKIP this kernel has no %s (its config)", source, source);
+		lring_close(r);
+		return;
+	}
+	if (!ktest_ok(!ret, "import %s: %d dma-bufs of %d bytes (%s)", source, BUF_COUNT,
+		      BUF_SIZE, strerror(-ret)))
+		goto out_close;
+	for (int i = 0; i < BUF_COUNT; i++)
+		views[i] = mmap(NULL, BUF_SIZE, PROT_READ, MAP_SHARED, fds[i], 0);
+	import_bad_input(r, source);
+	ret = lring_configure(r, &(struct lring_config){
+		.buf_count = BUF_COUNT, .buf_size = BUF_SIZE,
+		.backend = LRING_BACKEND_DMABUF, .dmabuf_fds = (uintptr_t)fds });
+	if (!ktest_ok(!ret, "import %s: a receiving pool of them (%s)", source, strerror(-ret)))
+		goto out_close;
+	ktest_ok(lring_layout(r)->map_flags == 0, "import: not mapped as pages");
+	ktest_ok(read(lring_fd(r), &c, 1) < 0 && errno == EOPNOTSUPP,
+		 "import: no copying read() (no kernel address of the buffers)");
+	ktest_ok(export_buf(r, 0, 0) == -EOPNOTSUPP, "import: an imported buffer is not exported again");
+	ret = lring_start(r);
+	while (!ret && blocks < 4 * BUF_COUNT) {
+		const struct lring_cqe *cqe;
+		uint32_t idx, id;
+
+		if (!lring_peek(r, 1, &idx)) {
+			if (lring_wait(r, 2000) < 0 || !lring_peek(r, 1, &idx))
+				break;
+		}
+		cqe = lring_cqe(r, idx);
+		id = cqe->buf_id;
+		if (blocks == 0)
+			ktest_ok(unreadable(lring_buf(r, id)),
+				 "import: the ring's mapping does not reach the buffers");
+		/* The application's reads through a dma-buf's own mapping. */
+		bad += id >= BUF_COUNT || views[id] == MAP_FAILED ||
+		       sync_dmabuf(fds[id], DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ) ||
+		       ktest_bad_offset(views[id], cqe->len, SEED, cqe->seq) >= 0 ||
+		       sync_dmabuf(fds[id], DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+		blocks++;
+		lring_release(r, 1);
+		if (lring_return(r, &id, 1))
+			break;
+	}
+	ktest_ok(blocks == 4 * BUF_COUNT && !bad,
+		 "import %s: %d blocks, each seen whole in its dma-buf's own mapping (%d bad)",
+		 source, blocks, bad);
+	lring_stop(r);
+	/* The ring holds each dma-buf itself: the application may let go. */
+	close_all(fds, BUF_COUNT);
+	for (int i = 0; i < BUF_COUNT; i++)
+		if (views[i] != MAP_FAILED)
+			munmap(views[i], BUF_SIZE);
+	ktest_ok(dmabuf_objects() == objects0 + BUF_COUNT,
+		 "import %s: the ring keeps its dma-bufs when the application closes them (%ld)",
+		 source, dmabuf_objects() - objects0);
+	lring_close(r);
+	ktest_ok(dmabuf_objects() == objects0,
+		 "import %s: and lets go of every one at close (%ld, %ld before)", source,
+		 dmabuf_objects(), objects0);
+	return;
+
+out_close:
+	close_all(fds, BUF_COUNT);
+	for (int i = 0; i < BUF_COUNT; i++)
+		if (views[i] != MAP_FAILED)
+			munmap(views[i], BUF_SIZE);
+	lring_close(r);
+}
+
+#define RELAY_BLOCKS	8
+
+/*
+ * One pass of the relay loop: blocks the first device filled go out on the
+ * second's sending ring; buffers it has sent go back to the first device;
+ * what came round is checked. Return: true if anything moved.
+ */
+static bool relay_step(struct lring *rx, struct lring *tx, struct lring *out,
+		       uint64_t *seqs, int *sent, int *checked, int *bad)
+{
+	const struct lring_cqe *cqe;
+	uint32_t idx, ids[BUF_COUNT];
+	bool moved = false;
+	unsigned int n;
+
+	if (lring_peek(rx, 1, &idx)) {
+		cqe = lring_cqe(rx, idx);
+		struct lring_sqe sqe = { .buf_id = cqe->buf_id, .len = cqe->len };
+
+		/* The same memory, by the same id in both pools: nothing copied. */
+		seqs[*sent % RELAY_BLOCKS] = cqe->seq;
+		lring_release(rx, 1);
+		*bad += lring_send(tx, &sqe, 1) != 0;
+		++*sent;
+		moved = true;
+	}
+	n = lring_take_free(tx, BUF_COUNT, ids);
+	if (n) {
+		*bad += lring_return(rx, ids, n) != 0;
+		moved = true;
+	}
+	if (lring_peek(out, 1, &idx)) {
+		uint32_t id;
+
+		long at;
+
+		cqe = lring_cqe(out, idx);
+		id = cqe->buf_id;
+		at = ktest_bad_offset(lring_buf(out, id), cqe->len, SEED,
+				      seqs[*checked % RELAY_BLOCKS]);
+		if (cqe->len != BUF_SIZE || at >= 0) {
+			if (!(*bad)++)
+				ktest_diag("relay: block %d (seq %llu): len %u, wrong from byte %ld",
+					   *checked, (unsigned long long)seqs[*checked % RELAY_BLOCKS],
+					   cqe->len, at);
+		}
+		++*checked;
+		lring_release(out, 1);
+		*bad += lring_return(out, &id, 1) != 0;
+		moved = true;
+	}
+	return moved;
+}
+
+static void test_relay(int argc, char **argv)
+{
+	int ring_rx = argc > 0 ? atoi(argv[0]) : 0, ring_tx = argc > 1 ? atoi(argv[1]) : 3;
+	int ring_out = argc > 2 ? atoi(argv[2]) : 2;
+	int fds[BUF_COUNT], sent = 0, checked = 0, bad = 0, ret;
+	uint64_t seqs[RELAY_BLOCKS], deadline;
+	struct lring *rx, *tx, *out;
+	uint32_t ids[BUF_COUNT];
+	char path[32];
+
+	if (!ktest_ok(!pin_setup(ring_rx, LRING_BACKEND_NONCONTIG, false, &rx),
+		      "relay: the first device's receiving ring") ||
+	    !ktest_ok(!pin_setup(ring_out, LRING_BACKEND_STREAMING, false, &out),
+		      "relay: the second device's receiving ring"))
+		return;
+	for (int i = 0; i < BUF_COUNT; i++)
+		fds[i] = export_buf(rx, i, LRING_EXPORT_CLOEXEC);
+	ktest_dev_path(ring_tx, path, sizeof(path));
+	ret = fds[BUF_COUNT - 1] < 0 ? fds[BUF_COUNT - 1] : lring_open(path, &tx);
+	if (!ret)
+		ret = lring_configure(tx, &(struct lring_config){
+			.buf_count = BUF_COUNT, .buf_size = BUF_SIZE,
+			.backend = LRING_BACKEND_DMABUF, .flags = LRING_CONFIG_TX,
+			.dmabuf_fds = (uintptr_t)fds });
+	close_all(fds, BUF_COUNT);
+	if (!ktest_ok(!ret, "relay: its buffers, as dma-bufs, the pool of the second device's sending ring (%s)",
+		      strerror(-ret)))
+		return;
+	/* Every sending buffer starts free: take them, to send as blocks come. */
+	ktest_ok(lring_take_free(tx, BUF_COUNT, ids) == BUF_COUNT,
+		 "relay: the sending ring's buffers are the application's");
+	/*
+	 * The sending ring first: a receiving ring that ran alone would get
+	 * the device's own pattern; beside a sending one it gets only what
+	 * is sent.
+	 */
+	ret = lring_start(tx) ?: lring_start(out) ?: lring_start(rx);
+	deadline = ktest_now_ns() + 120000000000ull;
+	while (!ret && checked < RELAY_BLOCKS && ktest_now_ns() < deadline)
+		if (!relay_step(rx, tx, out, seqs, &sent, &checked, &bad))
+			usleep(1000);
+	ktest_ok(checked == RELAY_BLOCKS && !bad,
+		 "relay: %d blocks from one device to the other, no copy, every byte checked (%d bad)",
+		 checked, bad);
+	lring_stop(rx);
+	lring_stop(tx);
+	lring_stop(out);
+	lring_close(tx);
+	pin_close(out);
+	pin_close(rx);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ktest_subtest tests[] = {
@@ -549,6 +925,8 @@ int main(int argc, char **argv)
 		{ "export", test_export },
 		{ "export_tx", test_export_tx },
 		{ "import_vgem", test_import_vgem },
+		{ "import", test_import },
+		{ "relay", test_relay },
 	};
 
 	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);

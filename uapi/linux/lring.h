@@ -82,6 +82,8 @@
 #define LRING_FEAT_MAP_PAGES	(1ULL << 7)
 /* LRING_IOC_EXPORT_BUF: a buffer as a dma-buf */
 #define LRING_FEAT_EXPORT	(1ULL << 8)
+/* LRING_BACKEND_DMABUF: a pool of the application's dma-bufs */
+#define LRING_FEAT_DMABUF_POOL	(1ULL << 9)
 /*
  * What a module of ABI version 1 that reports features == 0 has: the ones
  * it was released with, before this field existed.
@@ -361,6 +363,14 @@ enum lring_backend {
 	 * against RLIMIT_MEMLOCK. The device must support scatter-gather.
 	 */
 	LRING_BACKEND_USER = 3,
+	/*
+	 * One dma-buf per buffer, from the application (dmabuf_fds): a dma-buf
+	 * heap's, udmabuf's, another device's, another ring's export. Each is
+	 * attached and mapped for the ring's device for the life of the pool,
+	 * in as many segments as its exporter gives. The ring's mapping does
+	 * not reach the buffers (SIGBUS): the application maps its dma-bufs.
+	 */
+	LRING_BACKEND_DMABUF = 4,
 	LRING_BACKEND_COUNT,
 };
 
@@ -386,6 +396,9 @@ enum lring_backend {
  * @user_addr:	LRING_BACKEND_USER only: page-aligned start of the
  *		application's memory; buffer i is at user_addr + i * buf_size
  * @user_len:	LRING_BACKEND_USER only: buf_count * buf_size
+ * @dmabuf_fds:	LRING_BACKEND_DMABUF only: address of an array of buf_count
+ *		__s32 dma-buf fds; buffer i is the start of dma-buf i, which
+ *		must hold at least buf_size bytes
  * @resv:	zero
  *
  * Allowed only while the ring is stopped and not mapped (else EBUSY).
@@ -394,9 +407,16 @@ enum lring_backend {
  * EINVAL, one not mapped in full EFAULT, and memory a device must not
  * write for long gets EOPNOTSUPP: only anonymous, hugetlbfs and shmem
  * (memfd, MAP_SHARED|MAP_ANONYMOUS) memory is taken, never a regular
- * file's page cache. On a receiving ring every buffer starts owned by the
- * kernel and is handed to the device by LRING_IOC_START; on a TX ring every
- * buffer starts on the completion ring, owned by the application.
+ * file's page cache. For LRING_BACKEND_DMABUF, an fd that is not open
+ * gets EBADF, one that is not a dma-buf or is smaller than buf_size
+ * EINVAL, and a kernel without dma-bufs EOPNOTSUPP; the ring keeps its own
+ * reference on each dma-buf, so the application may close its fds. The
+ * kernel syncs each hand-off for the ring's device as for its own
+ * buffers; the application brackets its own accesses through the dma-buf's
+ * mapping with DMA_BUF_IOCTL_SYNC, as for any dma-buf. On a receiving ring
+ * every buffer starts owned by the kernel and is handed to the device by
+ * LRING_IOC_START; on a TX ring every buffer starts on the completion ring,
+ * owned by the application.
  */
 struct lring_config {
 	__u32 buf_count;
@@ -409,7 +429,8 @@ struct lring_config {
 	__u32 resv0;
 	__u64 user_addr;
 	__u64 user_len;
-	__u32 resv[4];
+	__u64 dmabuf_fds;
+	__u32 resv[2];
 };
 
 /**
