@@ -248,7 +248,8 @@ LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-# busy_poll, eventfd_consumer and busy_send are examples: not on PATH
+# busy_poll, eventfd_consumer, busy_send and dmabuf_consumer are examples:
+# not on PATH
 EXAMPLEDIR ?= $(PREFIX)/lib/lring/examples
 # Debian's python3 looks in /usr/lib/python3/dist-packages and, for local
 # installs, /usr/local/lib/python3.X/dist-packages
@@ -261,7 +262,7 @@ INSTALL    ?= install
 
 INSTALL_TOOLS := $(TOOLS) $(B)/perf/ring-bench
 INSTALL_EXAMPLES := $(B)/examples/busy_poll $(B)/examples/eventfd_consumer \
-	$(B)/examples/busy_send
+	$(B)/examples/busy_send $(B)/examples/dmabuf_consumer
 
 .PHONY: install install-lib install-headers install-bin install-man \
 	install-udev install-python install-kdev modules_install dkms-src dkms-install

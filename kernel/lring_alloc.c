@@ -538,13 +538,19 @@ static const struct lring_allocator lring_allocators[LRING_BACKEND_COUNT] = {
 		.sync_for_device = lring_sg_sync_for_device,
 		.page = lring_user_page,
 	},
+	/*
+	 * The exporter syncs, when the application brackets its accesses
+	 * with DMA_BUF_IOCTL_SYNC, as videobuf2 and IIO leave it: an
+	 * importer's table need not even carry pages (CONFIG_DMABUF_DEBUG
+	 * scrambles them).
+	 */
 	[LRING_BACKEND_DMABUF] = {
 		.name = "dmabuf",
 		.imported = true,
 		.alloc = lring_dmabuf_attach_buf,
 		.free = lring_dmabuf_detach_buf,
-		.sync_for_cpu = lring_sg_sync_for_cpu,
-		.sync_for_device = lring_sg_sync_for_device,
+		.sync_for_cpu = lring_no_sync_for_cpu,
+		.sync_for_device = lring_no_sync_for_device,
 	},
 };
 

@@ -208,13 +208,15 @@ int lring_dmabuf_export(struct lring *ring, struct lring_export *arg)
  * @pool:	a pool being created, in the ioctl of the application
  * @buf:	the buffer
  *
- * The table is the exporter's mapping for the ring's device: the ring's
- * syncs work on it as on its own.
+ * The table is the exporter's mapping for the ring's device, which only
+ * the exporter syncs (DMA_BUF_IOCTL_SYNC), and whose pages are not the
+ * importer's to touch.
  *
  * Return: 0; -EFAULT for an array not readable, -EBADF for an fd not open,
  * -EINVAL for one that is not a dma-buf or too small, or the exporter's
  * errno.
  */
+/* tutorial: dmabuf-attach */
 int lring_dmabuf_attach_buf(struct lring_pool *pool, struct lring_buffer *buf)
 {
 	s32 __user *fds = (s32 __user *)pool->user_addr;
@@ -254,6 +256,7 @@ err_put:
 	dma_buf_put(dmabuf);
 	return ret;
 }
+/* tutorial-end: dmabuf-attach */
 
 /**
  * lring_dmabuf_detach_buf() - undo lring_dmabuf_attach_buf()

@@ -345,6 +345,24 @@ int lring_stop(struct lring *r);
 int lring_kick(struct lring *r);
 
 /*
+ * lring_export_buf - one buffer of the pool as a dma-buf
+ * @buf_id: the buffer
+ * @flags: LRING_EXPORT_CLOEXEC, or 0
+ *
+ * For another driver to map for its DMA (a second ring's
+ * LRING_BACKEND_DMABUF pool, a GPU), or for the CPU through the dma-buf's
+ * own mapping. Only a pool mapped as pages exports (layout.map_flags &
+ * LRING_MAP_PAGES). The dma-buf keeps the buffer's memory after the ring
+ * is reconfigured or its device is gone; DMA_BUF_IOCTL_SYNC on it fails
+ * with EBUSY unless the application owns the buffer. A receiving ring's
+ * buffer exports read-only.
+ * Return: the dma-buf's fd; -EOPNOTSUPP for a pool not mapped as pages or
+ * a kernel without dma-bufs; -EINVAL for a bad id or flags; -errno of
+ * LRING_IOC_EXPORT_BUF. Syscall: ioctl. Does not block.
+ */
+int lring_export_buf(struct lring *r, uint32_t buf_id, uint32_t flags);
+
+/*
  * lring_enable_eventfd - have the kernel signal an eventfd
  * @batch: signal when this many unreleased completions are waiting; 0 or 1
  *	signals on every empty -> non-empty transition

@@ -370,6 +370,17 @@ int lring_kick(struct lring *r)
 	return lring_ioctl(r, LRING_IOC_KICK, NULL);
 }
 
+int lring_export_buf(struct lring *r, uint32_t buf_id, uint32_t flags)
+{
+	struct lring_export ex = { .buf_id = buf_id, .flags = flags };
+	int err;
+
+	if (r && !(lring_features(r) & LRING_FEAT_EXPORT))
+		return -EOPNOTSUPP;
+	err = lring_ioctl(r, LRING_IOC_EXPORT_BUF, &ex);
+	return err ? err : ex.fd;
+}
+
 int lring_counters(const struct lring *r, struct lring_counters *out)
 {
 	const struct lring_counters *c;

@@ -36,7 +36,8 @@ int main(void)
 	OFF(config, buf_count); OFF(config, buf_size); OFF(config, backend);
 	OFF(config, cq_entries); OFF(config, fq_entries);
 	OFF(config, index_base); OFF(config, flags); OFF(config, resv0);
-	OFF(config, user_addr); OFF(config, user_len); OFF(config, resv);
+	OFF(config, user_addr); OFF(config, user_len); OFF(config, dmabuf_fds);
+	OFF(config, resv);
 
 	SIZE(info);
 	OFF(info, abi_version); OFF(info, configured); OFF(info, backend);

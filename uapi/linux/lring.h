@@ -411,9 +411,9 @@ enum lring_backend {
  * gets EBADF, one that is not a dma-buf or is smaller than buf_size
  * EINVAL, and a kernel without dma-bufs EOPNOTSUPP; the ring keeps its own
  * reference on each dma-buf, so the application may close its fds. The
- * kernel syncs each hand-off for the ring's device as for its own
- * buffers; the application brackets its own accesses through the dma-buf's
- * mapping with DMA_BUF_IOCTL_SYNC, as for any dma-buf. On a receiving ring
+ * application brackets its accesses through each dma-buf's own mapping
+ * with DMA_BUF_IOCTL_SYNC, as for any dma-buf: the exporter syncs the
+ * caches then, the ring does not. On a receiving ring
  * every buffer starts owned by the kernel and is handed to the device by
  * LRING_IOC_START; on a TX ring every buffer starts on the completion ring,
  * owned by the application.
