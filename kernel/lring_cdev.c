@@ -970,8 +970,11 @@ static void lring_dev_release(struct device *dev)
 }
 
 /**
- * lring_register() - create a ring and its /dev/lringN node
- * @dma_dev:	the device that DMAs into the ring's buffers
+ * lring_register_client() - create a ring whose DMA another device does
+ * @parent:	the driver's device: /sys/class/lring/lringN/device
+ * @dma_dev:	the device that DMAs into the ring's buffers, which the
+ *		pool is allocated and mapped for: a DMA engine channel's
+ *		controller (dmaengine_get_dma_device()), not its client
  * @ops:	the driver's start/stop/queue
  * @priv:	the driver's data, returned by lring_priv()
  *
@@ -979,8 +982,10 @@ static void lring_dev_release(struct device *dev)
  * Return: the ring, or ERR_PTR(-ENOSPC) when all minors are used,
  * ERR_PTR(-ENOMEM), or the driver core's error.
  */
-struct lring *lring_register(struct device *dma_dev,
-			     const struct lring_device_ops *ops, void *priv)
+struct lring *lring_register_client(struct device *parent,
+				    struct device *dma_dev,
+				    const struct lring_device_ops *ops,
+				    void *priv)
 {
 	struct lring *ring;
 	int minor, ret;
@@ -1005,7 +1010,7 @@ struct lring *lring_register(struct device *dma_dev,
 
 	device_initialize(&ring->dev);
 	ring->dev.class = lring_class;
-	ring->dev.parent = dma_dev;
+	ring->dev.parent = parent;
 	ring->dev.devt = MKDEV(MAJOR(lring_devt), minor);
 	ring->dev.groups = lring_groups;
 	ring->dev.release = lring_dev_release;
@@ -1026,6 +1031,23 @@ err_put:
 	/* The release callback frees the minor and the ring. */
 	put_device(&ring->dev);
 	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(lring_register_client);
+
+/**
+ * lring_register() - create a ring and its /dev/lringN node
+ * @dma_dev:	the device that DMAs into the ring's buffers
+ * @ops:	the driver's start/stop/queue
+ * @priv:	the driver's data, returned by lring_priv()
+ *
+ * Context: process context; may sleep.
+ * Return: as lring_register_client(), which this is with @dma_dev as the
+ * parent too.
+ */
+struct lring *lring_register(struct device *dma_dev,
+			     const struct lring_device_ops *ops, void *priv)
+{
+	return lring_register_client(dma_dev, dma_dev, ops, priv);
 }
 EXPORT_SYMBOL_GPL(lring_register);
 ALLOW_ERROR_INJECTION(lring_register, ERRNO);

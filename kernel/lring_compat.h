@@ -202,4 +202,36 @@ dma_buf_unmap_attachment_unlocked(struct dma_buf_attachment *attach,
 }
 #endif
 
+/* A channel's DMA device, for a controller that maps for its channels. */
+#if KERNEL_VERSION(5, 11, 0) > LINUX_VERSION_CODE
+#include <linux/dmaengine.h>
+static inline struct device *dmaengine_get_dma_device(struct dma_chan *chan)
+{
+	return chan->device->dev;
+}
+#endif
+
+/*
+ * A platform driver's remove returned int until 6.3 gave it remove_new,
+ * which 6.11 made remove again: LRING_PLATFORM_REMOVE(fn) names a void
+ * function in the field each kernel wants, with a wrapper before 6.3.
+ */
+#if KERNEL_VERSION(6, 11, 0) <= LINUX_VERSION_CODE
+#define LRING_PLATFORM_REMOVE(fn)	.remove = fn
+#elif KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+#define LRING_PLATFORM_REMOVE(fn)	.remove_new = fn
+#else
+#define LRING_PLATFORM_REMOVE(fn)	.remove = fn##_int
+#endif
+#if KERNEL_VERSION(6, 3, 0) > LINUX_VERSION_CODE
+#define LRING_PLATFORM_REMOVE_WRAPPER(fn)				\
+	static int fn##_int(struct platform_device *pdev)		\
+	{								\
+		fn(pdev);						\
+		return 0;						\
+	}
+#else
+#define LRING_PLATFORM_REMOVE_WRAPPER(fn)
+#endif
+
 #endif /* _LRING_COMPAT_H */

@@ -115,6 +115,10 @@ struct lring_done {
 
 struct lring *lring_register(struct device *dma_dev,
 			     const struct lring_device_ops *ops, void *priv);
+struct lring *lring_register_client(struct device *parent,
+				    struct device *dma_dev,
+				    const struct lring_device_ops *ops,
+				    void *priv);
 void lring_unregister(struct lring *ring);
 
 void lring_buffer_done(struct lring *ring, struct lring_buffer *buf,

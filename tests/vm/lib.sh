@@ -28,7 +28,7 @@ LRING_BUILT_OPT_IN="newest debug-arm64 kcsan"
 # for a kernel, except that the kernels below run only the core groups;
 # `make check-all` (check.sh --all) runs everything everywhere.
 LRING_CORE_KERNELS="6.12 6.12-arm64 newest"
-LRING_CORE_GROUPS="smoke sim edu edu-arm64 edu-noncoherent trace compat32 record record-iommu dmabuf"
+LRING_CORE_GROUPS="smoke sim edu edu-arm64 edu-noncoherent trace compat32 record record-iommu dmabuf dmaengine"
 
 # core_only KERNEL GROUP: whether `make check` leaves GROUP out on KERNEL
 core_only() {
