@@ -249,6 +249,7 @@ static void lring_dmaengine_kick_copy(struct lring_dmaengine *de)
 }
 
 /* Slave mode: every waiting buffer to the engine, which queues them. */
+/* tutorial: dmaengine-slave */
 static void lring_dmaengine_kick_slave(struct lring_dmaengine *de)
 {
 	struct lring_buffer *buf, *next;
@@ -269,6 +270,7 @@ static void lring_dmaengine_kick_slave(struct lring_dmaengine *de)
 	if (issued)
 		dma_async_issue_pending(de->chan);
 }
+/* tutorial-end: dmaengine-slave */
 
 static void lring_dmaengine_kick(struct lring_dmaengine *de)
 {
@@ -330,6 +332,7 @@ static void lring_dmaengine_copied(void *param,
 }
 
 /* Slave mode: the engine filled the oldest buffer it had. */
+/* tutorial: dmaengine-filled */
 static void lring_dmaengine_filled(void *param,
 				   const struct dmaengine_result *result)
 {
@@ -353,6 +356,7 @@ static void lring_dmaengine_filled(void *param,
 	}
 	lring_buffer_done(de->ring, buf, len, cqe_flags);
 }
+/* tutorial-end: dmaengine-filled */
 
 static void lring_dmaengine_queue(struct lring *ring, struct lring_buffer *buf)
 {
@@ -381,6 +385,7 @@ static int lring_dmaengine_start(struct lring *ring)
  * what the engine holds and waits for its callbacks, and the refused
  * buffers' work is done or cancelled: the core takes back the rest.
  */
+/* tutorial: dmaengine-stop */
 static void lring_dmaengine_stop(struct lring *ring)
 {
 	struct lring_dmaengine *de = lring_priv(ring);
@@ -399,6 +404,7 @@ static void lring_dmaengine_stop(struct lring *ring)
 	de->busy = false;
 	spin_unlock_irq(&de->lock);
 }
+/* tutorial-end: dmaengine-stop */
 
 static const struct lring_device_ops lring_dmaengine_ops = {
 	.start = lring_dmaengine_start,
@@ -486,6 +492,7 @@ ATTRIBUTE_GROUPS(lring_dmaengine);
  * lring,memcpy, or without a node (memcpy_channels), a memcpy channel and
  * the staging pattern.
  */
+/* tutorial: dmaengine-channel */
 static int lring_dmaengine_channel(struct lring_dmaengine *de)
 {
 	struct device *dev = de->dev;
@@ -519,6 +526,7 @@ static int lring_dmaengine_channel(struct lring_dmaengine *de)
 	cfg.src_maxburst = burst;
 	return dmaengine_slave_config(de->chan, &cfg);
 }
+/* tutorial-end: dmaengine-channel */
 
 static int lring_dmaengine_probe(struct platform_device *pdev)
 {
@@ -543,6 +551,7 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 			dma_release_channel(de->chan);
 		return ret;
 	}
+	/* tutorial: dmaengine-register */
 	dma_dev = dmaengine_get_dma_device(de->chan);
 	if (de->memcpy && !de->chan->device->device_prep_dma_memcpy) {
 		ret = dev_err_probe(dev, -EOPNOTSUPP, "channel %s cannot copy memory\n",
@@ -559,6 +568,7 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 	}
 	platform_set_drvdata(pdev, de);
 	de->ring = lring_register_client(dev, dma_dev, &lring_dmaengine_ops, de);
+	/* tutorial-end: dmaengine-register */
 	if (IS_ERR(de->ring)) {
 		ret = PTR_ERR(de->ring);
 		goto err_free_stage;
