@@ -57,7 +57,9 @@ fi
 if grep -q '^CONFIG_ARM64=y' "$kdir/.config" && [ "$(uname -m)" != aarch64 ]; then
 	ccarg+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 elif grep -q '^CONFIG_ARM=y' "$kdir/.config" && [ "$(uname -m)" != armv7l ]; then
-	ccarg+=(ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf-)
+	# The host's modpost checks device tables with a 64-bit kernel's
+	# sizes; a 32-bit module's of_device_id table fails that check.
+	ccarg+=(ARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- KCFLAGS=-DLRING_HOST_MODPOST)
 fi
 set +e
 make -C "$kdir" M="$out" W=1 "${ccarg[@]}" "$@" modules 2>&1 | tee "$klog" >&2
