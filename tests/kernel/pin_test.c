@@ -366,11 +366,16 @@ static int export_buf(struct lring *r, uint32_t id, uint32_t flags)
 	return ioctl(r->fd, LRING_IOC_EXPORT_BUF, &ex) ? -errno : ex.fd;
 }
 
-static int sync_start(int fd)
+static int sync_dmabuf(int fd, uint64_t flags)
 {
-	struct dma_buf_sync sync = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	struct dma_buf_sync sync = { .flags = flags };
 
 	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
+}
+
+static int sync_start(int fd)
+{
+	return sync_dmabuf(fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
 }
 
 static void test_export(int argc, char **argv)
@@ -656,13 +661,6 @@ static int configure_dmabuf(struct lring *r, uint32_t count, uint32_t size,
 	};
 
 	return ioctl(lring_fd(r), LRING_IOC_CONFIGURE, &cfg) ? -errno : 0;
-}
-
-static int sync_dmabuf(int fd, uint64_t flags)
-{
-	struct dma_buf_sync sync = { .flags = flags };
-
-	return ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync) ? -errno : 0;
 }
 
 /* "Total N objects" of the dma-buf core: dma-bufs alive in the system. */
