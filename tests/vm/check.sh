@@ -44,7 +44,9 @@ trap 'rm -rf "$res"' EXIT
 pass=0 fail=0 skip=0 retried=0
 lines=()
 
-# add NAME FILE: fold a "passed=N failed=N skipped=N" result file into the totals
+# add NAME FILE [SECONDS]: fold a "passed=N failed=N skipped=N" result file
+# into the totals; the time a VM group took goes on its line, so the slow
+# ones are known when the run must shrink (CI allows 90 minutes)
 add() {
 	local p=0 f=1 s=0 r=0
 	if [ -f "$2" ]; then
@@ -54,7 +56,8 @@ add() {
 		r=$(sed -n 's/.*retried=\([0-9]*\).*/\1/p' "$2")
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s)) retried=$((retried + ${r:-0}))
-	lines+=("$(printf '%-40s %4d passed %4d failed %4d skipped' "$1" "$p" "$f" "$s")")
+	lines+=("$(printf '%-40s %4d passed %4d failed %4d skipped%s' "$1" "$p" "$f" "$s" \
+		"${3:+ $(printf '%5d s' "$3")}")")
 }
 # failed NAME WHY: one failure that is not a test result (build, fetch)
 failed() {
@@ -215,6 +218,7 @@ reap() {
 		i=${running[$pid]}
 		unset "running[$pid]"
 		o=$(out_of "$i")
+		echo $(($(date +%s) - $(cat "$o.start"))) >"$o.secs"
 		if grep -q 'failed=0' "$o" 2>/dev/null; then tail -n 1 "$o.out"; else cat "$o.out"; fi
 	done
 }
@@ -225,13 +229,16 @@ for i in "${!jobs_k[@]}"; do
 			wait -n || true
 			reap
 		done
+		date +%s >"$o.start"
 		"$VMDIR/run-vm" --kernel "${jobs_k[$i]}" --group "${jobs_g[$i]}" --result "$o" \
 			--quiet >"$o.out" 2>&1 &
 		pids+=($!)
 		running[$!]=$i
 	else
 		echo "== group $(basename "${jobs_g[$i]}" .group) on kernel ${jobs_k[$i]}"
+		t=$(date +%s)
 		"$VMDIR/run-vm" --kernel "${jobs_k[$i]}" --group "${jobs_g[$i]}" --result "$o" || true
+		echo $(($(date +%s) - t)) >"$o.secs"
 	fi
 done
 while [ "${#running[@]}" -gt 0 ]; do
@@ -241,7 +248,8 @@ done
 wait
 for i in "${!jobs_k[@]}"; do
 	name=$(basename "${jobs_g[$i]}" .group)
-	add "vm ${jobs_k[$i]} $name" "$res/${jobs_k[$i]}-$name"
+	o=$(out_of "$i")
+	add "vm ${jobs_k[$i]} $name" "$o" "$(cat "$o.secs" 2>/dev/null || true)"
 done
 
 if [ "$selftest" = 1 ] && [ -z "${groups// /}" ]; then
