@@ -59,13 +59,16 @@ MODULE_PARM_DESC(memcpy_channels,
  * @block_size:	memcpy: bytes per block (sysfs); 0 or more than a
  *		buffer: the buffer
  * @errors:	transfers the engine or its driver failed (sysfs)
- * @fail_work:	hands back, outside ->queue(), buffers the engine refused
+ * @fail_work:	slave: hands back, outside ->queue(), buffers the engine
+ *		refused
+ * @copy_work:	memcpy: prepares and submits the next piece, in process
+ *		context without @lock (see lring_dmaengine_copy_work())
  * @lock:	protects the fields below
  * @waiting:	buffers queued to the driver, not yet given to the engine,
  *		oldest first
  * @inflight:	slave: buffers given to the engine, in the order it fills
  *		them
- * @failed:	buffers the engine refused, for @fail_work
+ * @failed:	slave: buffers the engine refused, for @fail_work
  * @running:	between start and stop
  * @cur:	memcpy: the buffer being filled, or NULL
  * @seq:	memcpy: sequence number of the block in @cur
@@ -75,9 +78,11 @@ MODULE_PARM_DESC(memcpy_channels,
  * @sg:		memcpy: DMA segment of @cur the next piece goes to
  * @sg_off:	memcpy: bytes of @sg already filled
  * @piece:	memcpy: bytes of the piece in flight
- * @busy:	memcpy: a piece is in flight, or a block is being handed to
- *		the core: no block starts before the core has numbered the
- *		last one, since the pattern depends on the number
+ * @busy:	memcpy: @copy_work is queued or running, a piece is in
+ *		flight, or a block is being handed to the core: one piece at
+ *		a time through the one staging buffer, and no block starts
+ *		before the core has numbered the last one, since the pattern
+ *		depends on the number
  */
 struct lring_dmaengine {
 	struct device *dev;
@@ -90,6 +95,7 @@ struct lring_dmaengine {
 	u32 block_size;
 	atomic_long_t errors;
 	struct work_struct fail_work;
+	struct work_struct copy_work;
 
 	spinlock_t lock;
 	struct list_head waiting;
@@ -132,22 +138,27 @@ static void lring_dmaengine_filled(void *param,
 
 /*
  * Gives @buf's transfer (slave), or the piece of it at @dst (memcpy), to
- * the engine. Return: false if the engine's driver refused it.
+ * the engine. Fault injection fails it whole, as a driver refusing the
+ * descriptor at submit looks to the ring: the transfer never starts.
+ * Return: 0, or -ENOMEM if there was no descriptor, or the engine's error.
  */
-static bool lring_dmaengine_submit(struct lring_dmaengine *de,
-				   struct lring_buffer *buf, dma_addr_t dst,
-				   u32 len)
+static noinline int lring_dmaengine_submit(struct lring_dmaengine *de,
+					   struct lring_buffer *buf,
+					   dma_addr_t dst, u32 len)
 {
 	struct dma_async_tx_descriptor *tx;
+	dma_cookie_t cookie;
 
 	tx = lring_dmaengine_prep(de, buf, dst, len);
 	if (!tx)
-		return false;
+		return -ENOMEM;
 	tx->callback_result = de->memcpy ? lring_dmaengine_copied :
 					   lring_dmaengine_filled;
 	tx->callback_param = de;
-	return !dma_submit_error(dmaengine_submit(tx));
+	cookie = dmaengine_submit(tx);
+	return dma_submit_error(cookie);
 }
+ALLOW_ERROR_INJECTION(lring_dmaengine_submit, ERRNO);
 
 /* A buffer the engine refused goes back flagged, from process context. */
 static void lring_dmaengine_refused(struct lring_dmaengine *de,
@@ -179,13 +190,6 @@ static void lring_dmaengine_fail_work(struct work_struct *work)
 		dev_warn_ratelimited(de->dev, "the DMA engine refused a transfer\n");
 		lring_buffer_done(de->ring, buf, 0, LRING_CQE_F_ERROR);
 	}
-	/* Memcpy mode waited for the refused block to be numbered. */
-	spin_lock_irq(&de->lock);
-	if (de->memcpy && de->busy && !de->cur) {
-		de->busy = false;
-		lring_dmaengine_kick(de);
-	}
-	spin_unlock_irq(&de->lock);
 }
 
 /* @len bytes of the pattern of block @seq from byte @off, into the stage. */
@@ -204,48 +208,84 @@ static void lring_dmaengine_fill_stage(struct lring_dmaengine *de, u64 seed,
 }
 
 /*
- * Memcpy mode: starts the next piece of the block in @cur, or the next
- * block, unless a piece is in flight.
+ * Memcpy mode: has the work start the next piece of the block in @cur,
+ * or the next block, unless one is on its way.
  */
 static void lring_dmaengine_kick_copy(struct lring_dmaengine *de)
 {
+	lockdep_assert_held(&de->lock);
+	if (de->running && !de->busy &&
+	    (de->cur || !list_empty(&de->waiting))) {
+		de->busy = true;
+		queue_work(system_highpri_wq, &de->copy_work);
+	}
+}
+
+/*
+ * Memcpy mode: the next piece, from process context. The dmaengine API
+ * lets a client prepare transfers in atomic context, but drivers do not
+ * all keep to it (BCM2835's memcpy allocates with GFP_KERNEL, which the
+ * debug kernel caught when this ran in the completion callback); memcpy
+ * mode is for bringing up such drivers, so it asks the least of them.
+ * @busy keeps everything below to this work until the piece completes.
+ */
+static void lring_dmaengine_copy_work(struct work_struct *work)
+{
+	struct lring_dmaengine *de = container_of(work, struct lring_dmaengine,
+						  copy_work);
 	struct lring_buffer *buf;
+	dma_addr_t dst;
 	u32 len;
 
-	lockdep_assert_held(&de->lock);
-	if (de->running && !de->busy) {
-		if (!de->cur) {
-			buf = list_first_entry_or_null(&de->waiting,
-						       struct lring_buffer, queue);
-			if (!buf)
-				return;
-			list_del(&buf->queue);
-			de->cur = buf;
-			/* Nothing completes meanwhile: the number done() gives. */
-			de->seq = lring_next_seq(de->ring);
-			de->cur_seed = READ_ONCE(de->seed);
-			de->cur_len = READ_ONCE(de->block_size);
-			if (!de->cur_len || de->cur_len > buf->size)
-				de->cur_len = buf->size;
-			de->off = 0;
-			de->sg = buf->sgt->sgl;
-			de->sg_off = 0;
-		}
-		buf = de->cur;
-		len = min3(de->cur_len - de->off, (u32)LRING_DMAENGINE_PIECE,
-			   sg_dma_len(de->sg) - de->sg_off);
-		lring_dmaengine_fill_stage(de, de->cur_seed, de->seq, de->off, len);
-		de->busy = true;
-		if (!lring_dmaengine_submit(de, buf, sg_dma_address(de->sg) +
-					    de->sg_off, len)) {
-			/* Busy until the work has handed it back. */
-			de->cur = NULL;
-			lring_dmaengine_refused(de, buf);
+	spin_lock_irq(&de->lock);
+	if (!de->running || !de->busy) {
+		spin_unlock_irq(&de->lock);
+		return;
+	}
+	if (!de->cur) {
+		buf = list_first_entry_or_null(&de->waiting,
+					       struct lring_buffer, queue);
+		if (!buf) {
+			de->busy = false;
+			spin_unlock_irq(&de->lock);
 			return;
 		}
-		de->piece = len;
-		dma_async_issue_pending(de->chan);
+		list_del(&buf->queue);
+		de->cur = buf;
+		/* Nothing completes meanwhile: the number done() gives. */
+		de->seq = lring_next_seq(de->ring);
+		de->cur_seed = READ_ONCE(de->seed);
+		de->cur_len = READ_ONCE(de->block_size);
+		if (!de->cur_len || de->cur_len > buf->size)
+			de->cur_len = buf->size;
+		de->off = 0;
+		de->sg = buf->sgt->sgl;
+		de->sg_off = 0;
 	}
+	buf = de->cur;
+	len = min3(de->cur_len - de->off, (u32)LRING_DMAENGINE_PIECE,
+		   sg_dma_len(de->sg) - de->sg_off);
+	dst = sg_dma_address(de->sg) + de->sg_off;
+	de->piece = len;
+	spin_unlock_irq(&de->lock);
+
+	lring_dmaengine_fill_stage(de, de->cur_seed, de->seq, de->off, len);
+	if (!lring_dmaengine_submit(de, buf, dst, len)) {
+		dma_async_issue_pending(de->chan);
+		return;
+	}
+	/* Refused: the block goes back flagged, then the next one starts. */
+	spin_lock_irq(&de->lock);
+	de->cur = NULL;
+	de->piece = 0;
+	spin_unlock_irq(&de->lock);
+	atomic_long_inc(&de->errors);
+	dev_warn_ratelimited(de->dev, "the DMA engine refused a transfer\n");
+	lring_buffer_done(de->ring, buf, 0, LRING_CQE_F_ERROR);
+	spin_lock_irq(&de->lock);
+	de->busy = false;
+	lring_dmaengine_kick_copy(de);
+	spin_unlock_irq(&de->lock);
 }
 
 /* Slave mode: every waiting buffer to the engine, which queues them. */
@@ -261,11 +301,11 @@ static void lring_dmaengine_kick_slave(struct lring_dmaengine *de)
 	list_for_each_entry_safe(buf, next, &de->waiting, queue) {
 		list_del(&buf->queue);
 		if (lring_dmaengine_submit(de, buf, 0, buf->size)) {
-			list_add_tail(&buf->queue, &de->inflight);
-			issued = true;
-		} else {
 			lring_dmaengine_refused(de, buf);
+			continue;
 		}
+		list_add_tail(&buf->queue, &de->inflight);
+		issued = true;
 	}
 	if (issued)
 		dma_async_issue_pending(de->chan);
@@ -381,9 +421,10 @@ static int lring_dmaengine_start(struct lring *ring)
 }
 
 /*
- * Nothing new starts once running is clear; terminate_sync() then aborts
- * what the engine holds and waits for its callbacks, and the refused
- * buffers' work is done or cancelled: the core takes back the rest.
+ * Nothing new starts once running is clear; the memcpy work is let finish,
+ * terminate_sync() then aborts what the engine holds and waits for its
+ * callbacks, and the refused buffers' work is done or cancelled: the core
+ * takes back the rest.
  */
 /* tutorial: dmaengine-stop */
 static void lring_dmaengine_stop(struct lring *ring)
@@ -393,6 +434,8 @@ static void lring_dmaengine_stop(struct lring *ring)
 	spin_lock_irq(&de->lock);
 	de->running = false;
 	spin_unlock_irq(&de->lock);
+	/* A piece the work was preparing reaches the engine, then is aborted. */
+	cancel_work_sync(&de->copy_work);
 	dmaengine_terminate_sync(de->chan);
 	cancel_work_sync(&de->fail_work);
 	spin_lock_irq(&de->lock);
@@ -497,6 +540,7 @@ static int lring_dmaengine_channel(struct lring_dmaengine *de)
 {
 	struct device *dev = de->dev;
 	struct dma_slave_config cfg = { .direction = DMA_DEV_TO_MEM };
+	struct dma_slave_caps caps;
 	u32 width = 4, burst = 1;
 	dma_cap_mask_t mask;
 	u64 fifo;
@@ -521,6 +565,12 @@ static int lring_dmaengine_channel(struct lring_dmaengine *de)
 	if (!is_power_of_2(width) || width > 64)
 		return dev_err_probe(dev, -EINVAL, "lring,bus-width %u: 1, 2, 4 ... 64 bytes\n",
 				     width);
+	/* Else every transfer would be refused, one by one, while streaming. */
+	if (!dma_get_slave_caps(de->chan, &caps) && width < 32 &&
+	    !(caps.src_addr_widths & BIT(width)))
+		return dev_err_probe(dev, -EINVAL,
+				     "lring,bus-width %u: the channel reads widths %#x (bit N: N bytes)\n",
+				     width, caps.src_addr_widths);
 	cfg.src_addr = fifo;
 	cfg.src_addr_width = width;
 	cfg.src_maxburst = burst;
@@ -544,6 +594,7 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 	INIT_LIST_HEAD(&de->inflight);
 	INIT_LIST_HEAD(&de->failed);
 	INIT_WORK(&de->fail_work, lring_dmaengine_fail_work);
+	INIT_WORK(&de->copy_work, lring_dmaengine_copy_work);
 
 	ret = lring_dmaengine_channel(de);
 	if (ret) {

@@ -12,6 +12,16 @@
  *       smaller than the one before it across the whole stream, and the
  *       counter moving on between the first block and the last; no block
  *       flagged, none dropped, the counters balanced
+ *   dmaengine_test refused DEVICE FUNCTION RETVAL TIMES
+ *       the engine refuses TIMES transfers (fail_function makes the
+ *       driver's FUNCTION return RETVAL: lring_dmaengine_prep as if the
+ *       engine's driver had no descriptor, lring_dmaengine_submit as if
+ *       it refused the descriptor): exactly TIMES blocks come back
+ *       flagged LRING_CQE_F_ERROR and empty, counted by the device's
+ *       errors attribute and the ring's device_errors; every other block
+ *       is whole and right (the pattern on a memcpy ring, a growing
+ *       counter on a slave one) and the stream goes on; SKIP on a kernel
+ *       without fail_function
  */
 #include "ktest.h"
 
@@ -89,10 +99,129 @@ static void test_counter(int argc, char **argv)
 	lring_close(r);
 }
 
+/* /sys/devices/platform/@name/@attr as a number, -1 if unreadable. */
+static long long device_attr(const char *name, const char *attr)
+{
+	char path[PATH_MAX], text[96] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/platform/%s/%s", name, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = 0;
+	fclose(f);
+	return text[0] ? strtoll(text, NULL, 0) : -1;
+}
+
+/* Whether @name's channel copies the staging pattern (else: a FIFO). */
+static bool copies_pattern(const char *name)
+{
+	char path[PATH_MAX], text[96] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/platform/%s/channel", name);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(text, sizeof(text), f))
+		text[0] = 0;
+	fclose(f);
+	return strstr(text, " memcpy") != NULL;
+}
+
+static void test_refused(int argc, char **argv)
+{
+	const char *name = argc > 0 ? argv[0] : "lring-dmaengine";
+	const char *func = argc > 1 ? argv[1] : "lring_dmaengine_prep";
+	int retval = argc > 2 ? strtol(argv[2], NULL, 0) : 0;
+	const char *times = argc > 3 ? argv[3] : "5";
+	uint32_t want = strtoul(times, NULL, 0), good_wanted = 100;
+	struct lring_config cfg = {
+		.buf_size = 65536,
+		.buf_count = 8,
+		.backend = LRING_BACKEND_STREAMING,
+	};
+	bool pattern = copies_pattern(name);
+	long long seed = device_attr(name, "seed");
+	long long errors = device_attr(name, "errors");
+	uint32_t flagged = 0, empty = 0, good = 0, bad = 0, idx, id, i;
+	uint64_t deadline = ktest_now_ns() + 120000000000ull;
+	uint32_t last = 0;
+	struct lring_counters c;
+	int ring = ring_of(name);
+	struct lring *r;
+
+	if (access(KTEST_FAIL_FUNC "/inject", W_OK)) {
+		ktest_ok(true, "refused # SKIP kernel without fail_function");
+		return;
+	}
+	if (!ktest_ok(ring >= 0 && errors >= 0 && !ktest_open_configured(ring, &r, &cfg),
+		      "refused: %s's ring %d set up (errors so far %lld)", name, ring, errors))
+		return;
+	if (!ktest_ok(!ktest_fail_function(func, retval, 1, times),
+		      "refused: %s fails its next %s calls with %d", func, times, retval)) {
+		ktest_fail_function_off();
+		lring_close(r);
+		return;
+	}
+	if (lring_start(r))
+		ktest_diag("lring_start: %s", strerror(errno));
+	while ((flagged < want || good < good_wanted) && ktest_now_ns() < deadline) {
+		const struct lring_cqe *cqe;
+		const uint32_t *w;
+
+		if (!lring_peek(r, 1, &idx)) {
+			lring_wait(r, 1000);
+			continue;
+		}
+		cqe = lring_cqe(r, idx);
+		id = cqe->buf_id;
+		w = lring_buf(r, id);
+		if (cqe->flags & LRING_CQE_F_ERROR) {
+			flagged++;
+			empty += cqe->len == 0;
+		} else if (pattern) {
+			good++;
+			bad += cqe->len != cfg.buf_size ||
+			       ktest_bad_offset(w, cqe->len, seed, cqe->seq) >= 0;
+		} else {
+			good++;
+			bad += cqe->len != cfg.buf_size;
+			for (i = 0; i < cqe->len / 4; i++) {
+				bad += w[i] < last;
+				last = w[i];
+			}
+		}
+		lring_release(r, 1);
+		if (lring_return(r, &id, 1))
+			break;
+	}
+	lring_stop(r);
+	ktest_fail_function_off();
+	ktest_ok(flagged == want && empty == flagged,
+		 "refused: %u blocks came back flagged as errors, %u of them empty (%u injected)",
+		 flagged, empty, want);
+	ktest_ok(good >= good_wanted && !bad,
+		 "refused: the stream went on: %u blocks %s, %u wrong",
+		 good, pattern ? "of the pattern" : "of a growing counter", bad);
+	ktest_ok(device_attr(name, "errors") == errors + want,
+		 "refused: the device counted them (errors %lld, was %lld)",
+		 device_attr(name, "errors"), errors);
+	ktest_ok(!lring_counters(r, &c) && c.device_errors == want && c.dropped == 0 &&
+		 c.produced == c.delivered,
+		 "refused: the ring counted them (device_errors %llu, produced %llu, delivered %llu, dropped %llu)",
+		 (unsigned long long)c.device_errors, (unsigned long long)c.produced,
+		 (unsigned long long)c.delivered, (unsigned long long)c.dropped);
+	lring_close(r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ktest_subtest tests[] = {
 		{ "counter", test_counter },
+		{ "refused", test_refused },
 	};
 
 	return ktest_main(KTEST_SUBTESTS(tests), argc, argv);

@@ -25,8 +25,9 @@
 # tests/vm/debug-kernel.sh and newest-kernel.sh call it with their NAME.
 #
 # Cache: $LRING_CACHE/NAME-kernel/<source version>-<config hash>/
-#   bzImage, build/ (the tree after `make clean`, enough for external
-#   modules), build.log, config.
+#   bzImage (Image and the device trees it boots with on arm64), build/
+#   (the tree after `make clean`, enough for external modules), build.log,
+#   config.
 set -euo pipefail
 
 name=${1:-}
@@ -37,7 +38,7 @@ LRING_PROG=$name-kernel
 VMDIR=$LRING_ROOT/tests/vm
 frags=("$VMDIR/guest-kernel.config")
 # make's architecture arguments, the image it builds and where it puts it
-kmake=() image=bzImage image_path=arch/x86/boot/bzImage
+kmake=() image=bzImage image_path=arch/x86/boot/bzImage dtbs=()
 case $name in
 debug) frags+=("$VMDIR/debug-kernel.config") ;;
 newest) frags+=("$VMDIR/newest-kernel.config") ;;
@@ -46,6 +47,8 @@ debug-arm64)
 	frags+=("$VMDIR/debug-kernel.config" "$VMDIR/guest-kernel-arm64.config")
 	kmake=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
 	image=Image image_path=arch/arm64/boot/Image
+	# the Raspberry Pi 3's device tree, for run-vm --machine raspi3b
+	dtbs=(broadcom/bcm2837-rpi-3-b.dtb)
 	;;
 *)
 	sed -n '2,/^set -e/{/^#/s/^# \{0,1\}//p}' "$0" >&2
@@ -59,7 +62,12 @@ hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
 cached() {
 	local d
 	for d in "$DCACHE"/*-"$hash"; do
-		[ -f "$d/$image" ] && [ -f "$d/build/Module.symvers" ] && { echo "$d"; return 0; }
+		[ -f "$d/$image" ] && [ -f "$d/build/Module.symvers" ] || continue
+		for t in ${dtbs[@]+"${dtbs[@]}"}; do
+			[ -f "$d/${t##*/}" ] || continue 2
+		done
+		echo "$d"
+		return 0
 	done
 	return 1
 }
@@ -120,6 +128,11 @@ build() {
 	make -C "$src" "${kmake[@]}" -j"$jobs" "$image" modules >>"$work/build.log" 2>&1 ||
 		{ tail -n 40 "$work/build.log" >&2; die "$name kernel build failed (log: $work/build.log)"; }
 	cp "$src/$image_path" "$work/$image"
+	for d in ${dtbs[@]+"${dtbs[@]}"}; do
+		make -C "$src" "${kmake[@]}" "$d" >>"$work/build.log" 2>&1 ||
+			{ tail -n 20 "$work/build.log" >&2; die "cannot build $d"; }
+		cp "$src/arch/arm64/boot/dts/$d" "$work/"
+	done
 	cp "$src/.config" "$work/config"
 	# Keep only what out-of-tree module builds need.
 	make -C "$src" "${kmake[@]}" clean >>"$work/build.log" 2>&1
