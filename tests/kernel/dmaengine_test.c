@@ -41,6 +41,26 @@ static int ring_of(const char *name)
 	return -1;
 }
 
+/* The next completion, after waiting up to a second for one; or NULL. */
+static const struct lring_cqe *next_cqe(struct lring *r)
+{
+	uint32_t idx;
+
+	if (!lring_peek(r, 1, &idx)) {
+		lring_wait(r, 1000);
+		if (!lring_peek(r, 1, &idx))
+			return NULL;
+	}
+	return lring_cqe(r, idx);
+}
+
+/* Releases the completion just read and returns its buffer @id. */
+static int give_back(struct lring *r, uint32_t id)
+{
+	lring_release(r, 1);
+	return lring_return(r, &id, 1);
+}
+
 static void test_counter(int argc, char **argv)
 {
 	const char *name = argc > 0 ? argv[0] : "lring-timer";
@@ -53,7 +73,7 @@ static void test_counter(int argc, char **argv)
 	};
 	uint64_t deadline = ktest_now_ns() + 60000000000ull;
 	uint32_t done = 0, short_blocks = 0, flagged = 0, backwards = 0;
-	uint32_t first = 0, last = 0, idx, id, i;
+	uint32_t first = 0, last = 0, i;
 	struct lring_counters c;
 	struct lring *r;
 
@@ -61,16 +81,12 @@ static void test_counter(int argc, char **argv)
 		      "counter: %s's ring %d streams", name, ring))
 		return;
 	while (done < blocks && ktest_now_ns() < deadline) {
-		const struct lring_cqe *cqe;
+		const struct lring_cqe *cqe = next_cqe(r);
 		const uint32_t *w;
 
-		if (!lring_peek(r, 1, &idx)) {
-			lring_wait(r, 1000);
+		if (!cqe)
 			continue;
-		}
-		cqe = lring_cqe(r, idx);
-		id = cqe->buf_id;
-		w = lring_buf(r, id);
+		w = lring_buf(r, cqe->buf_id);
 		short_blocks += cqe->len != cfg.buf_size;
 		flagged += !!(cqe->flags & (LRING_CQE_F_ERROR | LRING_CQE_F_GAP));
 		for (i = 0; i < cqe->len / 4; i++) {
@@ -80,8 +96,7 @@ static void test_counter(int argc, char **argv)
 			last = w[i];
 		}
 		done++;
-		lring_release(r, 1);
-		if (lring_return(r, &id, 1))
+		if (give_back(r, cqe->buf_id))
 			break;
 	}
 	lring_stop(r);
@@ -99,35 +114,37 @@ static void test_counter(int argc, char **argv)
 	lring_close(r);
 }
 
-/* /sys/devices/platform/@name/@attr as a number, -1 if unreadable. */
-static long long device_attr(const char *name, const char *attr)
+/* The first line of /sys/devices/platform/@name/@attr, "" if unreadable. */
+static void device_text(const char *name, const char *attr, char *text, int size)
 {
-	char path[PATH_MAX], text[96] = "";
+	char path[PATH_MAX];
 	FILE *f;
 
+	text[0] = 0;
 	snprintf(path, sizeof(path), "/sys/devices/platform/%s/%s", name, attr);
 	f = fopen(path, "r");
 	if (!f)
-		return -1;
-	if (!fgets(text, sizeof(text), f))
+		return;
+	if (!fgets(text, size, f))
 		text[0] = 0;
 	fclose(f);
+}
+
+/* /sys/devices/platform/@name/@attr as a number, -1 if unreadable. */
+static long long device_attr(const char *name, const char *attr)
+{
+	char text[32];
+
+	device_text(name, attr, text, sizeof(text));
 	return text[0] ? strtoll(text, NULL, 0) : -1;
 }
 
 /* Whether @name's channel copies the staging pattern (else: a FIFO). */
 static bool copies_pattern(const char *name)
 {
-	char path[PATH_MAX], text[96] = "";
-	FILE *f;
+	char text[96];
 
-	snprintf(path, sizeof(path), "/sys/devices/platform/%s/channel", name);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(text, sizeof(text), f))
-		text[0] = 0;
-	fclose(f);
+	device_text(name, "channel", text, sizeof(text));
 	return strstr(text, " memcpy") != NULL;
 }
 
@@ -146,7 +163,7 @@ static void test_refused(int argc, char **argv)
 	bool pattern = copies_pattern(name);
 	long long seed = device_attr(name, "seed");
 	long long errors = device_attr(name, "errors");
-	uint32_t flagged = 0, empty = 0, good = 0, bad = 0, idx, id, i;
+	uint32_t flagged = 0, empty = 0, good = 0, bad = 0, i;
 	uint64_t deadline = ktest_now_ns() + 120000000000ull;
 	uint32_t last = 0;
 	struct lring_counters c;
@@ -169,16 +186,12 @@ static void test_refused(int argc, char **argv)
 	if (lring_start(r))
 		ktest_diag("lring_start: %s", strerror(errno));
 	while ((flagged < want || good < good_wanted) && ktest_now_ns() < deadline) {
-		const struct lring_cqe *cqe;
+		const struct lring_cqe *cqe = next_cqe(r);
 		const uint32_t *w;
 
-		if (!lring_peek(r, 1, &idx)) {
-			lring_wait(r, 1000);
+		if (!cqe)
 			continue;
-		}
-		cqe = lring_cqe(r, idx);
-		id = cqe->buf_id;
-		w = lring_buf(r, id);
+		w = lring_buf(r, cqe->buf_id);
 		if (cqe->flags & LRING_CQE_F_ERROR) {
 			flagged++;
 			empty += cqe->len == 0;
@@ -194,8 +207,7 @@ static void test_refused(int argc, char **argv)
 				last = w[i];
 			}
 		}
-		lring_release(r, 1);
-		if (lring_return(r, &id, 1))
+		if (give_back(r, cqe->buf_id))
 			break;
 	}
 	lring_stop(r);
