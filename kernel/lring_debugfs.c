@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lring_debugfs.c - /sys/kernel/debug/lring/lringN/buffers: who owns each
- * buffer right now (FREE, DEVICE, USER) and the kernel's view of the
- * indices, for debugging a stuck or leaking consumer; and
+ * buffer right now (FREE, DEVICE, USER), where the device writes it, and
+ * the kernel's view of the indices, for debugging a stuck or leaking
+ * consumer or a device writing in the wrong place; and
  * /sys/kernel/debug/lring/kernel_pages, what all pools take, for proving
  * nothing leaks. Read-only; a debug interface, not an ABI.
  */
@@ -67,9 +68,10 @@ static void lring_debugfs_show_pool(struct seq_file *m, struct lring *ring,
 	seq_printf(m, "free: %u\ndevice: %u\nuser: %u\n",
 		   count[LRING_BUF_FREE], count[LRING_BUF_DEVICE],
 		   count[LRING_BUF_USER]);
-	seq_puts(m, "id state\n");
+	seq_puts(m, "id state dma\n");
 	for (i = 0; i < pool->layout.buf_count; i++)
-		seq_printf(m, "%u %s\n", i, lring_state_names[states[i]]);
+		seq_printf(m, "%u %s %pad\n", i, lring_state_names[states[i]],
+			   &pool->bufs[i].dma_addr);
 }
 
 static int lring_buffers_show(struct seq_file *m, void *unused)
