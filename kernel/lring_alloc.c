@@ -153,6 +153,23 @@ static void lring_no_sync_for_device(struct lring_pool *pool,
 }
 
 /*
+ * LRING_CONFIG_ONE_BLOCK: the buffer is the slice of the pool's one block
+ * (lring_pool.c) at its index, for the device as for the CPU.
+ */
+static int lring_block_slice(struct lring_pool *pool, struct lring_buffer *buf)
+{
+	size_t off = (size_t)buf->id * pool->layout.buf_stride;
+	int ret;
+
+	buf->cpu_addr = page_address(pool->block) + off;
+	buf->dma_addr = pool->block_dma + off;
+	ret = lring_block_table(pool, buf);
+	if (ret)
+		buf->cpu_addr = NULL;
+	return ret;
+}
+
+/*
  * Streaming: cacheable pages mapped once for the device for the pool's
  * lifetime; ownership moves with dma_sync_single_for_{cpu,device}().
  * dma_alloc_pages() takes them from where this device reaches them (below
@@ -167,6 +184,8 @@ static noinline int lring_streaming_alloc(struct lring_pool *pool,
 	struct page *page;
 	int ret;
 
+	if (pool->block)
+		return lring_block_slice(pool, buf);
 	/* Zeroed, and owned by the device until synced for the CPU. */
 	page = dma_alloc_pages(pool->dev, stride, &buf->dma_addr,
 			       pool->dir, LRING_GFP_POOL);
@@ -192,8 +211,10 @@ static void lring_streaming_free(struct lring_pool *pool,
 	u32 stride = pool->layout.buf_stride;
 
 	sg_free_table(&buf->own_sgt);
-	dma_free_pages(pool->dev, stride, virt_to_page(buf->cpu_addr),
-		       buf->dma_addr, pool->dir);
+	/* The pool frees its one block itself, after every slice. */
+	if (!pool->block)
+		dma_free_pages(pool->dev, stride, virt_to_page(buf->cpu_addr),
+			       buf->dma_addr, pool->dir);
 	buf->cpu_addr = NULL;
 }
 

@@ -26,6 +26,7 @@
 /* What this module offers userspace (uapi/linux/lring.h, LRING_FEAT_*). */
 #define LRING_FEATURES_NOW	(LRING_FEATURES_VER0 | LRING_FEAT_SIZED_ARGS | \
 				 LRING_FEAT_TX | LRING_FEAT_MAP_PAGES | \
+				 LRING_FEAT_ONE_BLOCK | \
 				 (IS_ENABLED(CONFIG_DMA_SHARED_BUFFER) ? \
 				  LRING_FEAT_EXPORT | LRING_FEAT_DMABUF_POOL : 0))
 /*
@@ -113,6 +114,9 @@ struct lring_allocator {
  * @charged_pages: pages counted against the limit of all kernel pools
  * @segs_per_buf: the most DMA segments any buffer needs
  * @bufs:	the buffers, @layout.buf_count of them
+ * @block:	LRING_CONFIG_ONE_BLOCK: the pool's one allocation, of which
+ *		each buffer is a slice; else NULL
+ * @block_dma:	its bus address
  * @dma_live:	buffers allocated; cleared when the device goes away
  * @revoked:	mappings no longer reach the buffers (device going away)
  * @map_pages:	the buffers are mapped as pages, which pinning reaches
@@ -150,6 +154,8 @@ struct lring_pool {
 	unsigned long charged_pages;
 	u32 segs_per_buf;
 	struct lring_buffer *bufs;
+	struct page *block;
+	dma_addr_t block_dma;
 	bool dma_live;
 	bool revoked;
 	bool map_pages;

@@ -45,7 +45,12 @@ static int lring_layout_init(struct device *dev,
 	u64 pool_pages, user_len;
 	int i;
 
-	if ((cfg->flags & ~LRING_CONFIG_TX) || cfg->resv0 || !alloc)
+	if ((cfg->flags & ~(LRING_CONFIG_TX | LRING_CONFIG_ONE_BLOCK)) ||
+	    cfg->resv0 || !alloc)
+		return -EINVAL;
+	/* One block is one streaming allocation: cached, synced by slices. */
+	if ((cfg->flags & LRING_CONFIG_ONE_BLOCK) &&
+	    cfg->backend != LRING_BACKEND_STREAMING)
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(cfg->resv); i++)
 		if (cfg->resv[i])
@@ -126,6 +131,13 @@ static int lring_layout_init(struct device *dev,
 		      PAGE_ALIGN((u64)l->fq_entries * l->fqe_size);
 	l->pool_size = pool_pages << PAGE_SHIFT;
 	l->mmap_size = l->pool_off + l->pool_size;
+	/* The device walks the block as one segment. */
+	if ((cfg->flags & LRING_CONFIG_ONE_BLOCK) &&
+	    l->pool_size > dma_get_max_seg_size(dev)) {
+		dev_notice_ratelimited(dev, "a pool of %llu bytes in one block: above the device's DMA segment limit %u\n",
+				       l->pool_size, dma_get_max_seg_size(dev));
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -141,8 +153,10 @@ static atomic64_t lring_pool_serial = ATOMIC64_INIT(0);
 
 static int lring_pool_charge(struct lring_pool *pool)
 {
-	/* The DMA API allocates each buffer as a power-of-two block. */
-	unsigned long pages = (unsigned long)pool->layout.buf_count <<
+	/* The DMA API allocates each buffer (or the one block) as a power-of-two block. */
+	unsigned long pages = pool->layout.config_flags & LRING_CONFIG_ONE_BLOCK ?
+			      1UL << get_order(pool->layout.pool_size) :
+			      (unsigned long)pool->layout.buf_count <<
 			      get_order(pool->layout.buf_stride);
 	unsigned long limit = totalram_pages() - totalram_pages() / 4;
 
@@ -175,6 +189,37 @@ static void lring_pool_uncharge(struct lring_pool *pool)
 	pool->charged_pages = 0;
 }
 
+/*
+ * LRING_CONFIG_ONE_BLOCK: the whole pool from one allocation, for the
+ * device and zeroed, which the backend then slices (lring_alloc.c). Its
+ * own function so that fault injection can fail it.
+ */
+static noinline int lring_pool_alloc_block(struct lring_pool *pool)
+{
+	pool->block = dma_alloc_pages(pool->dev, pool->layout.pool_size,
+				      &pool->block_dma, pool->dir,
+				      LRING_GFP_POOL);
+	if (!pool->block)
+		return -ENOMEM;
+	if (dma_mapping_error(pool->dev, pool->block_dma)) {
+		dma_free_pages(pool->dev, pool->layout.pool_size, pool->block,
+			       pool->block_dma, pool->dir);
+		pool->block = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+ALLOW_ERROR_INJECTION(lring_pool_alloc_block, ERRNO);
+
+static void lring_pool_free_block(struct lring_pool *pool)
+{
+	if (!pool->block)
+		return;
+	dma_free_pages(pool->dev, pool->layout.pool_size, pool->block,
+		       pool->block_dma, pool->dir);
+	pool->block = NULL;
+}
+
 static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
 {
 	/* 65536 buffers take seconds on a debug kernel: let others run. */
@@ -182,6 +227,7 @@ static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
 		pool->allocator->free(pool, &pool->bufs[count]);
 		cond_resched();
 	}
+	lring_pool_free_block(pool);
 }
 
 /*
@@ -217,6 +263,14 @@ static int lring_pool_alloc_bufs(struct lring_pool *pool, u32 max_segments)
 	u32 i;
 	int ret;
 
+	if (pool->layout.config_flags & LRING_CONFIG_ONE_BLOCK) {
+		ret = lring_pool_alloc_block(pool);
+		if (ret) {
+			dev_notice_ratelimited(pool->dev, "no block of %llu bytes for the pool\n",
+					       pool->layout.pool_size);
+			return ret;
+		}
+	}
 	for (i = 0; i < pool->layout.buf_count; i++) {
 		struct lring_buffer *buf = &pool->bufs[i];
 

@@ -84,7 +84,7 @@ struct opts {
 	int idle_ms;		/* no completion for this long: stalled */
 	const char *output;
 	const char *input;
-	uint32_t config_flags;	/* lring_config.flags: LRING_CONFIG_TX */
+	uint32_t config_flags;	/* lring_config.flags: TX, ONE_BLOCK */
 	int copy;		/* the copying path: read() or write(), no mapping */
 };
 
@@ -224,12 +224,18 @@ static inline void parse_opts(struct opts *o, int argc, char **argv,
 			o->buf_count = parse_u32_opt(o, usage, "buf-count", optarg);
 			break;
 		case OPT_BACKEND:
-			if (!strcmp(optarg, "coherent"))
+			/* block: streaming memory, the whole pool in one piece */
+			o->config_flags &= ~LRING_CONFIG_ONE_BLOCK;
+			if (!strcmp(optarg, "coherent")) {
 				o->backend = LRING_BACKEND_COHERENT;
-			else if (!strcmp(optarg, "streaming"))
+			} else if (!strcmp(optarg, "streaming")) {
 				o->backend = LRING_BACKEND_STREAMING;
-			else
-				die_usage(o, usage, "backend must be coherent or streaming");
+			} else if (!strcmp(optarg, "block")) {
+				o->backend = LRING_BACKEND_STREAMING;
+				o->config_flags |= LRING_CONFIG_ONE_BLOCK;
+			} else {
+				die_usage(o, usage, "backend must be coherent, streaming or block");
+			}
 			break;
 		case OPT_RATE:
 			o->rate = parse_u32_opt(o, usage, "rate", optarg);

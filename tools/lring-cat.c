@@ -22,7 +22,7 @@
 	"[--dev DEV] [-o FILE] [--verify] [--count N] [--bytes N] "	\
 	"[--seconds T]\n"						\
 	"        [--buf-size B] [--buf-count C] "			\
-	"[--backend coherent|streaming] [--rate R]\n"			\
+	"[--backend coherent|streaming|block] [--rate R]\n"			\
 	"        [--block-size S] [--seed X] [--idle-ms MS] [--json] [--copy]"
 
 #define BATCH 64
@@ -66,6 +66,7 @@ static int cat_copy(const struct opts *o, int out)
 		.buf_count = o->buf_count,
 		.buf_size = o->buf_size,
 		.backend = o->backend,
+		.flags = o->config_flags,
 	};
 	uint64_t bytes = 0, blocks = 0, deadline;
 	struct summary s;

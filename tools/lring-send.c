@@ -23,7 +23,7 @@
 #define USAGE								\
 	"[--dev DEV] [-i FILE] [--verify] [--count N] [--bytes N]\n"	\
 	"        [--buf-size B] [--buf-count C] "			\
-	"[--backend coherent|streaming] [--rate R]\n"			\
+	"[--backend coherent|streaming|block] [--rate R]\n"			\
 	"        [--seed X] [--idle-ms MS] [--json]"
 
 #define BATCH 64
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 		   OPTBIT(OPT_IDLE_MS) | OPTBIT(OPT_JSON), USAGE);
 	if (o.verify < 0)
 		o.verify = 0;
-	o.config_flags = LRING_CONFIG_TX;
+	o.config_flags |= LRING_CONFIG_TX;
 	if (o.input) {
 		in = open(o.input, O_RDONLY | O_CLOEXEC);
 		if (in < 0) {

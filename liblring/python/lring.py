@@ -62,10 +62,12 @@ CQE_F_GAP = 1 << 1
 CQE_F_TRUNCATED = 1 << 2
 CQE_F_NOT_SENT = 1 << 3
 CONFIG_TX = 1 << 0
+CONFIG_ONE_BLOCK = 1 << 1
 FEAT_TX = 1 << 6
 FEAT_MAP_PAGES = 1 << 7
 FEAT_EXPORT = 1 << 8
 FEAT_DMABUF_POOL = 1 << 9
+FEAT_ONE_BLOCK = 1 << 10
 MAP_PAGES = 1 << 0
 F_NEED_WAKEUP = 1 << 0
 F_DEAD = 1 << 1
@@ -366,6 +368,8 @@ class Ring:
 
     Ring(path, buf_count, buf_size, backend="coherent") opens the device,
     configures a pool and maps it (lring_open(), lring_configure()).
+    With ``one_block=True`` a streaming pool is one physically contiguous
+    block (LRING_CONFIG_ONE_BLOCK).
     With ``tx=True`` the ring sends (LRING_CONFIG_TX): take a free buffer
     with free_buffer(), write the block into the array it gives, submit it
     with send(); write() does the three for a bytes-like object (a copy),
@@ -380,7 +384,8 @@ class Ring:
     """
 
     def __init__(self, path="/dev/lring0", buf_count=64, buf_size=65536,
-                 backend="coherent", cq_entries=0, fq_entries=0, tx=False):
+                 backend="coherent", cq_entries=0, fq_entries=0, tx=False,
+                 one_block=False):
         self._mapping = None
         handle = _ring_p()
         _check(lib.lring_open(os.fsencode(path), ctypes.byref(handle)), path)
@@ -388,7 +393,8 @@ class Ring:
             cfg = Config(buf_count=buf_count, buf_size=buf_size,
                          backend=BACKENDS[backend], cq_entries=cq_entries,
                          fq_entries=fq_entries,
-                         flags=CONFIG_TX if tx else 0)
+                         flags=(CONFIG_TX if tx else 0) |
+                         (CONFIG_ONE_BLOCK if one_block else 0))
             _check(lib.lring_configure(handle, ctypes.byref(cfg)),
                    "%s: configure" % path)
             mapping = _Mapping(handle.value)

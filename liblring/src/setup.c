@@ -129,7 +129,7 @@ static int layout_valid(const struct lring_layout *l, uint32_t ctrl_size,
 	    !is_pow2(l->fq_entries) || l->fq_entries > LRING_MAX_RING_ENTRIES)
 		return 0;
 	/* A ring that works some way this library does not know is refused. */
-	if (l->config_flags & ~LRING_CONFIG_TX)
+	if (l->config_flags & ~(LRING_CONFIG_TX | LRING_CONFIG_ONE_BLOCK))
 		return 0;
 	/* A newer kernel's completions may be larger, never smaller. */
 	if (l->cqe_size < sizeof(struct lring_cqe) || l->cqe_size % 8 ||
@@ -332,7 +332,9 @@ int lring_configure(struct lring *r, const struct lring_config *cfg)
 	    (cfg->backend == LRING_BACKEND_DMABUF &&
 	     !(lring_features(r) & LRING_FEAT_DMABUF_POOL)) ||
 	    ((cfg->flags & LRING_CONFIG_TX) &&
-	     !(lring_features(r) & LRING_FEAT_TX)))
+	     !(lring_features(r) & LRING_FEAT_TX)) ||
+	    ((cfg->flags & LRING_CONFIG_ONE_BLOCK) &&
+	     !(lring_features(r) & LRING_FEAT_ONE_BLOCK)))
 		return -EOPNOTSUPP;
 	/* The kernel refuses to reconfigure a mapped ring: drop our map. */
 	lring_unmap(r);

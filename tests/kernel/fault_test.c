@@ -26,13 +26,16 @@
 #define DBG "/sys/kernel/debug"
 
 /* A short verified stream: the ring still works after the failures. */
+/* In a backend argument below: the pool in one block (streaming only). */
+#define ONE_BLOCK 0x100u
+
 static bool ring_still_works(uint32_t backend)
 {
 	struct ktest_stream s = { .seed = 61, .expect_len = 2048 };
 	struct lring *r;
 	bool ok;
 
-	if (ktest_setup(0, &r, 8, 2048, backend, 0, 0, s.seed, 0))
+	if (ktest_setup(0, &r, 8, 2048, backend & ~ONE_BLOCK, 0, 0, s.seed, 0))
 		return false;
 	lring_start(r);
 	ok = ktest_consume_until(r, &s, 200, 20000);
@@ -55,7 +58,10 @@ static void *user_region;
 static int op_configure(int fd, uint32_t backend)
 {
 	struct lring_config cfg = { .buf_count = 8, .buf_size = 6000,
-				    .backend = backend };
+				    .backend = backend & ~ONE_BLOCK };
+
+	if (backend & ONE_BLOCK)
+		cfg.flags = LRING_CONFIG_ONE_BLOCK;
 
 	if (backend == LRING_BACKEND_USER) {
 		if (!user_region) {
@@ -79,6 +85,11 @@ static int op_configure_coherent(int fd)
 static int op_configure_streaming(int fd)
 {
 	return op_configure(fd, LRING_BACKEND_STREAMING);
+}
+
+static int op_configure_block(int fd)
+{
+	return op_configure(fd, LRING_BACKEND_STREAMING | ONE_BLOCK);
 }
 
 static int op_configure_noncontig(int fd)
@@ -146,6 +157,7 @@ static int op_eventfd(int fd)
 static const struct op ops[] = {
 	{ "configure coherent", op_configure_coherent, false, 0 },
 	{ "configure streaming", op_configure_streaming, false, 0 },
+	{ "configure streaming in one block", op_configure_block, false, 0 },
 	{ "configure noncontig", op_configure_noncontig, false, 0 },
 	{ "configure user memory", op_configure_user, false, 0 },
 	{ "mmap", op_mmap, true, LRING_BACKEND_STREAMING },
@@ -380,6 +392,9 @@ static void test_functions(int argc, char **argv)
 	check_function("lring_streaming_alloc", 3, LRING_BACKEND_STREAMING, false);
 	check_function("lring_block_table", 1, LRING_BACKEND_STREAMING, false);
 	check_function("lring_block_table", 5, LRING_BACKEND_STREAMING, false);
+	/* The pool's one block, then a slice's table: two slices undone. */
+	check_function("lring_pool_alloc_block", 1, LRING_BACKEND_STREAMING | ONE_BLOCK, false);
+	check_function("lring_block_table", 3, LRING_BACKEND_STREAMING | ONE_BLOCK, false);
 	check_function("lring_pool_mmap", 1, LRING_BACKEND_STREAMING, true);
 	check_function("lring_noncontig_alloc", 3, LRING_BACKEND_NONCONTIG, false);
 	/* The third buffer's pin or mapping fails: two are undone. */

@@ -297,6 +297,93 @@ static void test_first_touch(int argc, char **argv)
 	}
 }
 
+/*
+ * Buffers of ring 0 whose bus address (debugfs) is not buffer 0's plus
+ * @stride per buffer; @count + 1 if the file cannot be read.
+ */
+static unsigned dma_breaks(uint32_t count, uint64_t stride)
+{
+	char line[128], state[16];
+	unsigned long long dma, first = 0;
+	unsigned id, seen = 0, breaks = 0;
+	FILE *f = fopen("/sys/kernel/debug/lring/lring0/buffers", "r");
+
+	if (!f)
+		return count + 1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %15s %llx", &id, state, &dma) != 3)
+			continue;
+		if (!seen++)
+			first = dma;
+		breaks += !dma || dma != first + id * stride;
+	}
+	fclose(f);
+	return seen == count ? breaks : count + 1;
+}
+
+/*
+ * LRING_CONFIG_ONE_BLOCK: the pool is one range for the device, buffer i
+ * at i * stride from buffer 0 (what a DMA engine's cyclic transfer
+ * walks), and streams like any streaming pool; other backends, and a pool
+ * above the device's DMA segment limit, are refused. The bus addresses
+ * come from debugfs (the pool's mapping is raw page frames, which
+ * /proc/self/pagemap does not show).
+ */
+static void test_one_block(int argc, char **argv)
+{
+	struct lring_config cfg = {
+		.buf_count = 16,
+		.buf_size = 65536,
+		.backend = LRING_BACKEND_STREAMING,
+		.flags = LRING_CONFIG_ONE_BLOCK,
+	};
+	struct ktest_stream st = { .seed = 71, .expect_len = 65536 };
+	static const uint32_t others[] = { LRING_BACKEND_COHERENT,
+					   LRING_BACKEND_NONCONTIG };
+	struct lring_config other;
+	struct lring *r;
+	unsigned i;
+	int ret;
+
+	(void)argc;
+	(void)argv;
+	if (ktest_setup(0, &r, 1, 4096, LRING_BACKEND_STREAMING, 0, 0, 71, 0))
+		return;
+	ktest_ok(lring_features(r) & LRING_FEAT_ONE_BLOCK,
+		 "one_block: the module offers it (features %#llx)",
+		 (unsigned long long)lring_features(r));
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		other = cfg;
+		other.backend = others[i];
+		ret = lring_configure(r, &other);
+		ktest_ok(ret == -EINVAL, "one_block: refused for the %s backend (%s)",
+			 backend_names[others[i]], lring_strerror(ret));
+	}
+	/* A device that takes 64 KiB segments cannot walk a 1 MiB block. */
+	ret = ktest_sim_set(0, "max_segment", 65536);
+	ktest_ok(!ret && lring_configure(r, &cfg) == -EINVAL &&
+		 !ktest_sim_set(0, "max_segment", UINT32_MAX),
+		 "one_block: refused above the device's DMA segment limit");
+	lring_close(r);
+
+	if (!ktest_ok(!ktest_open_configured(0, &r, &cfg),
+		      "one_block: %u buffers of %u bytes in one block",
+		      cfg.buf_count, cfg.buf_size))
+		return;
+	ktest_ok(dma_breaks(cfg.buf_count, cfg.buf_size) == 0,
+		 "one_block: the device sees buffer i at buffer 0's address + i * %u (debugfs)",
+		 cfg.buf_size);
+	ktest_ok(dma_breaks(cfg.buf_count, 2 * cfg.buf_size) > 0,
+		 "one_block: twin: the same check with twice the stride finds breaks");
+	lring_start(r);
+	ktest_ok(ktest_consume_until(r, &st, 2000, 60000) && !st.bad_data &&
+		 !st.bad_seq && !st.bad_len,
+		 "one_block: 2000 blocks stream, every byte right (%llu bad, %llu out of order)",
+		 (unsigned long long)st.bad_data, (unsigned long long)st.bad_seq);
+	lring_stop(r);
+	lring_close(r);
+}
+
 /* A slow producer never leaves an eventfd sleeper stranded. */
 static void test_eventfd_slow(int argc, char **argv)
 {
@@ -1335,6 +1422,7 @@ static const struct ktest_subtest tests[] = {
 	{ "drops", test_drops },
 	{ "need_wakeup", test_need_wakeup },
 	{ "first_touch", test_first_touch },
+	{ "one_block", test_one_block },
 	{ "eventfd_slow", test_eventfd_slow },
 	{ "eventfd_busy", test_eventfd_busy },
 	{ "eventfd_batch", test_eventfd_batch },

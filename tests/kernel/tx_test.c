@@ -370,7 +370,7 @@ static void test_bad_input(int argc, char **argv)
 					    .flags = LRING_CONFIG_TX };
 		struct lring_config bad = cfg;
 
-		bad.flags = 1U << 1;
+		bad.flags = 1U << 7;
 		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, &bad) == EINVAL,
 			 "bad_input: an unknown configuration flag: EINVAL");
 		ktest_ok(ktest_ioctl_errno(fd, LRING_IOC_CONFIGURE, &cfg) == 0,

@@ -84,6 +84,8 @@
 #define LRING_FEAT_EXPORT	(1ULL << 8)
 /* LRING_BACKEND_DMABUF: a pool of the application's dma-bufs */
 #define LRING_FEAT_DMABUF_POOL	(1ULL << 9)
+/* LRING_CONFIG_ONE_BLOCK: a streaming pool allocated as one block */
+#define LRING_FEAT_ONE_BLOCK	(1ULL << 10)
 /*
  * What a module of ABI version 1 that reports features == 0 has: the ones
  * it was released with, before this field existed.
@@ -376,6 +378,15 @@ enum lring_backend {
 
 /* lring_config.flags: the ring sends (see the top of this file). */
 #define LRING_CONFIG_TX		(1U << 0)
+/*
+ * lring_config.flags: the pool is one block of memory, buffer i at
+ * i * layout.buf_stride from its start for the device as for the CPU, so
+ * a device can walk the whole pool as one range (a DMA engine's cyclic
+ * transfer). LRING_BACKEND_STREAMING only, and the pool no bigger than
+ * the device's DMA segment limit (else EINVAL); ENOMEM when no block that
+ * big is free (CMA gives big ones).
+ */
+#define LRING_CONFIG_ONE_BLOCK	(1U << 1)
 
 /**
  * struct lring_config - argument of LRING_IOC_CONFIGURE
@@ -391,7 +402,8 @@ enum lring_backend {
  * @index_base:	first value of every ring index; lets tests start near 2^32
  *		to prove wrap-around, 0 otherwise
  * @flags:	LRING_CONFIG_TX for a ring that sends (EOPNOTSUPP from a
- *		device that cannot), else 0
+ *		device that cannot), LRING_CONFIG_ONE_BLOCK for a pool in
+ *		one block, else 0
  * @resv0:	zero
  * @user_addr:	LRING_BACKEND_USER only: page-aligned start of the
  *		application's memory; buffer i is at user_addr + i * buf_size
