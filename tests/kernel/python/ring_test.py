@@ -247,6 +247,30 @@ def sim_read(attr):
         return int(f.read())
 
 
+def test_one_block():
+    seed, n, size = 99, 200, 65536
+    sim("rate", 0)
+    sim("block_size", 0)
+    sim("seed", seed)
+    ring = lring.Ring("/dev/lring0", buf_count=16, buf_size=size,
+                      backend="streaming", one_block=True)
+    ok(ring.layout["config_flags"] & lring.CONFIG_ONE_BLOCK,
+       "one_block=True configures the pool in one block (config_flags %#x)"
+       % ring.layout["config_flags"])
+    ring.start()
+    bad = seen = 0
+    for b in ring.blocks(np.dtype("<u8"), count=n, timeout=10):
+        with b:
+            seen += 1
+            bad += b.array.size != size // 8 or \
+                not np.array_equal(b.array, sim_words(seed, b.seq, size // 8))
+    ring.stop()
+    ok(seen == n and bad == 0,
+       "%d blocks through a pool in one block, every word right (%d bad)"
+       % (seen, bad))
+    ring.close()
+
+
 def test_send():
     seed, n, size = 777, 300, 4096
     sim("rate", 0)
@@ -291,6 +315,7 @@ def main():
     test_eventfd()
     test_close_with_live_array()
     test_send()
+    test_one_block()
     return 1 if failures else 0
 
 
