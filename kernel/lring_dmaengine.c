@@ -169,7 +169,14 @@ static void lring_dmaengine_refused(struct lring_dmaengine *de,
 	schedule_work(&de->fail_work);
 }
 
-static void lring_dmaengine_kick(struct lring_dmaengine *de);
+/* The refused buffer goes back to the application, flagged and empty. */
+static void lring_dmaengine_hand_back(struct lring_dmaengine *de,
+				      struct lring_buffer *buf)
+{
+	atomic_long_inc(&de->errors);
+	dev_warn_ratelimited(de->dev, "the DMA engine refused a transfer\n");
+	lring_buffer_done(de->ring, buf, 0, LRING_CQE_F_ERROR);
+}
 
 static void lring_dmaengine_fail_work(struct work_struct *work)
 {
@@ -186,9 +193,7 @@ static void lring_dmaengine_fail_work(struct work_struct *work)
 		spin_unlock_irq(&de->lock);
 		if (!buf)
 			break;
-		atomic_long_inc(&de->errors);
-		dev_warn_ratelimited(de->dev, "the DMA engine refused a transfer\n");
-		lring_buffer_done(de->ring, buf, 0, LRING_CQE_F_ERROR);
+		lring_dmaengine_hand_back(de, buf);
 	}
 }
 
@@ -279,9 +284,7 @@ static void lring_dmaengine_copy_work(struct work_struct *work)
 	de->cur = NULL;
 	de->piece = 0;
 	spin_unlock_irq(&de->lock);
-	atomic_long_inc(&de->errors);
-	dev_warn_ratelimited(de->dev, "the DMA engine refused a transfer\n");
-	lring_buffer_done(de->ring, buf, 0, LRING_CQE_F_ERROR);
+	lring_dmaengine_hand_back(de, buf);
 	spin_lock_irq(&de->lock);
 	de->busy = false;
 	lring_dmaengine_kick_copy(de);

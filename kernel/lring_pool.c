@@ -189,6 +189,15 @@ static void lring_pool_uncharge(struct lring_pool *pool)
 	pool->charged_pages = 0;
 }
 
+static void lring_pool_free_block(struct lring_pool *pool)
+{
+	if (!pool->block)
+		return;
+	dma_free_pages(pool->dev, pool->layout.pool_size, pool->block,
+		       pool->block_dma, pool->dir);
+	pool->block = NULL;
+}
+
 /*
  * LRING_CONFIG_ONE_BLOCK: the whole pool from one allocation, for the
  * device and zeroed, which the backend then slices (lring_alloc.c). Its
@@ -202,23 +211,12 @@ static noinline int lring_pool_alloc_block(struct lring_pool *pool)
 	if (!pool->block)
 		return -ENOMEM;
 	if (dma_mapping_error(pool->dev, pool->block_dma)) {
-		dma_free_pages(pool->dev, pool->layout.pool_size, pool->block,
-			       pool->block_dma, pool->dir);
-		pool->block = NULL;
+		lring_pool_free_block(pool);
 		return -ENOMEM;
 	}
 	return 0;
 }
 ALLOW_ERROR_INJECTION(lring_pool_alloc_block, ERRNO);
-
-static void lring_pool_free_block(struct lring_pool *pool)
-{
-	if (!pool->block)
-		return;
-	dma_free_pages(pool->dev, pool->layout.pool_size, pool->block,
-		       pool->block_dma, pool->dir);
-	pool->block = NULL;
-}
 
 static void lring_pool_free_bufs(struct lring_pool *pool, u32 count)
 {
