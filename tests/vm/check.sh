@@ -209,6 +209,8 @@ done
 # ends (all of it if it failed). run-vm is started directly (no subshell), so
 # on_signal's TERM reaches it and it stops its QEMU.
 declare -A running=()
+# took OUT: the seconds since OUT.start, into OUT.secs (for the summary)
+took() { echo $(($(date +%s) - $(cat "$1.start"))) >"$1.secs"; }
 out_of() { echo "$res/${jobs_k[$1]}-$(basename "${jobs_g[$1]}" .group)"; }
 reap() {
 	local pid i o
@@ -218,7 +220,7 @@ reap() {
 		i=${running[$pid]}
 		unset "running[$pid]"
 		o=$(out_of "$i")
-		echo $(($(date +%s) - $(cat "$o.start"))) >"$o.secs"
+		took "$o"
 		if grep -q 'failed=0' "$o" 2>/dev/null; then tail -n 1 "$o.out"; else cat "$o.out"; fi
 	done
 }
@@ -236,9 +238,9 @@ for i in "${!jobs_k[@]}"; do
 		running[$!]=$i
 	else
 		echo "== group $(basename "${jobs_g[$i]}" .group) on kernel ${jobs_k[$i]}"
-		t=$(date +%s)
+		date +%s >"$o.start"
 		"$VMDIR/run-vm" --kernel "${jobs_k[$i]}" --group "${jobs_g[$i]}" --result "$o" || true
-		echo $(($(date +%s) - t)) >"$o.secs"
+		took "$o"
 	fi
 done
 while [ "${#running[@]}" -gt 0 ]; do
