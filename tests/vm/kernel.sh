@@ -462,13 +462,17 @@ cmd=${1:-}
 shift || true
 case $cmd in
 fetch)
-	with_lock
 	[ $# -gt 0 ] || set -- $LRING_SERIES_ALL
+	# Kernels built from source take the lock themselves (kernel.sh
+	# source), so they are built before this process holds it.
 	for s; do
 		if [ -f "$(dirname "$0")/$s-kernel.sh" ]; then
 			bash "$(dirname "$0")/$s-kernel.sh" env >/dev/null
-			continue
 		fi
+	done
+	with_lock
+	for s; do
+		[ ! -f "$(dirname "$0")/$s-kernel.sh" ] || continue
 		valid_series "$s"
 		fetch_one "$s"
 	done
