@@ -137,6 +137,15 @@ static int lring_ioc_configure(struct lring *ring,
 		return -EOPNOTSUPP;
 	}
 
+	/* A cyclic transfer goes round one block, a buffer per period. */
+	if (ring->ops->cyclic &&
+	    (!(cfg->flags & LRING_CONFIG_ONE_BLOCK) ||
+	     !PAGE_ALIGNED(cfg->buf_size))) {
+		dev_notice_ratelimited(&ring->dev, "the device writes its pool round and round: configure LRING_CONFIG_ONE_BLOCK and a buffer size that is a multiple of %lu\n",
+				       PAGE_SIZE);
+		return -EINVAL;
+	}
+
 	pool = lring_pool_create(ring->dma_dev, cfg,
 				 max(ring->ops->max_segments, 1U));
 	if (IS_ERR(pool))

@@ -19,6 +19,13 @@
  *		lring_sim's pattern, copied into each buffer piece by piece.
  *		For a controller with nothing attached: a test of the
  *		controller, its driver and the ring, every byte checkable.
+ *   cyclic	the node says lring,cyclic, or the module parameter
+ *		cyclic_channels=N asks for N channels that can run a cyclic
+ *		transfer: for a peripheral that cannot stop (an ADC), one
+ *		DEV_TO_MEM transfer goes round the whole pool, a buffer per
+ *		period, from start to stop. A period that ends in a buffer
+ *		the application holds is counted dropped: it fell a lap
+ *		behind, and the engine wrote over that buffer.
  *
  * The pool is allocated and mapped for the controller
  * (dmaengine_get_dma_device()), which is what does the DMA; the ring
@@ -41,11 +48,18 @@
 
 /* Bytes the engine copies per memcpy transfer from the staging buffer. */
 #define LRING_DMAENGINE_PIECE	SZ_64K
+/* Periods reported per lring_buffers_done() call, at most. */
+#define LRING_DMAENGINE_BATCH	16
 
 static unsigned int memcpy_channels;
 module_param(memcpy_channels, uint, 0444);
 MODULE_PARM_DESC(memcpy_channels,
 		 "Rings on channels of any memcpy-capable DMA controller, each filled from a staging pattern (default 0)");
+
+static unsigned int cyclic_channels;
+module_param(cyclic_channels, uint, 0444);
+MODULE_PARM_DESC(cyclic_channels,
+		 "Rings on channels of any DMA controller that runs cyclic transfers from its peripheral (default 0)");
 
 /**
  * struct lring_dmaengine - one ring on one DMA engine channel
@@ -53,6 +67,11 @@ MODULE_PARM_DESC(memcpy_channels,
  * @chan:	the channel
  * @ring:	the ring it fills
  * @memcpy:	copy the staging pattern (else: slave transfers from a FIFO)
+ * @cyclic:	one cyclic transfer round the pool (else: one per buffer)
+ * @residue_known: cyclic: the engine's residue says where it is, not only
+ *		that a period ended
+ * @block:	cyclic: the pool, one block
+ * @cookie:	cyclic: the transfer's
  * @stage:	memcpy: the staging buffer, LRING_DMAENGINE_PIECE bytes
  * @stage_dma:	memcpy: its bus address for the controller
  * @seed:	mixed into the pattern (sysfs), read as each block starts
@@ -78,6 +97,9 @@ MODULE_PARM_DESC(memcpy_channels,
  * @sg:		memcpy: DMA segment of @cur the next piece goes to
  * @sg_off:	memcpy: bytes of @sg already filled
  * @piece:	memcpy: bytes of the piece in flight
+ * @held:	cyclic: by buffer id (the period it is), the buffers queued
+ *		to the driver, NULL for one the application holds
+ * @period:	cyclic: the next period to report
  * @busy:	memcpy: @copy_work is queued or running, a piece is in
  *		flight, or a block is being handed to the core: one piece at
  *		a time through the one staging buffer, and no block starts
@@ -89,6 +111,10 @@ struct lring_dmaengine {
 	struct dma_chan *chan;
 	struct lring *ring;
 	bool memcpy;
+	bool cyclic;
+	bool residue_known;
+	struct lring_block block;
+	dma_cookie_t cookie;
 	void *stage;
 	dma_addr_t stage_dma;
 	u64 seed;
@@ -111,6 +137,8 @@ struct lring_dmaengine {
 	u32 sg_off;
 	u32 piece;
 	bool busy;
+	struct lring_buffer **held;
+	u32 period;
 };
 
 /*
@@ -317,6 +345,9 @@ static void lring_dmaengine_kick_slave(struct lring_dmaengine *de)
 
 static void lring_dmaengine_kick(struct lring_dmaengine *de)
 {
+	/* Cyclic: the engine never waits; the next period takes them. */
+	if (de->cyclic)
+		return;
 	if (de->memcpy)
 		lring_dmaengine_kick_copy(de);
 	else
@@ -401,6 +432,66 @@ static void lring_dmaengine_filled(void *param,
 }
 /* tutorial-end: dmaengine-filled */
 
+/*
+ * Cyclic mode: the period the engine is writing, from its residue (the
+ * bytes left to the end of the pool), or, from an engine that cannot say,
+ * the one after the period just reported.
+ */
+static u32 lring_dmaengine_position(struct lring_dmaengine *de,
+				    const struct dma_tx_state *state)
+{
+	u64 size = (u64)de->block.buf_count * de->block.buf_size;
+
+	if (!de->residue_known)
+		return (de->period + 1) % de->block.buf_count;
+	if (!state->residue || state->residue > size)
+		return 0;
+	return div_u64(size - state->residue, de->block.buf_size);
+}
+
+/*
+ * Cyclic mode: one or more periods ended (the engine driver's callback
+ * context; callbacks may come late and merge). Each goes to the core:
+ * its buffer if the application had given it back, else a drop.
+ */
+/* tutorial: dmaengine-period */
+static void lring_dmaengine_period(void *param,
+				   const struct dmaengine_result *result)
+{
+	struct lring_dmaengine *de = param;
+	struct lring_done done[LRING_DMAENGINE_BATCH];
+	struct lring_buffer *buf, *next;
+	struct dma_tx_state state = {};
+	unsigned long flags;
+	u32 now, n;
+
+	dmaengine_tx_status(de->chan, de->cookie, &state);
+	do {
+		spin_lock_irqsave(&de->lock, flags);
+		if (!de->running || !de->held) {
+			spin_unlock_irqrestore(&de->lock, flags);
+			return;
+		}
+		list_for_each_entry_safe(buf, next, &de->waiting, queue) {
+			list_del(&buf->queue);
+			de->held[buf->id] = buf;
+		}
+		now = lring_dmaengine_position(de, &state);
+		for (n = 0; n < ARRAY_SIZE(done) && de->period != now; n++) {
+			buf = de->held[de->period];
+			de->held[de->period] = NULL;
+			done[n].buf = buf;
+			done[n].len = buf ? buf->size : 0;
+			done[n].flags = 0;
+			de->period = (de->period + 1) % de->block.buf_count;
+		}
+		spin_unlock_irqrestore(&de->lock, flags);
+		/* Without our lock: done() calls ->queue() with buffers back. */
+		lring_buffers_done(de->ring, done, n);
+	} while (n == ARRAY_SIZE(done));
+}
+/* tutorial-end: dmaengine-period */
+
 static void lring_dmaengine_queue(struct lring *ring, struct lring_buffer *buf)
 {
 	struct lring_dmaengine *de = lring_priv(ring);
@@ -412,10 +503,65 @@ static void lring_dmaengine_queue(struct lring *ring, struct lring_buffer *buf)
 	spin_unlock_irqrestore(&de->lock, flags);
 }
 
+/* Cyclic mode's one transfer; fault injection fails it (NULL). */
+static noinline struct dma_async_tx_descriptor *
+lring_dmaengine_prep_cyclic(struct lring_dmaengine *de)
+{
+	return dmaengine_prep_dma_cyclic(de->chan, de->block.dma_addr,
+					 (size_t)de->block.buf_count * de->block.buf_size,
+					 de->block.buf_size, DMA_DEV_TO_MEM,
+					 DMA_PREP_INTERRUPT);
+}
+ALLOW_ERROR_INJECTION(lring_dmaengine_prep_cyclic, NULL);
+
+/* Cyclic mode: one transfer round the pool, a period per buffer. */
+/* tutorial: dmaengine-cyclic */
+static int lring_dmaengine_start_cyclic(struct lring_dmaengine *de)
+{
+	struct dma_async_tx_descriptor *tx;
+	struct lring_buffer **held;
+	struct dma_slave_caps caps;
+	int ret;
+
+	/* The core let only a pool in one block of whole pages configure. */
+	ret = lring_pool_block(de->ring, &de->block);
+	if (ret)
+		return ret;
+	held = kcalloc(de->block.buf_count, sizeof(*held), GFP_KERNEL);
+	if (!held)
+		return -ENOMEM;
+	de->residue_known = !dma_get_slave_caps(de->chan, &caps) &&
+		caps.residue_granularity != DMA_RESIDUE_GRANULARITY_DESCRIPTOR;
+	tx = lring_dmaengine_prep_cyclic(de);
+	if (!tx) {
+		dev_warn(de->dev, "the DMA engine refused a cyclic transfer of %u periods of %u bytes\n",
+			 de->block.buf_count, de->block.buf_size);
+		kfree(held);
+		return -EIO;
+	}
+	tx->callback_result = lring_dmaengine_period;
+	tx->callback_param = de;
+	spin_lock_irq(&de->lock);
+	de->held = held;
+	de->period = 0;
+	de->running = true;
+	spin_unlock_irq(&de->lock);
+	/* Buffers queued so far go to @held at the first period. */
+	de->cookie = dmaengine_submit(tx);
+	ret = dma_submit_error(de->cookie);
+	if (ret)
+		return ret;	/* the core stops the ring, which frees @held */
+	dma_async_issue_pending(de->chan);
+	return 0;
+}
+/* tutorial-end: dmaengine-cyclic */
+
 static int lring_dmaengine_start(struct lring *ring)
 {
 	struct lring_dmaengine *de = lring_priv(ring);
 
+	if (de->cyclic)
+		return lring_dmaengine_start_cyclic(de);
 	spin_lock_irq(&de->lock);
 	de->running = true;
 	lring_dmaengine_kick(de);
@@ -433,6 +579,7 @@ static int lring_dmaengine_start(struct lring *ring)
 static void lring_dmaengine_stop(struct lring *ring)
 {
 	struct lring_dmaengine *de = lring_priv(ring);
+	struct lring_buffer **held;
 
 	spin_lock_irq(&de->lock);
 	de->running = false;
@@ -448,7 +595,10 @@ static void lring_dmaengine_stop(struct lring *ring)
 	de->cur = NULL;
 	de->piece = 0;
 	de->busy = false;
+	held = de->held;
+	de->held = NULL;
 	spin_unlock_irq(&de->lock);
+	kfree(held);
 }
 /* tutorial-end: dmaengine-stop */
 
@@ -457,6 +607,14 @@ static const struct lring_device_ops lring_dmaengine_ops = {
 	.stop = lring_dmaengine_stop,
 	.queue = lring_dmaengine_queue,
 	.max_segments = UINT_MAX,
+};
+
+static const struct lring_device_ops lring_dmaengine_cyclic_ops = {
+	.start = lring_dmaengine_start,
+	.stop = lring_dmaengine_stop,
+	.queue = lring_dmaengine_queue,
+	.max_segments = 1,
+	.cyclic = true,
 };
 
 /* The same attributes as lring_sim's, so its consumers verify this data. */
@@ -520,7 +678,7 @@ static ssize_t channel_show(struct device *dev, struct device_attribute *attr,
 
 	return sysfs_emit(buf, "%s %s %s\n", dma_chan_name(de->chan),
 			  dev_name(dmaengine_get_dma_device(de->chan)),
-			  de->memcpy ? "memcpy" : "slave");
+			  de->memcpy ? "memcpy" : de->cyclic ? "cyclic" : "slave");
 }
 static DEVICE_ATTR_RO(channel);
 
@@ -536,7 +694,9 @@ ATTRIBUTE_GROUPS(lring_dmaengine);
 /*
  * The node's channel, and its peripheral's FIFO if it names one; with
  * lring,memcpy, or without a node (memcpy_channels), a memcpy channel and
- * the staging pattern.
+ * the staging pattern; without a node and with platform data saying so
+ * (cyclic_channels), a channel that runs cyclic transfers from its own
+ * peripheral.
  */
 /* tutorial: dmaengine-channel */
 static int lring_dmaengine_channel(struct lring_dmaengine *de)
@@ -549,16 +709,22 @@ static int lring_dmaengine_channel(struct lring_dmaengine *de)
 	u64 fifo;
 
 	if (!dev->of_node) {
+		de->cyclic = dev_get_platdata(dev) != NULL;
+		de->memcpy = !de->cyclic;
 		dma_cap_zero(mask);
-		dma_cap_set(DMA_MEMCPY, mask);
+		dma_cap_set(de->cyclic ? DMA_CYCLIC : DMA_MEMCPY, mask);
+		if (de->cyclic)
+			dma_cap_set(DMA_SLAVE, mask);
 		de->chan = dma_request_chan_by_mask(&mask);
-		de->memcpy = true;
 		return PTR_ERR_OR_ZERO(de->chan);
 	}
 	de->chan = dma_request_chan(dev, "rx");
 	if (IS_ERR(de->chan))
 		return dev_err_probe(dev, PTR_ERR(de->chan), "no \"rx\" DMA channel\n");
 	de->memcpy = of_property_read_bool(dev->of_node, "lring,memcpy");
+	de->cyclic = of_property_read_bool(dev->of_node, "lring,cyclic");
+	if (de->memcpy && de->cyclic)
+		return dev_err_probe(dev, -EINVAL, "lring,memcpy and lring,cyclic: one mode\n");
 	/* A stream engine (AXI DMA's S2MM) has no FIFO address to set. */
 	if (de->memcpy ||
 	    of_property_read_u64(dev->of_node, "lring,fifo-address", &fifo))
@@ -612,6 +778,11 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 				    dma_chan_name(de->chan));
 		goto err_release;
 	}
+	if (de->cyclic && !dma_has_cap(DMA_CYCLIC, de->chan->device->cap_mask)) {
+		ret = dev_err_probe(dev, -EOPNOTSUPP, "channel %s cannot run a cyclic transfer\n",
+				    dma_chan_name(de->chan));
+		goto err_release;
+	}
 	if (de->memcpy) {
 		de->stage = dma_alloc_coherent(dma_dev, LRING_DMAENGINE_PIECE,
 					       &de->stage_dma, GFP_KERNEL);
@@ -621,7 +792,9 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 		}
 	}
 	platform_set_drvdata(pdev, de);
-	de->ring = lring_register_client(dev, dma_dev, &lring_dmaengine_ops, de);
+	de->ring = lring_register_client(dev, dma_dev, de->cyclic ?
+					 &lring_dmaengine_cyclic_ops :
+					 &lring_dmaengine_ops, de);
 	/* tutorial-end: dmaengine-register */
 	if (IS_ERR(de->ring)) {
 		ret = PTR_ERR(de->ring);
@@ -629,7 +802,8 @@ static int lring_dmaengine_probe(struct platform_device *pdev)
 	}
 	dev_info(dev, "%s: channel %s of %s (%s)\n", dev_name(lring_device(de->ring)),
 		 dma_chan_name(de->chan), dev_name(dma_dev),
-		 de->memcpy ? "memcpy from a staging pattern" : "slave");
+		 de->memcpy ? "memcpy from a staging pattern" :
+		 de->cyclic ? "cyclic" : "slave");
 	return 0;
 
 err_free_stage:
@@ -679,14 +853,19 @@ static struct platform_driver lring_dmaengine_driver = {
 	},
 };
 
-/* memcpy_channels: devices of our own, with no node, one per channel. */
+/*
+ * memcpy_channels, then cyclic_channels: devices of our own, with no node,
+ * one per channel, numbered in that order; a cyclic one's platform data
+ * says so.
+ */
 static struct platform_device **lring_dmaengine_pdevs;
 
 static void lring_dmaengine_remove_pdevs(void)
 {
 	unsigned int i;
 
-	for (i = 0; lring_dmaengine_pdevs && i < memcpy_channels; i++)
+	for (i = 0; lring_dmaengine_pdevs &&
+		    i < memcpy_channels + cyclic_channels; i++)
 		if (!IS_ERR_OR_NULL(lring_dmaengine_pdevs[i]))
 			platform_device_unregister(lring_dmaengine_pdevs[i]);
 	kfree(lring_dmaengine_pdevs);
@@ -695,21 +874,24 @@ static void lring_dmaengine_remove_pdevs(void)
 
 static int __init lring_dmaengine_init(void)
 {
-	unsigned int i;
+	unsigned int i, n = memcpy_channels + cyclic_channels;
+	static const bool cyclic = true;
 	int ret;
 
 	ret = platform_driver_register(&lring_dmaengine_driver);
-	if (ret || !memcpy_channels)
+	if (ret || !n)
 		return ret;
-	lring_dmaengine_pdevs = kcalloc(memcpy_channels,
-					sizeof(*lring_dmaengine_pdevs), GFP_KERNEL);
+	lring_dmaengine_pdevs = kcalloc(n, sizeof(*lring_dmaengine_pdevs),
+					GFP_KERNEL);
 	if (!lring_dmaengine_pdevs) {
 		ret = -ENOMEM;
 		goto err_driver;
 	}
-	for (i = 0; i < memcpy_channels; i++) {
+	for (i = 0; i < n; i++) {
 		lring_dmaengine_pdevs[i] =
-			platform_device_register_simple("lring-dmaengine", i, NULL, 0);
+			platform_device_register_data(NULL, "lring-dmaengine", i,
+						      i < memcpy_channels ? NULL : &cyclic,
+						      i < memcpy_channels ? 0 : sizeof(cyclic));
 		if (IS_ERR(lring_dmaengine_pdevs[i])) {
 			ret = PTR_ERR(lring_dmaengine_pdevs[i]);
 			goto err_pdevs;

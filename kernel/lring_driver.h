@@ -91,6 +91,12 @@ struct lring_buffer {
  * @directions:	what the ring can be configured for: BIT(DMA_FROM_DEVICE)
  *		(receive) and/or BIT(DMA_TO_DEVICE) (send); 0 means receive
  *		only. A configuration the device cannot do gets EOPNOTSUPP.
+ * @cyclic:	the device writes the whole pool round and round, buffer
+ *		after buffer, whether or not it holds them (a cyclic DMA
+ *		transfer: lring_pool_block() says where). The core refuses,
+ *		with EINVAL, a pool that is not one block
+ *		(LRING_CONFIG_ONE_BLOCK) of buffers tiling it (a buffer size
+ *		that is a multiple of the page size).
  */
 struct lring_device_ops {
 	int (*start)(struct lring *ring);
@@ -98,6 +104,20 @@ struct lring_device_ops {
 	void (*queue)(struct lring *ring, struct lring_buffer *buf);
 	unsigned int max_segments;
 	unsigned int directions;
+	bool cyclic;
+};
+
+/**
+ * struct lring_block - a pool allocated as one block, as a device sees it
+ * @dma_addr:	bus address of buffer 0; buffer N starts N * @buf_size
+ *		bytes after it
+ * @buf_size:	bytes per buffer
+ * @buf_count:	buffers in the pool
+ */
+struct lring_block {
+	dma_addr_t dma_addr;
+	u32 buf_size;
+	u32 buf_count;
 };
 
 /**
@@ -128,6 +148,7 @@ void lring_buffers_done(struct lring *ring, const struct lring_done *done,
 void lring_block_dropped(struct lring *ring);
 void lring_device_poll(struct lring *ring, bool polling);
 u64 lring_next_seq(struct lring *ring);
+int lring_pool_block(struct lring *ring, struct lring_block *block);
 
 void *lring_priv(struct lring *ring);
 struct device *lring_device(struct lring *ring);

@@ -626,6 +626,32 @@ u64 lring_next_seq(struct lring *ring)
 EXPORT_SYMBOL_GPL(lring_next_seq);
 
 /**
+ * lring_pool_block() - where a pool in one block lies, for a cyclic device
+ * @ring:	the ring, configured
+ * @block:	receives the block's bus address and its buffers' geometry
+ *
+ * A device with lring_device_ops.cyclic runs one transfer over the whole
+ * block; buffer N is its Nth period. Call it from ->start(), where the
+ * pool cannot change.
+ *
+ * Return: 0, or -EINVAL if the ring's pool is not one block of buffers
+ * that tile it.
+ */
+int lring_pool_block(struct lring *ring, struct lring_block *block)
+{
+	struct lring_pool *pool = READ_ONCE(ring->pool);
+
+	if (!pool || !pool->block ||
+	    pool->layout.buf_size != pool->layout.buf_stride)
+		return -EINVAL;
+	block->dma_addr = pool->block_dma;
+	block->buf_size = pool->layout.buf_size;
+	block->buf_count = pool->layout.buf_count;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(lring_pool_block);
+
+/**
  * lring_ring_dequeue() - consume the oldest completion on the caller's behalf
  * @ring:	a configured ring
  * @cqe:	receives a copy of the entry

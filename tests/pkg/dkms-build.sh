@@ -70,7 +70,7 @@ for k in $kernels; do
 		continue
 	fi
 	mods=$tree/lring/$version/$KREL/x86_64/module
-	for m in lring lring_sim lring_edu lring_dmaengine; do
+	for m in lring lring_sim lring_edu lring_dmaengine lring_cpudma; do
 		f=$(ls "$mods/$m".ko* 2>/dev/null | head -n 1)
 		if [ -n "$f" ] && modinfo -F vermagic "$f" | grep -q "^$KREL "; then
 			ok "dkms built $m.ko for $KREL (vermagic matches)"
