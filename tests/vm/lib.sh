@@ -28,7 +28,7 @@ LRING_BUILT_OPT_IN="newest debug-arm64 kcsan"
 # for a kernel, except that the kernels below run only the core groups;
 # `make check-all` (check.sh --all) runs everything everywhere.
 LRING_CORE_KERNELS="6.12 6.12-arm64 newest"
-LRING_CORE_GROUPS="smoke sim edu edu-arm64 edu-noncoherent trace compat32 record record-iommu dmabuf dmaengine"
+LRING_CORE_GROUPS="smoke sim edu edu-arm64 edu-noncoherent trace compat32 record record-iommu dmabuf dmaengine dmaengine-cyclic"
 
 # KERNEL:GROUP pairs `make check` leaves to `make check-all` on the other
 # kernels too: each group runs in `make check` on a kernel with the same
