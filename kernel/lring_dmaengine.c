@@ -552,6 +552,11 @@ static int lring_dmaengine_start_cyclic(struct lring_dmaengine *de)
 	if (ret)
 		return ret;	/* the core stops the ring, which frees @held */
 	dma_async_issue_pending(de->chan);
+	/*
+	 * Every period looks at the fill ring (done() refills after a drop),
+	 * so the application never needs to kick; stop ends the polling.
+	 */
+	lring_device_poll(de->ring, true);
 	return 0;
 }
 /* tutorial-end: dmaengine-cyclic */

@@ -31,8 +31,9 @@
  *       stream (its sequence number) unless the engine had gone a lap
  *       past it when it was read; the stall's periods are counted
  *       dropped, reported to the reader in the completions' gaps, and it
- *       overwrote buffers the application held; the ring produced every
- *       period the controller completed, no more
+ *       overwrote buffers the application held; buffers went back
+ *       without a kick; the ring produced every period the controller
+ *       completed, no more
  *   dmaengine_test cyclic_refused DEVICE
  *       the engine refuses the cyclic transfer once (fail_function on
  *       lring_dmaengine_prep_cyclic): start fails with EIO and says why
@@ -394,6 +395,9 @@ static void test_cyclic(int argc, char **argv)
 		 (unsigned long long)(before.gaps + after.gaps),
 		 (unsigned long long)c.dropped,
 		 (unsigned long long)c.produced, (unsigned long long)c.delivered);
+	ktest_ok(c.need_wakeups == 0 && c.kicks == 0,
+		 "cyclic: no syscall to return buffers, even after the stall: the driver looks at the fill ring every period (need_wakeups %llu, kicks %llu)",
+		 (unsigned long long)c.need_wakeups, (unsigned long long)c.kicks);
 	ktest_ok(periods >= (long long)c.produced && periods <= (long long)c.produced + 2,
 		 "cyclic: the ring produced every period the controller completed (%lld periods, %llu produced)",
 		 periods, (unsigned long long)c.produced);
