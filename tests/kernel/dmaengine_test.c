@@ -395,6 +395,7 @@ static void test_cyclic(int argc, char **argv)
 		 (unsigned long long)(before.gaps + after.gaps),
 		 (unsigned long long)c.dropped,
 		 (unsigned long long)c.produced, (unsigned long long)c.delivered);
+	/* Regression test: docs/reliability.md entry 38 */
 	ktest_ok(c.need_wakeups == 0 && c.kicks == 0,
 		 "cyclic: no syscall to return buffers, even after the stall: the driver looks at the fill ring every period (need_wakeups %llu, kicks %llu)",
 		 (unsigned long long)c.need_wakeups, (unsigned long long)c.kicks);

@@ -88,6 +88,12 @@ source_package() {
 
 build() {
 	local pkg v dir work src jobs t0
+	# One build of a kernel at a time: a second one would start by
+	# deleting the first one's work directory. It waits, then finds the
+	# kernel cached.
+	mkdir -p "$DCACHE"
+	exec 8>"$DCACHE/.lock-$name"
+	flock 8
 	if dir=$(cached); then
 		echo "$dir"
 		return
