@@ -46,9 +46,11 @@ MODULE_PARM_DESC(period_us, "Microseconds per period of a cyclic transfer (defau
  * @buf_addr:	bus address of the buffer it goes round
  * @buf_len:	bytes of the buffer
  * @period_len:	bytes per period, a callback after each
+ * @dead:	on the channel's list of terminated transfers
  */
 struct lring_cpudma_desc {
 	struct dma_async_tx_descriptor tx;
+	struct list_head dead;
 	dma_addr_t buf_addr;
 	size_t buf_len;
 	size_t period_len;
@@ -62,6 +64,7 @@ struct lring_cpudma_desc {
  * @submitted:	submitted, not yet issued, or NULL
  * @active:	the transfer running, or NULL
  * @dead:	terminated transfers, freed once the timer has stopped
+ * @ticking:	@timer is armed or running, and will look at @active
  * @period:	the period of @active being written next
  * @sample:	the counter's next value: the stream's next word
  * @periods:	periods completed since the module was loaded (sysfs)
@@ -73,7 +76,8 @@ struct lring_cpudma_chan {
 	spinlock_t lock;
 	struct lring_cpudma_desc *submitted;
 	struct lring_cpudma_desc *active;
-	struct lring_cpudma_desc *dead[2];
+	struct list_head dead;
+	bool ticking;
 	unsigned int period;
 	u64 sample;
 	u64 periods;
@@ -115,15 +119,14 @@ static int lring_cpudma_alloc_chan_resources(struct dma_chan *chan)
 /* Terminated transfers, once nothing can run them: see terminate_all. */
 static void lring_cpudma_free_dead(struct lring_cpudma_chan *cc)
 {
-	struct lring_cpudma_desc *dead[ARRAY_SIZE(cc->dead)];
-	unsigned int i;
+	struct lring_cpudma_desc *desc, *next;
+	LIST_HEAD(dead);
 
 	spin_lock_irq(&cc->lock);
-	memcpy(dead, cc->dead, sizeof(dead));
-	memset(cc->dead, 0, sizeof(cc->dead));
+	list_splice_init(&cc->dead, &dead);
 	spin_unlock_irq(&cc->lock);
-	for (i = 0; i < ARRAY_SIZE(dead); i++)
-		kfree(dead[i]);
+	list_for_each_entry_safe(desc, next, &dead, dead)
+		kfree(desc);
 }
 
 static void lring_cpudma_synchronize(struct dma_chan *chan)
@@ -132,6 +135,9 @@ static void lring_cpudma_synchronize(struct dma_chan *chan)
 
 	/* Waits for a period being written and its callback. */
 	hrtimer_cancel(&cc->timer);
+	spin_lock_irq(&cc->lock);
+	cc->ticking = false;
+	spin_unlock_irq(&cc->lock);
 	lring_cpudma_free_dead(cc);
 }
 
@@ -145,10 +151,10 @@ static int lring_cpudma_terminate_all(struct dma_chan *chan)
 	 * freed by synchronize, after the timer has stopped.
 	 */
 	spin_lock_irqsave(&cc->lock, flags);
-	kfree(cc->dead[0]);
-	kfree(cc->dead[1]);
-	cc->dead[0] = cc->active;
-	cc->dead[1] = cc->submitted;
+	if (cc->active)
+		list_add_tail(&cc->active->dead, &cc->dead);
+	if (cc->submitted)
+		list_add_tail(&cc->submitted->dead, &cc->dead);
 	cc->active = NULL;
 	cc->submitted = NULL;
 	spin_unlock_irqrestore(&cc->lock, flags);
@@ -220,8 +226,12 @@ static void lring_cpudma_issue_pending(struct dma_chan *chan)
 		cc->active = cc->submitted;
 		cc->submitted = NULL;
 		cc->period = 0;
-		hrtimer_start(&cc->timer, lring_cpudma_period(),
-			      HRTIMER_MODE_REL_SOFT);
+		/* A running tick goes on to this transfer by itself. */
+		if (!cc->ticking) {
+			cc->ticking = true;
+			hrtimer_start(&cc->timer, lring_cpudma_period(),
+				      HRTIMER_MODE_REL_SOFT);
+		}
 	}
 	spin_unlock_irqrestore(&cc->lock, flags);
 }
@@ -272,35 +282,50 @@ static enum hrtimer_restart lring_cpudma_tick(struct hrtimer *timer)
 						    timer);
 	struct dmaengine_result result = { .result = DMA_TRANS_NOERROR };
 	struct lring_cpudma_desc *desc;
+	unsigned long flags;
 	dma_addr_t addr;
+	bool live, again;
 	u64 sample;
 
-	spin_lock(&cc->lock);
+	spin_lock_irqsave(&cc->lock, flags);
 	desc = cc->active;
 	if (!desc) {
-		spin_unlock(&cc->lock);
+		cc->ticking = false;
+		spin_unlock_irqrestore(&cc->lock, flags);
 		return HRTIMER_NORESTART;
 	}
 	addr = desc->buf_addr + cc->period * desc->period_len;
 	sample = cc->sample;
-	spin_unlock(&cc->lock);
+	spin_unlock_irqrestore(&cc->lock, flags);
 
 	/* Terminated meanwhile or not, @desc lives until synchronize. */
 	lring_cpudma_write(addr, desc->period_len, &sample);
 
-	spin_lock(&cc->lock);
+	spin_lock_irqsave(&cc->lock, flags);
 	cc->sample = sample;
-	cc->periods++;
-	if (cc->active == desc)
+	live = cc->active == desc;
+	if (live) {
+		cc->periods++;
 		cc->period = (cc->period + 1) % (desc->buf_len / desc->period_len);
-	spin_unlock(&cc->lock);
+	}
+	spin_unlock_irqrestore(&cc->lock, flags);
 
-	/* Without the lock: the client may ask tx_status() or terminate. */
-	if (desc->tx.callback_result)
+	/*
+	 * Without the lock: the client may ask tx_status() or terminate. A
+	 * transfer terminated meanwhile gets no callback.
+	 */
+	if (live && desc->tx.callback_result)
 		desc->tx.callback_result(desc->tx.callback_param, &result);
-	else if (desc->tx.callback)
+	else if (live && desc->tx.callback)
 		desc->tx.callback(desc->tx.callback_param);
 
+	/* Ticks go on while a transfer is active, even a newly issued one. */
+	spin_lock_irqsave(&cc->lock, flags);
+	again = cc->active != NULL;
+	cc->ticking = again;
+	spin_unlock_irqrestore(&cc->lock, flags);
+	if (!again)
+		return HRTIMER_NORESTART;
 	hrtimer_forward_now(timer, lring_cpudma_period());
 	return HRTIMER_RESTART;
 }
@@ -356,6 +381,7 @@ static int lring_cpudma_probe(struct platform_device *pdev)
 		struct lring_cpudma_chan *cc = &cd->chans[i];
 
 		spin_lock_init(&cc->lock);
+		INIT_LIST_HEAD(&cc->dead);
 		hrtimer_setup(&cc->timer, lring_cpudma_tick, CLOCK_MONOTONIC,
 			      HRTIMER_MODE_REL_SOFT);
 		cc->chan.device = &cd->dma;
