@@ -127,10 +127,10 @@ build() {
 	cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | while IFS= read -r line; do
 		[[ "$drop" != *" ${line%%=*} "* ]] || continue
 		grep -qxF "$line" "$src/.config" || die "config: '$line' did not stick (dependency missing?)"
-	done
+	done || exit 1	# die ended only the loop's subshell, and $(build) has no errexit
 	cat "${frags[@]}" | sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' | while IFS= read -r opt; do
 		! grep -q "^$opt=" "$src/.config" || die "config: $opt is still set"
-	done
+	done || exit 1
 	make -C "$src" "${kmake[@]}" -j"$jobs" "$image" modules >>"$work/build.log" 2>&1 ||
 		{ tail -n 40 "$work/build.log" >&2; die "$name kernel build failed (log: $work/build.log)"; }
 	cp "$src/$image_path" "$work/$image"
