@@ -2,8 +2,8 @@
 # Runs in the test VM with lring.ko and a device module loaded: every sysfs
 # and debugfs file the ring core and lring_sim create for ring 0 is
 # documented in docs/ABI/testing/ (carried to /lring/abi by the initramfs),
-# and every documented file of the loaded modules (lring_edu's too) exists
-# and reads. (A PCI device has too many generic attributes to tell
+# and every documented file of the loaded modules (lring_edu's, and
+# lring_cpudma's where it is loaded, too) exists and reads. (A PCI device has too many generic attributes to tell
 # lring_edu's own apart, so those are checked one way only.)
 # Prints TAP lines.
 ABI=${LRING_ABI:-/lring/abi}
@@ -39,6 +39,9 @@ sim=/sys/bus/platform/devices/lring_sim.0
 [ ! -d $sim ] ||
 	check_dir $sim '/sys/bus/platform/devices/lring_sim.<M>' driver_override modalias uevent
 check_dir /sys/kernel/debug/lring/lring0 '/sys/kernel/debug/lring/lring<N>'
+cpudma=/sys/bus/platform/devices/lring-cpudma
+[ ! -d $cpudma ] ||
+	check_dir $cpudma $cpudma driver_override modalias uevent
 
 # The other way: what is documented exists and can be read.
 edu=$(ls -d /sys/bus/pci/drivers/lring_edu/0000:* 2>/dev/null | head -n 1)
@@ -50,6 +53,9 @@ for what in $(cat "$ABI"/* | sed -n 's/^What:[[:space:]]*//p'); do
 	*lring_sim.\<M\>*)
 		[ -d $sim ] || continue
 		path=$(echo "$what" | sed 's/<M>/0/') ;;
+	$cpudma/*)
+		[ -d $cpudma ] || continue
+		path=$what ;;
 	*) path=$(echo "$what" | sed 's/<N>/0/') ;;
 	esac
 	if [ -f "$path" ] && cat "$path" >/dev/null; then
