@@ -131,20 +131,26 @@ static void test_counter(int argc, char **argv)
 	lring_close(r);
 }
 
-/* The first line of /sys/devices/platform/@name/@attr, "" if unreadable. */
-static void device_text(const char *name, const char *attr, char *text, int size)
+/* The first line of the file at @path, "" if unreadable. */
+static void file_text(const char *path, char *text, int size)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	FILE *f = fopen(path, "r");
 
 	text[0] = 0;
-	snprintf(path, sizeof(path), "/sys/devices/platform/%s/%s", name, attr);
-	f = fopen(path, "r");
 	if (!f)
 		return;
 	if (!fgets(text, size, f))
 		text[0] = 0;
 	fclose(f);
+}
+
+/* The first line of /sys/devices/platform/@name/@attr, "" if unreadable. */
+static void device_text(const char *name, const char *attr, char *text, int size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/devices/platform/%s/%s", name, attr);
+	file_text(path, text, size);
 }
 
 /* /sys/devices/platform/@name/@attr as a number, -1 if unreadable. */
@@ -302,18 +308,13 @@ static void read_cyclic(struct lring *r, const struct lring_config *cfg,
 	}
 }
 
+/* /sys/module/@module/parameters/@param as a number, -1 if unreadable. */
 static long long module_param_value(const char *module, const char *param)
 {
-	char path[PATH_MAX], text[32] = "";
-	FILE *f;
+	char path[PATH_MAX], text[32];
 
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module, param);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(text, sizeof(text), f))
-		text[0] = 0;
-	fclose(f);
+	file_text(path, text, sizeof(text));
 	return text[0] ? strtoll(text, NULL, 0) : -1;
 }
 
